@@ -1,0 +1,256 @@
+//! The [`Authenticator`] trait and one module per scheme.
+//!
+//! An authenticator decorates an outgoing request. Its contract:
+//!
+//! * on `Err`, the request is unchanged;
+//! * on `Ok`, only headers, the URI's query and (for body placement) the body change;
+//! * every header it injects that carries a credential is marked sensitive
+//!   ([`http::HeaderValue::set_sensitive`]), so HTTP/2 encoders never index it and `Debug`
+//!   hides it.
+//!
+//! Most code does not use authenticators directly: a [`crate::LiveConnection`] builds one
+//! per credential and applies them in order, after resolving the request URI against the
+//! connection's base URL and refusing foreign origins.
+
+mod api_key;
+mod basic;
+mod bypass;
+
+use std::fmt;
+use std::sync::Arc;
+
+use http::{HeaderMap, Method, Uri};
+
+pub use api_key::ApiKey;
+pub use basic::Basic;
+pub use bypass::Bypass;
+
+use crate::clock::{Clock, RandomSource};
+use crate::error::{AuthError, BuildError};
+use crate::model::{AuthSchemeConfig, Credential};
+
+/// Puts credentials on an outgoing request.
+///
+/// Object-safe: `Box<dyn Authenticator>` and `&dyn Authenticator` work, and an
+/// `&mut http::Request<B>` coerces to the `&mut dyn OutgoingRequest` it takes.
+///
+/// # Example
+///
+/// ```
+/// use credgate::auth::{ApiKey, Authenticator};
+/// use credgate::{ApiKeyScheme, KeyLocation, Secret};
+///
+/// let scheme = ApiKeyScheme::new("key", "X-API-Key", KeyLocation::Header);
+/// let authenticator: Box<dyn Authenticator> = Box::new(ApiKey::new(&scheme, &Secret::new("k-1"))?);
+///
+/// let mut request = http::Request::get("https://api.example.com/items").body(Vec::new())?;
+/// authenticator.authorize(&mut request)?;
+/// assert_eq!(request.headers()["x-api-key"], "k-1");
+/// assert!(request.headers()["x-api-key"].is_sensitive());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait Authenticator: Send + Sync + fmt::Debug {
+    /// Puts this authenticator's credential on `request`.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError`] when the credential cannot be applied to this request; the request is
+    /// then unchanged.
+    fn authorize(&self, request: &mut dyn OutgoingRequest) -> Result<(), AuthError>;
+}
+
+impl<A: Authenticator + ?Sized> Authenticator for Box<A> {
+    fn authorize(&self, request: &mut dyn OutgoingRequest) -> Result<(), AuthError> {
+        (**self).authorize(request)
+    }
+}
+
+impl<A: Authenticator + ?Sized> Authenticator for Arc<A> {
+    fn authorize(&self, request: &mut dyn OutgoingRequest) -> Result<(), AuthError> {
+        (**self).authorize(request)
+    }
+}
+
+/// The parts of an outgoing request an authenticator reads and changes.
+///
+/// Implemented for every `http::Request<B>` whose body is a [`RequestBody`].
+pub trait OutgoingRequest {
+    /// The method.
+    fn method(&self) -> &Method;
+    /// The URI.
+    fn uri(&self) -> &Uri;
+    /// Replaces the URI.
+    fn set_uri(&mut self, uri: Uri);
+    /// The headers.
+    fn headers(&self) -> &HeaderMap;
+    /// The headers, to change.
+    fn headers_mut(&mut self) -> &mut HeaderMap;
+    /// The body's bytes, if it is buffered.
+    fn body_bytes(&self) -> Option<&[u8]>;
+    /// Replaces the body; `false` if this body type cannot hold `bytes`.
+    fn replace_body(&mut self, bytes: Vec<u8>) -> bool;
+}
+
+impl<B: RequestBody> OutgoingRequest for http::Request<B> {
+    fn method(&self) -> &Method {
+        http::Request::method(self)
+    }
+    fn uri(&self) -> &Uri {
+        http::Request::uri(self)
+    }
+    fn set_uri(&mut self, uri: Uri) {
+        *self.uri_mut() = uri;
+    }
+    fn headers(&self) -> &HeaderMap {
+        http::Request::headers(self)
+    }
+    fn headers_mut(&mut self) -> &mut HeaderMap {
+        http::Request::headers_mut(self)
+    }
+    fn body_bytes(&self) -> Option<&[u8]> {
+        self.body().bytes()
+    }
+    fn replace_body(&mut self, bytes: Vec<u8>) -> bool {
+        self.body_mut().replace(bytes)
+    }
+}
+
+/// A request body an authenticator may read (to sign form parameters) or replace (OAuth1
+/// parameters in the body).
+///
+/// Implemented for the buffered body types; a streaming body can implement it with
+/// `bytes` returning `None`.
+pub trait RequestBody {
+    /// The bytes, if the body is buffered.
+    fn bytes(&self) -> Option<&[u8]>;
+    /// Replaces the body; `false` if this type cannot hold `bytes`.
+    fn replace(&mut self, bytes: Vec<u8>) -> bool;
+}
+
+impl RequestBody for Vec<u8> {
+    fn bytes(&self) -> Option<&[u8]> {
+        Some(self)
+    }
+    fn replace(&mut self, bytes: Vec<u8>) -> bool {
+        *self = bytes;
+        true
+    }
+}
+
+impl RequestBody for String {
+    fn bytes(&self) -> Option<&[u8]> {
+        Some(self.as_bytes())
+    }
+    fn replace(&mut self, bytes: Vec<u8>) -> bool {
+        match String::from_utf8(bytes) {
+            Ok(text) => {
+                *self = text;
+                true
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+impl RequestBody for bytes::Bytes {
+    fn bytes(&self) -> Option<&[u8]> {
+        Some(self)
+    }
+    fn replace(&mut self, bytes: Vec<u8>) -> bool {
+        *self = bytes.into();
+        true
+    }
+}
+
+impl RequestBody for () {
+    fn bytes(&self) -> Option<&[u8]> {
+        Some(&[])
+    }
+    fn replace(&mut self, bytes: Vec<u8>) -> bool {
+        bytes.is_empty()
+    }
+}
+
+impl RequestBody for &[u8] {
+    fn bytes(&self) -> Option<&[u8]> {
+        Some(self)
+    }
+    fn replace(&mut self, _: Vec<u8>) -> bool {
+        false
+    }
+}
+
+/// What an authenticator may need while it is built: the injected clock and randomness.
+#[derive(Debug, Clone)]
+pub(crate) struct BuildContext {
+    #[allow(dead_code)] // read by the schemes that sign or refresh
+    pub(crate) clock: Arc<dyn Clock>,
+    #[allow(dead_code)]
+    pub(crate) random: Arc<dyn RandomSource>,
+}
+
+impl Default for BuildContext {
+    fn default() -> Self {
+        Self {
+            clock: Arc::new(crate::clock::SystemClock),
+            random: Arc::new(crate::clock::OsRandom),
+        }
+    }
+}
+
+/// One built authenticator per scheme type, dispatched by `match` rather than a vtable.
+#[derive(Debug)]
+pub(crate) enum SchemeAuthenticator {
+    ApiKey(ApiKey),
+    Basic(Basic),
+    Bypass(Bypass),
+}
+
+impl SchemeAuthenticator {
+    /// Validates `credential` against `scheme` and pre-encodes it.
+    pub(crate) fn build(
+        scheme: &AuthSchemeConfig,
+        credential: &Credential,
+        _context: &BuildContext,
+    ) -> Result<Self, BuildError> {
+        if let Credential::Unsupported(other) = credential {
+            return Err(BuildError::UnsupportedCredential {
+                credential_type: other.credential_type.clone(),
+            });
+        }
+        match scheme {
+            AuthSchemeConfig::ApiKey(scheme) => match credential {
+                Credential::String(key) => ApiKey::new(scheme, &key.value).map(Self::ApiKey),
+                _ => Err(BuildError::ApiKeyRequired),
+            },
+            AuthSchemeConfig::BasicAuth(scheme) => {
+                Basic::from_credential(scheme, credential).map(Self::Basic)
+            }
+            AuthSchemeConfig::None(_) => match credential {
+                Credential::None => Ok(Self::Bypass(Bypass)),
+                _ => Err(BuildError::BypassRequired),
+            },
+            other => Err(BuildError::UnsupportedScheme {
+                scheme_type: other.type_name().to_owned(),
+            }),
+        }
+    }
+
+    /// Query parameter names this authenticator puts credentials in, for redacted output.
+    pub(crate) fn secret_query_names(&self) -> &[String] {
+        match self {
+            Self::ApiKey(api_key) => api_key.query_name(),
+            Self::Basic(_) | Self::Bypass(_) => &[],
+        }
+    }
+}
+
+impl Authenticator for SchemeAuthenticator {
+    fn authorize(&self, request: &mut dyn OutgoingRequest) -> Result<(), AuthError> {
+        match self {
+            Self::ApiKey(a) => a.authorize(request),
+            Self::Basic(a) => a.authorize(request),
+            Self::Bypass(a) => a.authorize(request),
+        }
+    }
+}

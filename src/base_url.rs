@@ -1,0 +1,267 @@
+//! The base URL a connection sends to: where relative request URIs resolve, and the only
+//! origin that ever receives its credentials.
+
+use std::fmt;
+
+use http::Uri;
+
+use crate::error::{AuthError, BuildError};
+
+/// A validated `http`/`https` base URL: origin plus an optional path prefix such as `/v2`.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct BaseUrl {
+    https: bool,
+    /// Lowercase; IPv6 addresses keep their brackets.
+    host: String,
+    port: u16,
+    /// `scheme://host[:port]`, the port only when it is not the scheme's default.
+    origin: String,
+    /// `origin` followed by the path prefix without its trailing `/`.
+    prefix: String,
+}
+
+impl BaseUrl {
+    /// Parses a base URL; `https://` is assumed when the scheme is missing, as the platform
+    /// does.
+    pub(crate) fn parse(input: &str) -> Result<Self, BuildError> {
+        let input = input.trim();
+        if input.is_empty() {
+            return Err(BuildError::MissingBaseUrl);
+        }
+        let with_scheme;
+        let input = if input.contains("://") {
+            input
+        } else {
+            with_scheme = format!("https://{input}");
+            &with_scheme
+        };
+        let url = url::Url::parse(input).map_err(|_| BuildError::InvalidBaseUrl {
+            reason: "is not a valid URL",
+        })?;
+        let https = match url.scheme() {
+            "https" => true,
+            "http" => false,
+            _ => {
+                return Err(BuildError::InvalidBaseUrl {
+                    reason: "must use http or https",
+                });
+            }
+        };
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(BuildError::InvalidBaseUrl {
+                reason: "must not contain a username or password",
+            });
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(BuildError::InvalidBaseUrl {
+                reason: "must not have a query or fragment",
+            });
+        }
+        let host = url
+            .host_str()
+            .filter(|host| !host.is_empty())
+            .ok_or(BuildError::InvalidBaseUrl {
+                reason: "has no host",
+            })?
+            .to_ascii_lowercase();
+        let default_port = if https { 443 } else { 80 };
+        let port = url.port().unwrap_or(default_port);
+        let scheme = if https { "https" } else { "http" };
+        let origin = if port == default_port {
+            format!("{scheme}://{host}")
+        } else {
+            format!("{scheme}://{host}:{port}")
+        };
+        let prefix = format!("{origin}{}", url.path().trim_end_matches('/'));
+        // The prefix must itself be a valid request URI for joins to succeed.
+        Uri::try_from(prefix.as_str()).map_err(|_| BuildError::InvalidBaseUrl {
+            reason: "is not a valid request URI",
+        })?;
+        Ok(Self {
+            https,
+            host,
+            port,
+            origin,
+            prefix,
+        })
+    }
+
+    /// `scheme://host[:port]`.
+    pub(crate) fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The base URL as normalised (origin and path prefix, no trailing `/`).
+    pub(crate) fn as_str(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The URI the request should have: `None` when `uri` is already absolute and on this
+    /// origin, the joined URI when it is relative (`/path?query`, appended to the path
+    /// prefix).
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::ForeignOrigin`] for another scheme, host or port;
+    /// [`AuthError::UnsupportedUri`] for URIs that are neither absolute nor origin-form.
+    pub(crate) fn resolve(&self, uri: &Uri) -> Result<Option<Uri>, AuthError> {
+        match (uri.scheme_str(), uri.authority()) {
+            (Some(scheme), Some(authority)) => {
+                if authority.as_str().contains('@') {
+                    return Err(AuthError::UnsupportedUri {
+                        reason: "must not contain a username or password",
+                    });
+                }
+                let https = scheme.eq_ignore_ascii_case("https");
+                let known = https || scheme.eq_ignore_ascii_case("http");
+                let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+                if known
+                    && https == self.https
+                    && port == self.port
+                    && authority.host().eq_ignore_ascii_case(&self.host)
+                {
+                    Ok(None)
+                } else {
+                    Err(AuthError::ForeignOrigin {
+                        request_origin: origin_of(scheme, authority.host(), uri.port_u16()),
+                        connection_origin: self.origin().to_owned(),
+                    })
+                }
+            }
+            (None, None) => {
+                let path_and_query = uri.path_and_query().map_or("/", |pq| pq.as_str());
+                if !path_and_query.starts_with('/') {
+                    return Err(AuthError::UnsupportedUri {
+                        reason: "must be absolute or start with /",
+                    });
+                }
+                let mut joined = String::with_capacity(self.prefix.len() + path_and_query.len());
+                joined.push_str(&self.prefix);
+                joined.push_str(path_and_query);
+                Uri::try_from(joined)
+                    .map(Some)
+                    .map_err(|_| AuthError::UnsupportedUri {
+                        reason: "cannot be joined to the base URL",
+                    })
+            }
+            _ => Err(AuthError::UnsupportedUri {
+                reason: "has a host but no scheme",
+            }),
+        }
+    }
+}
+
+fn origin_of(scheme: &str, host: &str, port: Option<u16>) -> String {
+    match port {
+        Some(port) => format!(
+            "{}://{}:{port}",
+            scheme.to_ascii_lowercase(),
+            host.to_ascii_lowercase()
+        ),
+        None => format!(
+            "{}://{}",
+            scheme.to_ascii_lowercase(),
+            host.to_ascii_lowercase()
+        ),
+    }
+}
+
+impl fmt::Debug for BaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("BaseUrl").field(&self.prefix).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base(input: &str) -> BaseUrl {
+        BaseUrl::parse(input).unwrap_or_else(|err| panic!("{input}: {err}"))
+    }
+
+    fn uri(input: &str) -> Uri {
+        Uri::try_from(input).unwrap_or_else(|err| panic!("{input}: {err}"))
+    }
+
+    #[test]
+    fn normalises_and_adds_https() {
+        assert_eq!(
+            base("API.Example.com/v2/").as_str(),
+            "https://api.example.com/v2"
+        );
+        assert_eq!(
+            base("https://test.myshopify.com/").as_str(),
+            "https://test.myshopify.com"
+        );
+        assert_eq!(
+            base("http://127.0.0.1:8080").origin(),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(base("https://[::1]:443/x").as_str(), "https://[::1]/x");
+    }
+
+    #[test]
+    fn rejects_what_cannot_be_a_base() {
+        for bad in [
+            "",
+            "ftp://example.com",
+            "https://user:pw@example.com",
+            "https://example.com/?a=1",
+            "https://example.com/#x",
+            "https://",
+        ] {
+            assert!(BaseUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn joins_relative_uris_under_the_prefix() -> Result<(), AuthError> {
+        let b = base("https://api.example.com/v2");
+        assert_eq!(
+            b.resolve(&uri("/users?x=1"))?,
+            Some(uri("https://api.example.com/v2/users?x=1"))
+        );
+        assert_eq!(
+            b.resolve(&uri("/"))?,
+            Some(uri("https://api.example.com/v2/"))
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn accepts_the_same_origin_in_any_case_and_with_explicit_default_port() -> Result<(), AuthError>
+    {
+        let b = base("https://api.example.com/v2");
+        assert_eq!(b.resolve(&uri("HTTPS://API.example.com:443/other"))?, None);
+        Ok(())
+    }
+
+    #[test]
+    fn refuses_other_origins() {
+        let b = base("https://api.example.com");
+        for foreign in [
+            "http://api.example.com/",
+            "https://api.example.com:8443/",
+            "https://api.example.com.evil.com/",
+            "https://evil.com/",
+            "wss://api.example.com/",
+        ] {
+            assert!(
+                matches!(
+                    b.resolve(&uri(foreign)),
+                    Err(AuthError::ForeignOrigin { .. })
+                ),
+                "{foreign}"
+            );
+        }
+        assert!(matches!(
+            b.resolve(&uri("https://user@api.example.com/")),
+            Err(AuthError::UnsupportedUri { .. })
+        ));
+        assert!(matches!(
+            b.resolve(&uri("*")),
+            Err(AuthError::UnsupportedUri { .. })
+        ));
+    }
+}

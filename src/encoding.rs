@@ -1,0 +1,69 @@
+//! Percent-encoding and query-string helpers shared by the schemes.
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str};
+
+/// Everything but RFC 3986's unreserved characters (`ALPHA / DIGIT / - . _ ~`): the set
+/// RFC 5849 §3.6 requires, and the safe choice for a query parameter's name and value.
+pub(crate) const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Percent-encodes `input` with [`UNRESERVED`].
+pub(crate) fn encode(input: &str) -> String {
+    percent_encoding::utf8_percent_encode(input, UNRESERVED).to_string()
+}
+
+/// `query` with every parameter whose decoded name is `name` removed and `pair` (already
+/// encoded `name=value`) appended. Other parameters keep their order and bytes.
+pub(crate) fn replace_query_param(query: Option<&str>, name: &str, pair: &str) -> String {
+    let mut out = String::with_capacity(query.map_or(0, str::len) + pair.len() + 1);
+    for segment in query.unwrap_or_default().split('&') {
+        let segment_name = segment.split_once('=').map_or(segment, |(n, _)| n);
+        if segment.is_empty() || names_match(segment_name, name) {
+            continue;
+        }
+        out.push_str(segment);
+        out.push('&');
+    }
+    out.push_str(pair);
+    out
+}
+
+/// Whether an encoded query parameter name decodes to `name` (`+` read as a space, as
+/// forms write it). Bytes that are not UTF-8 simply do not match.
+pub(crate) fn names_match(encoded: &str, name: &str) -> bool {
+    if encoded == name {
+        return true;
+    }
+    let plus_as_space = encoded.replace('+', " ");
+    percent_decode_str(&plus_as_space).eq(name.bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_all_but_unreserved() {
+        assert_eq!(
+            encode("a b+c/d~e-f_g.h=é"),
+            "a%20b%2Bc%2Fd~e-f_g.h%3D%C3%A9"
+        );
+    }
+
+    #[test]
+    fn replaces_every_copy_of_a_parameter_and_keeps_the_rest() {
+        assert_eq!(replace_query_param(None, "key", "key=1"), "key=1");
+        assert_eq!(
+            replace_query_param(Some("a=1&key=old&b=%FF&key"), "key", "key=new"),
+            "a=1&b=%FF&key=new"
+        );
+        assert_eq!(
+            replace_query_param(Some("api%5Fkey=old&x=1"), "api_key", "api_key=new"),
+            "x=1&api_key=new"
+        );
+        assert_eq!(replace_query_param(Some("&&a=1&"), "k", "k=v"), "a=1&k=v");
+    }
+}

@@ -1,0 +1,78 @@
+//! credgate puts credentials on outgoing HTTP requests and verifies the signatures on
+//! incoming webhooks, for services that call many third-party APIs on behalf of their own
+//! organisation or of each of their customers.
+//!
+//! It models an integration platform's connections: **systems** (the APIs you call), **auth
+//! schemes** (how a system expects to be authenticated), **connection templates** (a system
+//! in one environment, under the name your code uses), **connections** (the credentials) and
+//! **activations** (an end user's own connections). The serde types in this crate read and
+//! write the platform's JSON documents exactly.
+//!
+//! # What credgate does not do
+//!
+//! credgate does **no I/O**: no sockets, no files, no environment variables, no async
+//! runtime. It decorates [`http::Request`] values you build and send with the client you
+//! already have. Time and randomness come from a [`Clock`] and a [`RandomSource`] you may
+//! replace. Secrets live in [`Secret`], which is redacted in `Debug` and serialisation and
+//! zeroized on drop.
+//!
+//! # Example
+//!
+//! ```
+//! use credgate::{Connection, ConnectionTemplate, Credential};
+//!
+//! let template: ConnectionTemplate = serde_json::from_str(r#"{
+//!     "name": "weather", "templateBaseUrl": "https://api.weather.example/v2",
+//!     "authSchemeConfigs": [{"type": "api-key",
+//!         "apiKey": {"id": "key", "name": "Authorization", "in": "header", "valueTemplate": "Bearer {key}"}}]
+//! }"#)?;
+//! let connection: Connection = template.connect(vec![Credential::api_key("wk_123")])?;
+//! let live = connection.build(&template)?;
+//!
+//! let mut request = http::Request::get("/forecast?city=Oslo").body(())?;
+//! live.authorize(&mut request)?;
+//! assert_eq!(request.uri(), "https://api.weather.example/v2/forecast?city=Oslo");
+//! assert_eq!(request.headers()["authorization"], "Bearer wk_123");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Recipes
+//!
+//! | to | use |
+//! |---|---|
+//! | load the platform's documents | [`ConnectionTemplate`], [`Connection`], [`AuthSchemeConfig`], [`Credential`] with serde |
+//! | create a connection with the platform's checks | [`ConnectionTemplate::connect`], [`ConnectionTemplate::bypass_connection`] |
+//! | put credentials on a request | [`Connection::build`] then [`LiveConnection::authorize`] |
+//! | log a request safely | [`LiveConnection::redacted`] |
+//! | show documents without secrets | `serde_json::to_string` or [`to_redacted_json`] |
+//! | persist documents with secrets | [`to_json_with_secrets`], [`export_with_secrets`] |
+//! | use one scheme on its own | [`auth::ApiKey`], [`auth::Basic`], [`auth::Bypass`] via [`auth::Authenticator`] |
+
+#![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    warn(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::print_stdout,
+        clippy::print_stderr
+    )
+)]
+
+pub mod auth;
+mod base_url;
+mod clock;
+mod encoding;
+mod error;
+mod live;
+mod model;
+mod redact;
+mod secret;
+
+pub use clock::{Clock, ManualClock, OsRandom, RandomSource, SystemClock};
+pub use error::{AuthError, BuildError};
+pub use live::{LiveConnection, LiveConnectionBuilder};
+pub use model::*;
+pub use redact::RedactedRequest;
+pub use secret::{REDACTED, Secret, export_with_secrets, to_json_with_secrets, to_redacted_json};

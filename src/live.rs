@@ -1,0 +1,370 @@
+//! [`LiveConnection`]: a connection document, validated and pre-encoded, ready to put its
+//! credentials on requests.
+
+use std::fmt;
+use std::sync::Arc;
+
+use http::{HeaderMap, Request, Uri};
+
+use crate::auth::{Authenticator, BuildContext, OutgoingRequest, RequestBody, SchemeAuthenticator};
+use crate::base_url::BaseUrl;
+use crate::clock::{Clock, RandomSource};
+use crate::error::{AuthError, BuildError};
+use crate::model::{
+    AuthSchemeConfig, Connection, ConnectionCredential, ConnectionTemplate, Credential, NoneScheme,
+};
+use crate::redact::RedactedRequest;
+
+/// A connection ready for use: its credentials validated and pre-encoded when it was built,
+/// so [`authorize`](Self::authorize) does no formatting or base64 for header placements.
+///
+/// It is `Send + Sync`; share one behind an `Arc` across threads and tasks.
+///
+/// # Example
+///
+/// ```
+/// use credgate::{Connection, ConnectionTemplate};
+///
+/// let template: ConnectionTemplate = serde_json::from_str(r#"{
+///     "name": "stripe", "templateBaseUrl": "https://api.stripe.com/v1",
+///     "authSchemeConfigs": [{"type": "basic-auth", "basicAuth": {"id": "key-as-user"}}]
+/// }"#)?;
+/// let connection = template.connect(vec![credgate::Credential::api_key("sk_test_123")])?;
+/// let live = connection.build(&template)?;
+///
+/// let mut request = http::Request::get("/charges?limit=3").body(())?;
+/// live.authorize(&mut request)?;
+/// assert_eq!(request.uri(), "https://api.stripe.com/v1/charges?limit=3");
+/// assert_eq!(request.headers()["authorization"], "Basic c2tfdGVzdF8xMjM6");
+/// assert_eq!(
+///     live.redacted(&request).to_string(),
+///     "GET https://api.stripe.com/v1/charges?limit=3\nauthorization: ******\n",
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct LiveConnection {
+    base_url: BaseUrl,
+    authenticators: Vec<SchemeAuthenticator>,
+    secret_query_names: Vec<String>,
+}
+
+impl LiveConnection {
+    /// A builder for `connection`, to set the template, base URL, clock or randomness.
+    pub fn builder(connection: &Connection) -> LiveConnectionBuilder<'_> {
+        LiveConnectionBuilder {
+            connection,
+            template: None,
+            base_url: None,
+            context: BuildContext::default(),
+        }
+    }
+
+    /// Puts the connection's credentials on `request`, in order.
+    ///
+    /// A relative request URI (`/path?query`) is first resolved against the base URL,
+    /// keeping its path prefix (`/v2`). An absolute URI must have the base URL's scheme,
+    /// host and port: credentials never go to another origin.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::ForeignOrigin`] for a request to another origin,
+    /// [`AuthError::UnsupportedUri`] for a URI that is neither absolute nor `/`-relative,
+    /// or whatever an authenticator reports. On error the request is unchanged.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::{AuthError, Connection, ConnectionTemplate, Credential};
+    ///
+    /// let template: ConnectionTemplate = serde_json::from_str(r#"{"name": "api",
+    ///     "templateBaseUrl": "https://api.example.com",
+    ///     "authSchemeConfigs": [{"type": "api-key", "apiKey": {"id": "k", "name": "X-Key", "in": "header"}}]}"#)?;
+    /// let live = template.connect(vec![Credential::api_key("k-1")])?.build(&template)?;
+    ///
+    /// let mut request = http::Request::get("https://evil.example.net/steal").body(())?;
+    /// let err = live.authorize(&mut request).unwrap_err();
+    /// assert!(matches!(err, AuthError::ForeignOrigin { .. }));
+    /// assert!(request.headers().is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn authorize<B: RequestBody>(&self, request: &mut Request<B>) -> Result<(), AuthError> {
+        self.authorize_dyn(request)
+    }
+
+    fn authorize_dyn(&self, request: &mut dyn OutgoingRequest) -> Result<(), AuthError> {
+        let original_uri = match self.base_url.resolve(request.uri())? {
+            Some(resolved) => {
+                let original = request.uri().clone();
+                request.set_uri(resolved);
+                Some(original)
+            }
+            None => None,
+        };
+        let outcome = match self.authenticators.as_slice() {
+            [only] => only.authorize(request),
+            several => {
+                let snapshot = Snapshot::take(request);
+                let outcome = several.iter().try_for_each(|a| a.authorize(request));
+                if outcome.is_err() {
+                    snapshot.restore(request);
+                }
+                outcome
+            }
+        };
+        if outcome.is_err()
+            && let Some(original) = original_uri
+        {
+            request.set_uri(original);
+        }
+        outcome
+    }
+
+    /// The base URL requests go to, normalised (`https://host[:port][/prefix]`).
+    pub fn base_url(&self) -> &str {
+        self.base_url.as_str()
+    }
+
+    /// A view of `request` for logs and display: sensitive headers, credential headers
+    /// (`Authorization`, `Cookie`, ...), the query parameters this connection puts keys in,
+    /// and any userinfo are written as `******`. The body is not shown.
+    pub fn redacted<'a, B>(&'a self, request: &'a Request<B>) -> RedactedRequest<'a, B> {
+        RedactedRequest::new(request, &self.secret_query_names)
+    }
+}
+
+/// What a multi-credential connection restores if a later credential fails after an earlier
+/// one changed the request.
+struct Snapshot {
+    uri: Uri,
+    headers: HeaderMap,
+    body: Option<Vec<u8>>,
+}
+
+impl Snapshot {
+    fn take(request: &dyn OutgoingRequest) -> Self {
+        Self {
+            uri: request.uri().clone(),
+            headers: request.headers().clone(),
+            body: request.body_bytes().map(<[u8]>::to_vec),
+        }
+    }
+
+    fn restore(self, request: &mut dyn OutgoingRequest) {
+        request.set_uri(self.uri);
+        *request.headers_mut() = self.headers;
+        if let Some(body) = self.body {
+            request.replace_body(body);
+        }
+    }
+}
+
+impl Authenticator for LiveConnection {
+    fn authorize(&self, request: &mut dyn OutgoingRequest) -> Result<(), AuthError> {
+        self.authorize_dyn(request)
+    }
+}
+
+impl fmt::Debug for LiveConnection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LiveConnection")
+            .field("base_url", &self.base_url)
+            .field("authenticators", &self.authenticators)
+            .finish()
+    }
+}
+
+/// Builds a [`LiveConnection`]; see [`LiveConnection::builder`].
+#[derive(Debug)]
+#[must_use]
+pub struct LiveConnectionBuilder<'a> {
+    connection: &'a Connection,
+    template: Option<&'a ConnectionTemplate>,
+    base_url: Option<String>,
+    context: BuildContext,
+}
+
+impl<'a> LiveConnectionBuilder<'a> {
+    /// The template the connection belongs to: its base URL is the default, and it decides
+    /// whether a bypass connection is allowed.
+    pub fn template(mut self, template: &'a ConnectionTemplate) -> Self {
+        self.template = Some(template);
+        self
+    }
+
+    /// The base URL to use when the connection has no `baseUrl` of its own (instead of the
+    /// template's).
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = Some(base_url.into());
+        self
+    }
+
+    /// The clock for timestamps and expiry (the system clock by default).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.context.clock = clock;
+        self
+    }
+
+    /// The randomness for nonces (the operating system's by default).
+    pub fn random(mut self, random: Arc<dyn RandomSource>) -> Self {
+        self.context.random = random;
+        self
+    }
+
+    /// Validates every credential against its scheme and pre-encodes it.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError`] naming what is wrong: a missing or mismatched credential (with the
+    /// platform's messages), a redacted secret, an invalid value, a bypass the template
+    /// does not allow, an unsupported scheme type, a missing or invalid base URL.
+    pub fn build(self) -> Result<LiveConnection, BuildError> {
+        let connection = self.connection;
+        if connection.credentials.is_empty() {
+            return Err(BuildError::NoCredentials);
+        }
+        if let Some(template) = self.template {
+            check_bypass_allowed(template, &connection.credentials)?;
+        }
+        let base_url = connection
+            .base_url
+            .as_deref()
+            .or(self.base_url.as_deref())
+            .or(self.template.map(|t| t.template_base_url.as_str()))
+            .ok_or(BuildError::MissingBaseUrl)?;
+        let base_url = BaseUrl::parse(base_url)?;
+        let authenticators = connection
+            .credentials
+            .iter()
+            .map(|pair| {
+                SchemeAuthenticator::build(
+                    &pair.auth_scheme_config,
+                    &pair.credential,
+                    &self.context,
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let secret_query_names = authenticators
+            .iter()
+            .flat_map(|a| a.secret_query_names().iter().cloned())
+            .collect();
+        Ok(LiveConnection {
+            base_url,
+            authenticators,
+            secret_query_names,
+        })
+    }
+}
+
+fn is_bypass(pair: &ConnectionCredential) -> bool {
+    matches!(pair.auth_scheme_config, AuthSchemeConfig::None(_))
+}
+
+/// A `none` credential on a template whose own schemes are not `none` is a bypass, allowed
+/// only where the template says so.
+fn check_bypass_allowed(
+    template: &ConnectionTemplate,
+    credentials: &[ConnectionCredential],
+) -> Result<(), BuildError> {
+    let template_is_none = template
+        .auth_scheme_configs
+        .iter()
+        .all(|scheme| matches!(scheme, AuthSchemeConfig::None(_)));
+    if credentials.iter().any(is_bypass) && !template_is_none && !template.allow_bypass {
+        return Err(BuildError::BypassNotAllowed);
+    }
+    Ok(())
+}
+
+impl Connection {
+    /// Builds the [`LiveConnection`] for this connection under `template` (whose base URL
+    /// applies unless the connection has its own), with the system clock and OS randomness.
+    ///
+    /// # Errors
+    ///
+    /// See [`LiveConnectionBuilder::build`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::{BuildError, Connection, ConnectionTemplate};
+    ///
+    /// // A listing redacts secrets: it loads, but cannot be used.
+    /// let template: ConnectionTemplate = serde_json::from_str(r#"{"name": "api",
+    ///     "templateBaseUrl": "https://api.example.com",
+    ///     "authSchemeConfigs": [{"type": "api-key", "apiKey": {"id": "k", "name": "X-Key", "in": "header"}}]}"#)?;
+    /// let listed: Connection = serde_json::from_str(r#"{"id": "c1", "credentials": [{
+    ///     "authSchemeConfig": {"type": "api-key", "apiKey": {"id": "k", "name": "X-Key", "in": "header"}},
+    ///     "credential": {"type": "string", "data": {"string": {"value": "******"}}}}]}"#)?;
+    /// assert_eq!(listed.build(&template).unwrap_err(), BuildError::Redacted { field: "api key" });
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn build(&self, template: &ConnectionTemplate) -> Result<LiveConnection, BuildError> {
+        LiveConnection::builder(self).template(template).build()
+    }
+}
+
+impl ConnectionTemplate {
+    /// Creates a connection for this template from `credentials`, one per auth scheme in
+    /// order, checking each against its scheme as the platform does.
+    ///
+    /// # Errors
+    ///
+    /// The platform's messages for a missing credential (`api-key is required for this
+    /// connection template`, ...), [`BuildError::CredentialCount`] for too many, and any
+    /// [`BuildError`] a credential's validation reports.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::{BuildError, ConnectionTemplate};
+    ///
+    /// let template: ConnectionTemplate = serde_json::from_str(r#"{"name": "api",
+    ///     "templateBaseUrl": "https://api.example.com",
+    ///     "authSchemeConfigs": [{"type": "api-key", "apiKey": {"id": "k", "name": "X-Key", "in": "header"}}]}"#)?;
+    /// let err = template.connect(vec![]).unwrap_err();
+    /// assert_eq!(err.to_string(), "api-key is required for this connection template");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn connect(&self, credentials: Vec<Credential>) -> Result<Connection, BuildError> {
+        if credentials.len() > self.auth_scheme_configs.len() {
+            return Err(BuildError::CredentialCount {
+                given: credentials.len(),
+                expected: self.auth_scheme_configs.len(),
+            });
+        }
+        let context = BuildContext::default();
+        let mut credentials = credentials.into_iter();
+        let mut pairs = Vec::with_capacity(self.auth_scheme_configs.len());
+        for scheme in &self.auth_scheme_configs {
+            let credential = credentials.next().unwrap_or(Credential::None);
+            SchemeAuthenticator::build(scheme, &credential, &context)?;
+            pairs.push(ConnectionCredential::new(scheme.clone(), credential));
+        }
+        if pairs.is_empty() {
+            return Err(BuildError::NoCredentials);
+        }
+        Ok(self.connection_with(pairs))
+    }
+
+    /// A bypass connection for this template: requests go out unchanged.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::BypassNotAllowed`] unless the template's `allowBypass` is set (or its
+    /// only scheme is `none`).
+    pub fn bypass_connection(&self) -> Result<Connection, BuildError> {
+        let pairs = vec![ConnectionCredential::new(
+            AuthSchemeConfig::None(NoneScheme::new("bypass")),
+            Credential::None,
+        )];
+        check_bypass_allowed(self, &pairs)?;
+        Ok(self.connection_with(pairs))
+    }
+
+    fn connection_with(&self, credentials: Vec<ConnectionCredential>) -> Connection {
+        let mut connection = Connection::new(credentials);
+        connection.connection_template_id = self.template_id().to_owned();
+        connection.name.clone_from(&self.name);
+        connection
+    }
+}

@@ -1,0 +1,222 @@
+//! The `oauth2` scheme and the `oauth2-*` credentials.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
+use super::tagged;
+use crate::Secret;
+
+/// A scope a scheme offers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ScopeDefinition {
+    /// The scope string.
+    pub name: String,
+    /// Free text.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+}
+
+/// `oauth2`: RFC 6749.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct OAuth2Scheme {
+    /// The scheme's user-given id.
+    #[serde(default)]
+    pub id: String,
+    /// Free text.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// The authorization endpoint (authorization code grant).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorize_url: Option<String>,
+    /// The token endpoint.
+    pub token_url: String,
+    /// The scopes on offer.
+    #[serde(default)]
+    pub scopes: Vec<ScopeDefinition>,
+    /// The scopes requested when a credential names none.
+    #[serde(default)]
+    pub default_scopes: Vec<String>,
+    /// Whether to use PKCE (RFC 7636).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pkce: bool,
+    /// Extra authorize parameters, form-encoded (`a=1&b=2`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub additional_authorize_params: String,
+    /// Extra token request parameters, form-encoded.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub additional_token_params: String,
+    /// Whether the token endpoint needs mutual TLS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtls_enabled: Option<bool>,
+    /// The grant.
+    pub grant: OAuth2Grant,
+}
+
+/// The grant an `oauth2` scheme uses, in the platform's tagged shape
+/// `{"type": "authorizationCode", "authorizationCode": {...}}`.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum OAuth2Grant {
+    /// `authorizationCode`.
+    AuthorizationCode(AuthorizationCodeGrant),
+    /// `clientCredentials`: the client id and secret come with the connection's
+    /// `oauth2-client` credential.
+    ClientCredentials(ClientCredentialsGrant),
+    /// `password`.
+    Password(PasswordGrant),
+}
+
+impl OAuth2Grant {
+    /// The platform's grant type name.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::AuthorizationCode(_) => "authorizationCode",
+            Self::ClientCredentials(_) => "clientCredentials",
+            Self::Password(_) => "password",
+        }
+    }
+}
+
+impl Serialize for OAuth2Grant {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::AuthorizationCode(g) => tagged::serialize_tagged(serializer, self.type_name(), g),
+            Self::ClientCredentials(g) => tagged::serialize_tagged(serializer, self.type_name(), g),
+            Self::Password(g) => tagged::serialize_tagged(serializer, self.type_name(), g),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for OAuth2Grant {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const WHAT: &str = "oauth2 grant";
+        let (type_name, mut object) =
+            tagged::split_tagged::<D::Error>(WHAT, Value::deserialize(deserializer)?)?;
+        let object = &mut object;
+        match type_name.as_str() {
+            "authorizationCode" => Ok(Self::AuthorizationCode(tagged::take_inner(
+                WHAT, &type_name, object,
+            )?)),
+            "clientCredentials" => Ok(Self::ClientCredentials(tagged::take_inner(
+                WHAT, &type_name, object,
+            )?)),
+            "password" => Ok(Self::Password(tagged::take_inner(
+                WHAT, &type_name, object,
+            )?)),
+            other => Err(serde::de::Error::custom(format_args!(
+                "oauth2 grant type \"{other}\" is not supported"
+            ))),
+        }
+    }
+}
+
+/// The client of an authorization code grant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct AuthorizationCodeGrant {
+    /// The client identifier.
+    #[serde(default)]
+    pub client_id: String,
+    /// The client secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<Secret>,
+    /// The platform's id of the stored client credential.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_id: Option<String>,
+    /// The platform's organisation id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation_id: Option<String>,
+}
+
+/// The client credentials grant: the client comes with the connection's credential.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ClientCredentialsGrant {}
+
+/// The client of a resource owner password grant.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct PasswordGrant {
+    /// The client identifier.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub client_id: String,
+    /// The client secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<Secret>,
+}
+
+/// `oauth2-client`: a client id and secret (client credentials grant).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct OAuth2ClientCredential {
+    /// The client identifier.
+    pub client_id: String,
+    /// The client secret.
+    pub client_secret: Secret,
+    /// Overrides the scheme's token URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_url: Option<String>,
+    /// The scopes to request (the scheme's default scopes when empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
+    /// Extra token request parameters, form-encoded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_params: Option<String>,
+}
+
+/// `oauth2-code`: an authorization code, exchanged once for a token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct OAuth2CodeCredential {
+    /// The authorization code.
+    pub code: Secret,
+    /// The `state` sent with the authorize request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// The redirect URL sent with the authorize request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_url: Option<String>,
+    /// Extra token request parameters, form-encoded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_params: Option<String>,
+}
+
+/// `oauth2-password`: a resource owner's username and password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct OAuth2PasswordCredential {
+    /// The resource owner's username.
+    pub username: String,
+    /// The resource owner's password.
+    pub password: Secret,
+}
+
+/// `oauth2-token`: an access token, and perhaps a refresh token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct OAuth2TokenCredential {
+    /// The access token.
+    pub access_token: Secret,
+    /// The refresh token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<Secret>,
+    /// When the access token expires (RFC 3339). Without it the token is used until a 401
+    /// says otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    /// The granted scopes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
+    /// The token type (`Bearer` when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<String>,
+}

@@ -1,0 +1,106 @@
+//! Systems and connection templates.
+
+use serde::{Deserialize, Serialize};
+
+use super::scheme::AuthSchemeConfig;
+
+/// A system (connector): an API credgate talks to, and the ways it can be authenticated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct System {
+    /// The platform's id.
+    #[serde(default)]
+    pub id: String,
+    /// The system's name.
+    pub name: String,
+    /// The system's domain.
+    #[serde(default)]
+    pub domain: String,
+    /// The base URL requests go to.
+    #[serde(default)]
+    pub template_base_url: String,
+    /// The auth schemes the system offers.
+    #[serde(default)]
+    pub auth_scheme_configs: Vec<AuthSchemeConfig>,
+}
+
+/// A system linked to a project in one environment, under the `name` integration code uses.
+///
+/// Its auth schemes are applied to a request in order. `allowBypass` is credgate's own
+/// optional field: whether a bypass (`none`) connection may stand in for the configured
+/// schemes.
+///
+/// # Example
+///
+/// ```
+/// use credgate::ConnectionTemplate;
+///
+/// let template: ConnectionTemplate = serde_json::from_str(r#"{
+///     "id": "01K94NJCJFCQ0TEGA44B03942N", "connectionTemplateId": "01KKBR67D0484X7WG7KB3DZFS2",
+///     "name": "shopify", "domain": "shopify", "dynamic": false,
+///     "templateBaseUrl": "https://test.myshopify.com/",
+///     "authSchemeConfigs": [{"type": "api-key",
+///         "apiKey": {"id": "key", "name": "X-Shopify-Access-Token", "in": "header"}}]
+/// }"#)?;
+/// assert_eq!(template.name, "shopify");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct ConnectionTemplate {
+    /// The platform's id.
+    #[serde(default)]
+    pub id: String,
+    /// The template's id as connections refer to it.
+    #[serde(default)]
+    pub connection_template_id: String,
+    /// How integration code refers to the system.
+    pub name: String,
+    /// The system's domain.
+    #[serde(default)]
+    pub domain: String,
+    /// The base URL requests go to (a connection may override it).
+    #[serde(default)]
+    pub template_base_url: String,
+    /// Whether this is an embedded template: each end user brings their own credentials.
+    #[serde(default)]
+    pub dynamic: bool,
+    /// The auth schemes, applied in order.
+    #[serde(default)]
+    pub auth_scheme_configs: Vec<AuthSchemeConfig>,
+    /// Whether a bypass connection may stand in for the configured schemes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_bypass: bool,
+}
+
+impl ConnectionTemplate {
+    /// A static template named `name` at `base_url` with the given schemes.
+    pub fn new(
+        name: impl Into<String>,
+        base_url: impl Into<String>,
+        auth_scheme_configs: Vec<AuthSchemeConfig>,
+    ) -> Self {
+        Self {
+            id: String::new(),
+            connection_template_id: String::new(),
+            name: name.into(),
+            domain: String::new(),
+            template_base_url: base_url.into(),
+            dynamic: false,
+            auth_scheme_configs,
+            allow_bypass: false,
+        }
+    }
+
+    /// The id connections use to refer to this template: `connectionTemplateId`, or `id`
+    /// when that is empty.
+    pub fn template_id(&self) -> &str {
+        if self.connection_template_id.is_empty() {
+            &self.id
+        } else {
+            &self.connection_template_id
+        }
+    }
+}
