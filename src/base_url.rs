@@ -18,6 +18,9 @@ pub(crate) struct BaseUrl {
     origin: String,
     /// `origin` followed by the path prefix without its trailing `/`.
     prefix: String,
+    /// The authorities that name this origin exactly (`host`, and `host:443` for the default
+    /// port), for the common case that needs no parsing.
+    authorities: Vec<String>,
 }
 
 impl BaseUrl {
@@ -77,12 +80,18 @@ impl BaseUrl {
         Uri::try_from(prefix.as_str()).map_err(|_| BuildError::InvalidBaseUrl {
             reason: "is not a valid request URI",
         })?;
+        let mut authorities = Vec::with_capacity(2);
+        if port == default_port {
+            authorities.push(host.clone());
+        }
+        authorities.push(format!("{host}:{port}"));
         Ok(Self {
             https,
             host,
             port,
             origin,
             prefix,
+            authorities,
         })
     }
 
@@ -96,6 +105,27 @@ impl BaseUrl {
         &self.prefix
     }
 
+    /// Whether `uri` is absolute and spells this origin exactly as normalised (lowercase
+    /// host, default port absent or explicit): the common case, checked without parsing.
+    #[inline]
+    pub(crate) fn is_exact_origin(&self, uri: &Uri) -> bool {
+        let expected_scheme = if self.https {
+            &http::uri::Scheme::HTTPS
+        } else {
+            &http::uri::Scheme::HTTP
+        };
+        match (uri.scheme(), uri.authority()) {
+            (Some(scheme), Some(authority)) => {
+                scheme == expected_scheme
+                    && self
+                        .authorities
+                        .iter()
+                        .any(|known| authority.as_str() == known)
+            }
+            _ => false,
+        }
+    }
+
     /// The URI the request should have: `None` when `uri` is already absolute and on this
     /// origin, the joined URI when it is relative (`/path?query`, appended to the path
     /// prefix).
@@ -105,6 +135,9 @@ impl BaseUrl {
     /// [`AuthError::ForeignOrigin`] for another scheme, host or port;
     /// [`AuthError::UnsupportedUri`] for URIs that are neither absolute nor origin-form.
     pub(crate) fn resolve(&self, uri: &Uri) -> Result<Option<Uri>, AuthError> {
+        if self.is_exact_origin(uri) {
+            return Ok(None);
+        }
         match (uri.scheme_str(), uri.authority()) {
             (Some(scheme), Some(authority)) => {
                 if authority.as_str().contains('@') {

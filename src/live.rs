@@ -4,7 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use http::{HeaderMap, Request, Uri};
+use http::{HeaderMap, HeaderName, HeaderValue, Request, Uri};
 
 use crate::auth::{Authenticator, BuildContext, OutgoingRequest, RequestBody, SchemeAuthenticator};
 use crate::base_url::BaseUrl;
@@ -44,6 +44,9 @@ use crate::redact::RedactedRequest;
 /// ```
 pub struct LiveConnection {
     base_url: BaseUrl,
+    /// Set when the connection's only credential is one pre-built header (an API key in a
+    /// header, Basic): the hot path inserts it without dispatching.
+    single_header: Option<(HeaderName, HeaderValue)>,
     authenticators: Vec<SchemeAuthenticator>,
     secret_query_names: Vec<String>,
 }
@@ -87,7 +90,14 @@ impl LiveConnection {
     /// assert!(request.headers().is_empty());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[inline]
     pub fn authorize<B: RequestBody>(&self, request: &mut Request<B>) -> Result<(), AuthError> {
+        if let Some((name, value)) = &self.single_header
+            && self.base_url.is_exact_origin(request.uri())
+        {
+            request.headers_mut().insert(name.clone(), value.clone());
+            return Ok(());
+        }
         self.authorize_dyn(request)
     }
 
@@ -243,12 +253,19 @@ impl<'a> LiveConnectionBuilder<'a> {
                 )
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let single_header = match authenticators.as_slice() {
+            [only] => only
+                .single_header()
+                .map(|(name, value)| (name.clone(), value.clone())),
+            _ => None,
+        };
         let secret_query_names = authenticators
             .iter()
             .flat_map(|a| a.secret_query_names().iter().cloned())
             .collect();
         Ok(LiveConnection {
             base_url,
+            single_header,
             authenticators,
             secret_query_names,
         })

@@ -124,6 +124,13 @@ impl ApiKey {
         Ok(Self { placement })
     }
 
+    pub(crate) fn single_header(&self) -> Option<(&HeaderName, &HeaderValue)> {
+        match &self.placement {
+            Placement::Header { name, value } => Some((name, value)),
+            Placement::Query { .. } | Placement::Cookie { .. } => None,
+        }
+    }
+
     pub(crate) fn query_name(&self) -> &[String] {
         match &self.placement {
             Placement::Query { name, .. } => name,

@@ -135,6 +135,12 @@ impl Basic {
     }
 }
 
+impl Basic {
+    pub(crate) fn single_header(&self) -> (&http::HeaderName, &HeaderValue) {
+        (&AUTHORIZATION, &self.header)
+    }
+}
+
 impl Authenticator for Basic {
     fn authorize(&self, request: &mut dyn OutgoingRequest) -> Result<(), AuthError> {
         request

@@ -236,6 +236,16 @@ impl SchemeAuthenticator {
         }
     }
 
+    /// The one header this authenticator sets, when that is all it does, so a connection
+    /// can insert it directly.
+    pub(crate) fn single_header(&self) -> Option<(&http::HeaderName, &http::HeaderValue)> {
+        match self {
+            Self::ApiKey(api_key) => api_key.single_header(),
+            Self::Basic(basic) => Some(basic.single_header()),
+            Self::Bypass(_) => None,
+        }
+    }
+
     /// Query parameter names this authenticator puts credentials in, for redacted output.
     pub(crate) fn secret_query_names(&self) -> &[String] {
         match self {
