@@ -34,19 +34,28 @@ fn request() -> Request<Vec<u8>> {
     Request::get(URI).body(Vec::new()).expect("valid request")
 }
 
-/// Median nanoseconds per call over a few batches, for the ratio printed at the end.
-fn median_ns(mut f: impl FnMut()) -> f64 {
-    let mut samples: Vec<f64> = (0..15)
+/// Nanoseconds per call of one batch of `f`.
+fn batch_ns(f: &mut dyn FnMut()) -> f64 {
+    const CALLS: u32 = 20_000;
+    let start = Instant::now();
+    for _ in 0..CALLS {
+        f();
+    }
+    start.elapsed().as_nanos() as f64 / f64::from(CALLS)
+}
+
+/// The median over rounds of (case time / baseline time), baseline and case measured back to
+/// back in each round so that load from other processes affects both alike.
+fn median_ratio(baseline: &mut dyn FnMut(), case: &mut dyn FnMut()) -> (f64, f64) {
+    let mut rounds: Vec<(f64, f64)> = (0..31)
         .map(|_| {
-            let start = Instant::now();
-            for _ in 0..20_000 {
-                f();
-            }
-            start.elapsed().as_nanos() as f64 / 20_000.0
+            let base = batch_ns(baseline);
+            let ns = batch_ns(case);
+            (ns / base, ns)
         })
         .collect();
-    samples.sort_by(f64::total_cmp);
-    samples[samples.len() / 2]
+    rounds.sort_by(|a, b| a.0.total_cmp(&b.0));
+    rounds[rounds.len() / 2]
 }
 
 fn bench(c: &mut Criterion) {
@@ -88,23 +97,24 @@ fn bench(c: &mut Criterion) {
     }
     group.finish();
 
-    let mut req = request();
-    let baseline = median_ns(|| {
-        black_box(&mut req)
+    println!("\nratio to the baseline, measured back to back in the same run:");
+    let mut base_req = request();
+    let mut baseline = || {
+        black_box(&mut base_req)
             .headers_mut()
             .insert(name.clone(), prebuilt.clone());
-    });
-    println!("\nratio to the baseline ({baseline:.1} ns), same run:");
+    };
     for (label, connection) in &cases {
-        // The query case re-encodes the URI each call; start each batch from the same URI.
         let mut req = request();
-        let ns = median_ns(|| {
+        let mut case = || {
+            // The query case rewrites the URI; start every call from the same one.
             if *label == "api key query" {
                 *req.uri_mut() = http::Uri::from_static(URI);
             }
             let _ = connection.authorize(black_box(&mut req));
-        });
-        println!("  {label:<16} {ns:>8.1} ns  {:.2}x", ns / baseline);
+        };
+        let (ratio, ns) = median_ratio(&mut baseline, &mut case);
+        println!("  {label:<16} {ns:>8.1} ns  {ratio:.2}x");
     }
 }
 

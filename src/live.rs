@@ -227,6 +227,24 @@ impl<'a> LiveConnectionBuilder<'a> {
     /// [`BuildError`] naming what is wrong: a missing or mismatched credential (with the
     /// platform's messages), a redacted secret, an invalid value, a bypass the template
     /// does not allow, an unsupported scheme type, a missing or invalid base URL.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use credgate::{Connection, ConnectionCredential, Credential, LiveConnection, ManualClock};
+    ///
+    /// let scheme = serde_json::from_str(
+    ///     r#"{"type": "api-key", "apiKey": {"id": "k", "name": "key", "in": "query"}}"#,
+    /// )?;
+    /// let connection = Connection::new(vec![ConnectionCredential::new(scheme, Credential::api_key("k-1"))]);
+    /// let live = LiveConnection::builder(&connection)
+    ///     .base_url("maps.example/api")
+    ///     .clock(Arc::new(ManualClock::at_unix_seconds(1_700_000_000)))
+    ///     .build()?;
+    /// assert_eq!(live.base_url(), "https://maps.example/api");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn build(self) -> Result<LiveConnection, BuildError> {
         let connection = self.connection;
         if connection.credentials.is_empty() {
@@ -369,6 +387,24 @@ impl ConnectionTemplate {
     ///
     /// [`BuildError::BypassNotAllowed`] unless the template's `allowBypass` is set (or its
     /// only scheme is `none`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::{BuildError, ConnectionTemplate};
+    ///
+    /// let mut template: ConnectionTemplate = serde_json::from_str(r#"{"name": "api",
+    ///     "templateBaseUrl": "https://api.example.com",
+    ///     "authSchemeConfigs": [{"type": "basic-auth", "basicAuth": {"id": "b"}}]}"#)?;
+    /// assert_eq!(template.bypass_connection().unwrap_err(), BuildError::BypassNotAllowed);
+    ///
+    /// template.allow_bypass = true;
+    /// let live = template.bypass_connection()?.build(&template)?;
+    /// let mut request = http::Request::get("/health").body(())?;
+    /// live.authorize(&mut request)?;
+    /// assert!(request.headers().is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn bypass_connection(&self) -> Result<Connection, BuildError> {
         let pairs = vec![ConnectionCredential::new(
             AuthSchemeConfig::None(NoneScheme::new("bypass")),
