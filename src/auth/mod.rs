@@ -212,7 +212,7 @@ impl SchemeAuthenticator {
     pub(crate) fn build(
         scheme: &AuthSchemeConfig,
         credential: &Credential,
-        context: &BuildContext,
+        _context: &BuildContext,
     ) -> Result<Self, BuildError> {
         if let Credential::Unsupported(other) = credential {
             return Err(BuildError::UnsupportedCredential {
@@ -229,7 +229,7 @@ impl SchemeAuthenticator {
             }
             AuthSchemeConfig::Hmac(scheme) => match credential {
                 Credential::String(secret) => crate::webhook::Signer::new(scheme, &secret.value)
-                    .map(|signer| Self::Hmac(signer.with_clock(Arc::clone(&context.clock)))),
+                    .map(|signer| Self::Hmac(signer.with_clock(Arc::clone(&_context.clock)))),
                 _ => Err(BuildError::CredentialMismatch {
                     scheme_type: "hmac".to_owned(),
                     credential_type: credential.type_name().to_owned(),

@@ -136,18 +136,15 @@ impl Engine {
     /// Decodes a presented signature: `None` unless it is valid in the scheme's encoding
     /// and exactly one MAC long.
     pub(super) fn decode_signature(&self, text: &str) -> Option<Tag> {
-        let mut tag = Tag::default();
+        // Room beyond the longest MAC: base64's size check is conservative, and a longer
+        // signature must decode to a wrong length rather than fail to fit.
+        let mut buffer = [0u8; 80];
         let len = match self.scheme.encoding {
-            SignatureEncoding::Hex => decode_hex(text, &mut tag.bytes)?,
-            SignatureEncoding::Base64 => STANDARD.decode_slice(text, &mut tag.bytes).ok()?,
-            _ => URL_SAFE_ANY_PADDING
-                .decode_slice(text, &mut tag.bytes)
-                .ok()?,
+            SignatureEncoding::Hex => decode_hex(text, &mut buffer)?,
+            SignatureEncoding::Base64 => STANDARD.decode_slice(text, &mut buffer).ok()?,
+            _ => URL_SAFE_ANY_PADDING.decode_slice(text, &mut buffer).ok()?,
         };
-        (len == self.tag_len()).then(|| {
-            tag.len = len;
-            tag
-        })
+        (len == self.tag_len()).then(|| Tag::from_slice(&buffer[..len]))
     }
 
     /// Writes a MAC in the scheme's encoding.
@@ -339,18 +336,12 @@ impl MacState {
     }
 
     pub(super) fn finalize(self) -> Tag {
-        let mut tag = Tag::default();
-        let mut put = |bytes: &[u8]| {
-            tag.bytes[..bytes.len()].copy_from_slice(bytes);
-            tag.len = bytes.len();
-        };
         match self {
-            Self::Sha1(mac) => put(&mac.finalize().into_bytes()),
-            Self::Sha256(mac) => put(&mac.finalize().into_bytes()),
-            Self::Sha512(mac) => put(&mac.finalize().into_bytes()),
-            Self::PlainSha256(hash) => put(&hash.finalize()),
+            Self::Sha1(mac) => Tag::from_slice(&mac.finalize().into_bytes()),
+            Self::Sha256(mac) => Tag::from_slice(&mac.finalize().into_bytes()),
+            Self::Sha512(mac) => Tag::from_slice(&mac.finalize().into_bytes()),
+            Self::PlainSha256(hash) => Tag::from_slice(&hash.finalize()),
         }
-        tag
     }
 }
 
@@ -361,16 +352,18 @@ pub(super) struct Tag {
     len: usize,
 }
 
-impl Default for Tag {
-    fn default() -> Self {
-        Self {
-            bytes: [0; 64],
-            len: 0,
-        }
-    }
-}
-
 impl Tag {
+    /// `bytes` (at most 64: every caller passes a digest).
+    fn from_slice(bytes: &[u8]) -> Self {
+        let len = bytes.len().min(64);
+        let mut tag = Self {
+            bytes: [0; 64],
+            len,
+        };
+        tag.bytes[..len].copy_from_slice(&bytes[..len]);
+        tag
+    }
+
     pub(super) fn as_slice(&self) -> &[u8] {
         &self.bytes[..self.len]
     }
@@ -506,6 +499,44 @@ mod tests {
         assert_eq!(decode_hex("abc", &mut out), None);
         assert_eq!(decode_hex("0011223344", &mut out), None);
         assert_eq!(decode_hex("+1", &mut out), None);
+    }
+
+    #[test]
+    fn signatures_decode_to_exactly_one_mac() -> Result<(), BuildError> {
+        let mut scheme = HmacScheme::new(
+            HmacAlgorithm::Sha512,
+            SignatureEncoding::Base64,
+            KeyLocation::Header,
+            "X-Sig",
+        );
+        let engine = Engine::new(&scheme, &[Secret::new("k")])?;
+        let padded = STANDARD.encode([7u8; 64]);
+        assert_eq!(padded.len(), 88);
+        assert_eq!(engine.decode_signature(&padded).map(|t| t.len), Some(64));
+        assert!(
+            engine
+                .decode_signature(&STANDARD.encode([7u8; 63]))
+                .is_none()
+        );
+        assert!(
+            engine
+                .decode_signature(&STANDARD.encode([7u8; 65]))
+                .is_none()
+        );
+        assert!(engine.decode_signature(&padded[..86]).is_none());
+        scheme.encoding = SignatureEncoding::Base64url;
+        let engine = Engine::new(&scheme, &[Secret::new("k")])?;
+        assert!(
+            engine
+                .decode_signature(&URL_SAFE_NO_PAD.encode([0xfbu8; 64]))
+                .is_some()
+        );
+        assert!(
+            engine
+                .decode_signature(&STANDARD.encode([0xfbu8; 64]))
+                .is_none()
+        );
+        Ok(())
     }
 
     #[test]

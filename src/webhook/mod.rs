@@ -61,7 +61,6 @@ mod presets;
 mod sign;
 mod verify;
 
-use std::fmt;
 use std::sync::Arc;
 
 use http::Request;
@@ -179,6 +178,7 @@ impl WebhookConfig {
 ///
 /// Everything is validated and every secret keyed when it is built; verifying does no
 /// configuration work. It is `Send + Sync`: share one across threads.
+#[derive(Debug)]
 pub struct Verifier {
     engine: Arc<Engine>,
     clock: Arc<dyn Clock>,
@@ -439,21 +439,13 @@ impl Verifier {
     }
 }
 
-impl fmt::Debug for Verifier {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Verifier")
-            .field("engine", &self.engine)
-            .field("clock", &self.clock)
-            .finish()
-    }
-}
-
 /// Signs outgoing requests so that a receiver with the same scheme verifies them: writes
 /// the timestamp (now, from the clock) where the scheme reads it, and the signature,
 /// marked sensitive, in its header, query parameter or cookie.
 ///
 /// A request must carry what the scheme signs and credgate cannot invent: a buffered body,
 /// an absolute URI for URL-based schemes, the delivery id header (Standard Webhooks).
+#[derive(Debug)]
 pub struct Signer {
     engine: Arc<Engine>,
     clock: Arc<dyn Clock>,
@@ -516,14 +508,5 @@ impl Signer {
 impl Authenticator for Signer {
     fn authorize(&self, request: &mut dyn OutgoingRequest) -> Result<(), AuthError> {
         self.engine.sign(request, self.clock.now())
-    }
-}
-
-impl fmt::Debug for Signer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Signer")
-            .field("engine", &self.engine)
-            .field("clock", &self.clock)
-            .finish()
     }
 }

@@ -44,7 +44,8 @@ pub enum Preset {
     /// Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<b64>`,
     /// message `id.ts.body`, secret `whsec_` + base64, 300 s window.
     StandardWebhooks,
-    /// Svix: Standard Webhooks with `svix-*` headers.
+    /// Svix: Standard Webhooks with `svix-*` headers (white-labelled Svix sends
+    /// `webhook-*` headers: use [`Preset::StandardWebhooks`]).
     Svix,
     /// Twilio: `X-Twilio-Signature: <base64>` HMAC-SHA1 over the URL and the sorted form
     /// parameters (or `bodySHA256`), trying the URL with and without its port.
