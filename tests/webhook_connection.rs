@@ -76,6 +76,27 @@ fn a_query_placement_is_redacted() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 #[test]
+fn a_query_signature_is_kept_out_of_the_signed_url() -> Result<(), Box<dyn std::error::Error>> {
+    let template = hmac_template(
+        r#"{"id": "sig", "algorithm": "sha256", "digestInputs": ["url", "body"],
+            "encoding": "hex", "in": "query", "name": "sig"}"#,
+    );
+    let live = template
+        .connect(vec![Credential::api_key("s3cret")])?
+        .build(&template)?;
+    // A stale signature parameter is replaced, and was not signed either.
+    let mut request = http::Request::post("/events?sig=old&a=1").body(BODY.to_vec())?;
+    live.authorize(&mut request)?;
+    // hmac_sha256(b"s3cret", b"https://hooks.partner.example/in/events?a=1" + body).hexdigest()
+    assert_eq!(
+        request.uri(),
+        "https://hooks.partner.example/in/events?a=1&sig=19b2dab71ea05de2431ac1944d7bad7d1f7eb0eea2aa14c3421d01bcbddb140a"
+    );
+    Verifier::new(&scheme(&template), &["s3cret".into()])?.verify(&request)?;
+    Ok(())
+}
+
+#[test]
 fn a_preset_scheme_signs_with_the_connection_clock() -> Result<(), Box<dyn std::error::Error>> {
     let stripe = serde_json::to_string(&Preset::Stripe.scheme())?;
     let template = hmac_template(&stripe);

@@ -31,7 +31,8 @@ pub enum HmacAlgorithm {
 pub enum DigestInput {
     /// The raw request body.
     Body,
-    /// The request URL.
+    /// The request URL (without the signature's own query parameter, when the signature
+    /// goes in the query).
     Url,
 }
 
@@ -172,7 +173,8 @@ pub enum MessagePart {
     Id,
     /// The request method (`POST`).
     Method,
-    /// The URL the sender signed, byte for byte.
+    /// The URL the sender signed, byte for byte (without the signature's own query
+    /// parameter, when the signature goes in the query).
     Url,
     /// The URL with HubSpot v3's twelve escapes (`%3A %2F %3F %40 %21 %24 %27 %28 %29 %2A
     /// %2C %3B`, either case) decoded and all others kept.

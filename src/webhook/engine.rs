@@ -51,7 +51,8 @@ pub(super) struct Engine {
     /// Whether verification needs the body's content before the MAC (JSON fields, form
     /// parameters), which a stream cannot give.
     pub(super) reads_body: bool,
-    /// The query parameter the signature goes in, if any, for redacted output.
+    /// The query parameter the signature goes in, if any: kept out of the signed URL, and
+    /// redacted in output.
     pub(super) query_names: Vec<String>,
 }
 
@@ -122,6 +123,11 @@ impl Engine {
             keys,
             max_body_bytes: scheme.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES),
         })
+    }
+
+    /// The query parameter the signature goes in, if any.
+    pub(super) fn signature_query(&self) -> Option<&str> {
+        self.query_names.first().map(String::as_str)
     }
 
     /// The length of a MAC in bytes.

@@ -12,6 +12,7 @@ use subtle::ConstantTimeEq as _;
 
 use super::VerifyError;
 use super::engine::decode_hex;
+use crate::encoding;
 use crate::model::hmac::{FieldSource, MessagePart};
 
 /// The parts of a request a scheme may read.
@@ -120,14 +121,46 @@ impl<'a> View<'a> {
         }
     }
 
-    /// The URL the sender signed: the explicit one, or the request URI if it is absolute.
-    pub(super) fn url(&self) -> Result<Cow<'a, str>, VerifyError> {
-        match self.signed_url {
-            Some(url) => Ok(Cow::Borrowed(url)),
-            None if self.uri.scheme().is_some() => Ok(Cow::Owned(self.uri.to_string())),
-            None => Err(VerifyError::MissingUrl),
-        }
+    /// The URL the sender signed: the explicit one, or the request URI if it is absolute;
+    /// without the query parameter `strip` when the signature travels in it (it cannot
+    /// have been signed).
+    pub(super) fn url(&self, strip: Option<&str>) -> Result<Cow<'a, str>, VerifyError> {
+        let url = match self.signed_url {
+            Some(url) => Cow::Borrowed(url),
+            None if self.uri.scheme().is_some() => Cow::Owned(self.uri.to_string()),
+            None => return Err(VerifyError::MissingUrl),
+        };
+        Ok(match strip {
+            Some(name) => Cow::Owned(strip_query_param(&url, name)),
+            None => url,
+        })
     }
+}
+
+/// `url` without the query parameters named `name`; the other parameters keep their
+/// order and bytes, and a query left empty is dropped with its `?`.
+fn strip_query_param(url: &str, name: &str) -> String {
+    let (url, fragment) = url
+        .split_once('#')
+        .map_or((url, None), |(u, f)| (u, Some(f)));
+    let (base, query) = url.split_once('?').map_or((url, ""), |(b, q)| (b, q));
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|segment| {
+            let segment_name = segment.split_once('=').map_or(*segment, |(n, _)| n);
+            !segment.is_empty() && !encoding::names_match(segment_name, name)
+        })
+        .collect();
+    let mut out = base.to_owned();
+    if !kept.is_empty() {
+        out.push('?');
+        out.push_str(&kept.join("&"));
+    }
+    if let Some(fragment) = fragment {
+        out.push('#');
+        out.push_str(fragment);
+    }
+    out
 }
 
 /// The only item of `items`: `None` if there is none, an error if there are several.
@@ -328,6 +361,23 @@ mod tests {
         );
         assert_eq!(hubspot_decode("%3"), "%3");
         assert_eq!(hubspot_decode("%é%3A"), "%é:");
+    }
+
+    #[test]
+    fn a_query_signature_is_not_part_of_the_signed_url() {
+        assert_eq!(
+            strip_query_param("https://h/p?a=1&sig=x&b=%20", "sig"),
+            "https://h/p?a=1&b=%20"
+        );
+        assert_eq!(
+            strip_query_param("https://h/p?sig=x&si%67=y#f", "sig"),
+            "https://h/p#f"
+        );
+        assert_eq!(strip_query_param("https://h/p", "sig"), "https://h/p");
+        assert_eq!(
+            strip_query_param("https://h/p?signature=1", "sig"),
+            "https://h/p?signature=1"
+        );
     }
 
     #[test]

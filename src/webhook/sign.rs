@@ -77,7 +77,7 @@ impl Engine {
         };
         let url = if self.needs_url {
             Some(
-                view.url()
+                view.url(self.signature_query())
                     .map_err(|_| sign_error("the request URI is not absolute"))?,
             )
         } else {

@@ -177,12 +177,12 @@ impl Engine {
         let urls: Vec<Option<Cow<'_, str>>> = if !self.needs_url {
             vec![None]
         } else if self.scheme.url_port_variants {
-            message::port_variants(&view.url()?)
+            message::port_variants(&view.url(self.signature_query())?)
                 .into_iter()
                 .map(|url| Some(Cow::Owned(url)))
                 .collect()
         } else {
-            vec![Some(view.url()?)]
+            vec![Some(view.url(self.signature_query())?)]
         };
         let mut candidates = Vec::with_capacity(urls.len() * self.keys.len());
         for url in &urls {
