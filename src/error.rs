@@ -122,4 +122,10 @@ pub enum AuthError {
         /// What went wrong.
         reason: &'static str,
     },
+    /// The request cannot be signed (`hmac` scheme); `reason` says why.
+    #[error("cannot sign the request: {reason}")]
+    Sign {
+        /// What is missing or wrong.
+        reason: &'static str,
+    },
 }

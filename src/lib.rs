@@ -47,6 +47,8 @@
 //! | show documents without secrets | `serde_json::to_string` or [`to_redacted_json`] |
 //! | persist documents with secrets | [`to_json_with_secrets`], [`export_with_secrets`] |
 //! | use one scheme on its own | [`auth::ApiKey`], [`auth::Basic`], [`auth::Bypass`] via [`auth::Authenticator`] |
+//! | verify a webhook delivery | [`webhook::Verifier`] from a [`webhook::Preset`] or [`webhook::WebhookConfig`] |
+//! | sign an outgoing webhook | [`webhook::Signer`], or an `hmac` scheme on a connection |
 
 #![forbid(unsafe_code)]
 #![cfg_attr(
@@ -69,6 +71,7 @@ mod live;
 mod model;
 mod redact;
 mod secret;
+pub mod webhook;
 
 pub use clock::{Clock, ManualClock, OsRandom, RandomSource, SystemClock};
 pub use error::{AuthError, BuildError};

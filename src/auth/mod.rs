@@ -204,6 +204,7 @@ pub(crate) enum SchemeAuthenticator {
     ApiKey(ApiKey),
     Basic(Basic),
     Bypass(Bypass),
+    Hmac(crate::webhook::Signer),
 }
 
 impl SchemeAuthenticator {
@@ -226,6 +227,14 @@ impl SchemeAuthenticator {
             AuthSchemeConfig::BasicAuth(scheme) => {
                 Basic::from_credential(scheme, credential).map(Self::Basic)
             }
+            AuthSchemeConfig::Hmac(scheme) => match credential {
+                Credential::String(secret) => crate::webhook::Signer::new(scheme, &secret.value)
+                    .map(|signer| Self::Hmac(signer.with_clock(Arc::clone(&_context.clock)))),
+                _ => Err(BuildError::CredentialMismatch {
+                    scheme_type: "hmac".to_owned(),
+                    credential_type: credential.type_name().to_owned(),
+                }),
+            },
             AuthSchemeConfig::None(_) => match credential {
                 Credential::None => Ok(Self::Bypass(Bypass)),
                 _ => Err(BuildError::BypassRequired),
@@ -250,6 +259,7 @@ impl SchemeAuthenticator {
     pub(crate) fn secret_query_names(&self) -> &[String] {
         match self {
             Self::ApiKey(api_key) => api_key.query_name(),
+            Self::Hmac(signer) => signer.query_names(),
             Self::Basic(_) | Self::Bypass(_) => &[],
         }
     }
@@ -261,6 +271,7 @@ impl Authenticator for SchemeAuthenticator {
             Self::ApiKey(a) => a.authorize(request),
             Self::Basic(a) => a.authorize(request),
             Self::Bypass(a) => a.authorize(request),
+            Self::Hmac(a) => a.authorize(request),
         }
     }
 }

@@ -1,0 +1,512 @@
+//! Webhook signatures: verify incoming deliveries, and sign outgoing ones, from one
+//! scheme described as data.
+//!
+//! A scheme is the platform's [`HmacScheme`] (its `hmac` auth scheme) with credgate's
+//! optional fields for what real providers do: a signed-message template
+//! ([`MessagePart`]), a [`SignatureFormat`] (`sha256=` prefixes, `t=..,v1=..` lists,
+//! `v1,<b64>` lists), a [`TimestampRule`] with a replay window, a delivery id, a
+//! [`SecretDecoding`]. [`Preset`] holds the schemes of 20 providers. A [`WebhookConfig`]
+//! (`{"preset": "stripe", "secrets": ["whsec_..."]}`) names a preset or holds a full
+//! scheme document, so a handler's settings can live in a file.
+//!
+//! [`Verifier::verify`] checks an [`http::Request`] whose body is bytes and returns a
+//! [`Verified`] proof or a [`VerifyError`] that never reveals the expected MAC. The rules:
+//!
+//! * presented signatures are decoded (hex in either case, canonical base64), their length
+//!   checked, and compared in constant time with the MAC of every configured secret, every
+//!   signature against every secret with no early exit, so secrets can be rotated;
+//! * only the trusted version counts: Stripe's `v0`, a Standard Webhooks `v2` or a GitHub
+//!   SHA-1 signature is never accepted in place of the configured one;
+//! * a missing or duplicated signature, timestamp or id header fails closed;
+//! * a timestamp must be a plain decimal integer within the window (inclusive);
+//! * the body is capped (25 MiB by default) before it is MACed, and MACed as the exact
+//!   bytes received: never decode, re-serialise or trim it first.
+//!
+//! [`Verifier::stream`] does the same over a body that arrives in chunks, in constant
+//! memory. [`Signer`] signs outgoing requests with the same scheme, and is what a
+//! connection whose template has an `hmac` scheme uses.
+//!
+//! # Example
+//!
+//! ```
+//! use credgate::webhook::{Verifier, VerifyError, WebhookConfig};
+//!
+//! let config: WebhookConfig = serde_json::from_str(
+//!     r#"{"preset": "github", "secrets": ["It's a Secret to Everybody"]}"#,
+//! )?;
+//! let verifier = Verifier::from_config(&config)?;
+//!
+//! // GitHub's documented example delivery.
+//! let delivery = http::Request::post("/hooks/github")
+//!     .header(
+//!         "X-Hub-Signature-256",
+//!         "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17",
+//!     )
+//!     .body(b"Hello, World!".to_vec())?;
+//! let proof = verifier.verify(&delivery)?;
+//! assert_eq!(proof.secret_index(), 0);
+//!
+//! let tampered = http::Request::post("/hooks/github")
+//!     .header("X-Hub-Signature-256", delivery.headers()["x-hub-signature-256"].clone())
+//!     .body(b"Hello, World?".to_vec())?;
+//! assert_eq!(verifier.verify(&tampered).unwrap_err(), VerifyError::Mismatch);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod engine;
+mod error;
+mod message;
+mod parse;
+mod presets;
+mod sign;
+mod verify;
+
+use std::sync::Arc;
+
+use http::Request;
+use serde::{Deserialize, Serialize};
+
+pub use self::error::VerifyError;
+pub use self::presets::Preset;
+pub use self::verify::{StreamingVerification, Verified};
+pub use crate::model::hmac::{
+    FieldSource, MessagePart, SecretDecoding, SignatureFormat, TimeUnit, TimestampRule,
+};
+pub use crate::model::{DigestInput, HmacAlgorithm, HmacScheme, SignatureEncoding};
+
+use self::engine::Engine;
+use self::message::View;
+use crate::auth::{Authenticator, OutgoingRequest, RequestBody};
+use crate::clock::{Clock, SystemClock};
+use crate::error::{AuthError, BuildError};
+use crate::model::AuthSchemeConfig;
+use crate::secret::Secret;
+
+/// A webhook handler's settings, as stored in a file: a preset or a full `hmac` scheme
+/// document, the secrets (newest first: the first one signs), and optional overrides.
+///
+/// ```json
+/// {"preset": "stripe", "secrets": ["whsec_new", "whsec_old"], "pastTolerance": 600}
+/// {"scheme": {"type": "hmac", "hmac": {"algorithm": "sha256", "digestInputs": ["body"],
+///   "encoding": "hex", "in": "header", "name": "X-Signature"}}, "secrets": ["s3cret"]}
+/// ```
+///
+/// Unknown fields are rejected, so a misspelt option is not silently ignored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[non_exhaustive]
+pub struct WebhookConfig {
+    /// A provider's preset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<Preset>,
+    /// A full scheme document (`{"type": "hmac", "hmac": {...}}`), instead of a preset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<AuthSchemeConfig>,
+    /// The secrets: every one is tried when verifying; the first one signs.
+    pub secrets: Vec<Secret>,
+    /// Overrides how old a timestamp may be, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub past_tolerance: Option<u64>,
+    /// Overrides how far in the future a timestamp may be, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub future_tolerance: Option<u64>,
+    /// Overrides the body-size cap, in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_body_bytes: Option<u64>,
+}
+
+impl WebhookConfig {
+    /// A configuration for `preset` with `secrets`.
+    pub fn preset(preset: Preset, secrets: Vec<Secret>) -> Self {
+        Self {
+            preset: Some(preset),
+            scheme: None,
+            secrets,
+            past_tolerance: None,
+            future_tolerance: None,
+            max_body_bytes: None,
+        }
+    }
+
+    /// The scheme this configuration describes, overrides applied.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::InvalidValue`] unless exactly one of `preset` and `scheme` is set,
+    /// when `scheme` is not an `hmac` scheme, or when a tolerance is given for a scheme
+    /// without a timestamp.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::webhook::{Preset, WebhookConfig};
+    ///
+    /// let mut config = WebhookConfig::preset(Preset::Stripe, vec!["whsec_x".into()]);
+    /// config.past_tolerance = Some(600);
+    /// assert_eq!(config.to_scheme()?.timestamp.map(|rule| rule.past_tolerance), Some(600));
+    /// # Ok::<(), credgate::BuildError>(())
+    /// ```
+    pub fn to_scheme(&self) -> Result<HmacScheme, BuildError> {
+        let invalid = |field, reason| BuildError::InvalidValue { field, reason };
+        let mut scheme = match (&self.preset, &self.scheme) {
+            (Some(preset), None) => preset.scheme(),
+            (None, Some(AuthSchemeConfig::Hmac(scheme))) => scheme.clone(),
+            (None, Some(_)) => return Err(invalid("scheme", "must be an hmac scheme")),
+            _ => {
+                return Err(invalid(
+                    "webhook config",
+                    "needs exactly one of preset and scheme",
+                ));
+            }
+        };
+        if self.past_tolerance.is_some() || self.future_tolerance.is_some() {
+            let rule = scheme
+                .timestamp
+                .as_mut()
+                .ok_or_else(|| invalid("tolerance", "is set but the scheme has no timestamp"))?;
+            rule.past_tolerance = self.past_tolerance.unwrap_or(rule.past_tolerance);
+            rule.future_tolerance = self.future_tolerance.unwrap_or(rule.future_tolerance);
+        }
+        if self.max_body_bytes.is_some() {
+            scheme.max_body_bytes = self.max_body_bytes;
+        }
+        Ok(scheme)
+    }
+}
+
+/// Verifies webhook deliveries against one scheme and a list of secrets.
+///
+/// Everything is validated and every secret keyed when it is built; verifying does no
+/// configuration work. It is `Send + Sync`: share one across threads.
+#[derive(Debug)]
+pub struct Verifier {
+    engine: Arc<Engine>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Verifier {
+    /// A verifier for `scheme` that accepts a signature made with any of `secrets`.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError`] when there is no secret, a secret is empty, redacted or does not
+    /// decode, or the scheme is inconsistent (a message part without its source, a bad
+    /// header name, a list key without a key/value list format, ...).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::webhook::{Preset, Verifier};
+    ///
+    /// let verifier = Verifier::new(&Preset::Shopify.scheme(), &["old".into(), "new".into()])?;
+    /// assert!(Verifier::new(&Preset::Shopify.scheme(), &[]).is_err());
+    /// # Ok::<(), credgate::BuildError>(())
+    /// ```
+    pub fn new(scheme: &HmacScheme, secrets: &[Secret]) -> Result<Self, BuildError> {
+        Ok(Self {
+            engine: Arc::new(Engine::new(scheme, secrets)?),
+            clock: Arc::new(SystemClock),
+        })
+    }
+
+    /// A verifier for `preset` with `secrets`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Verifier::new`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::webhook::{Preset, Verifier};
+    ///
+    /// let verifier = Verifier::from_preset(Preset::Stripe, &["whsec_test".into()])?;
+    /// # Ok::<(), credgate::BuildError>(())
+    /// ```
+    pub fn from_preset(preset: Preset, secrets: &[Secret]) -> Result<Self, BuildError> {
+        Self::new(&preset.scheme(), secrets)
+    }
+
+    /// A verifier for a handler's stored settings.
+    ///
+    /// # Errors
+    ///
+    /// As [`WebhookConfig::to_scheme`] and [`Verifier::new`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::webhook::{Verifier, WebhookConfig};
+    ///
+    /// let config: WebhookConfig =
+    ///     serde_json::from_str(r#"{"preset": "slack", "secrets": ["8f74"], "pastTolerance": 60}"#)?;
+    /// let verifier = Verifier::from_config(&config)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_config(config: &WebhookConfig) -> Result<Self, BuildError> {
+        Self::new(&config.to_scheme()?, &config.secrets)
+    }
+
+    /// The same verifier reading the time from `clock` (for tests and replays).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Verifies a delivery. For schemes that sign the URL, the request URI must be
+    /// absolute; behind a proxy use [`verify_with_url`](Self::verify_with_url).
+    ///
+    /// # Errors
+    ///
+    /// [`VerifyError`]: the body is too large, a header is missing, duplicated or
+    /// malformed, the timestamp is outside the window, or no signature matches.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use credgate::ManualClock;
+    /// use credgate::webhook::{Preset, Verifier};
+    ///
+    /// // Slack's documented example.
+    /// let verifier = Verifier::from_preset(Preset::Slack, &["8f742231b10e8888abcd99yyyzzz85a5".into()])?
+    ///     .with_clock(Arc::new(ManualClock::at_unix_seconds(1_531_420_618)));
+    /// let request = http::Request::post("/slack/commands")
+    ///     .header("X-Slack-Request-Timestamp", "1531420618")
+    ///     .header("X-Slack-Signature", "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503")
+    ///     .body("token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c")?;
+    /// let proof = verifier.verify(&request)?;
+    /// assert!(proof.timestamp().is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn verify<B: AsRef<[u8]>>(&self, request: &Request<B>) -> Result<Verified, VerifyError> {
+        self.verify_inner(request, None)
+    }
+
+    /// Verifies a delivery whose sender signed `signed_url` (Twilio, Square, HubSpot): the
+    /// URL as configured at the provider, since proxies rewrite `Host`.
+    ///
+    /// # Errors
+    ///
+    /// As [`verify`](Self::verify).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::webhook::{Preset, Verifier, VerifyError};
+    ///
+    /// let verifier = Verifier::from_preset(Preset::Square, &["asdf1234".into()])?;
+    /// let request = http::Request::post("/webhook")
+    ///     .header("x-square-hmacsha256-signature", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+    ///     .body(b"{}".to_vec())?;
+    /// assert_eq!(verifier.verify(&request).unwrap_err(), VerifyError::MissingUrl);
+    /// assert_eq!(
+    ///     verifier.verify_with_url(&request, "https://example.com/webhook").unwrap_err(),
+    ///     VerifyError::Mismatch,
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn verify_with_url<B: AsRef<[u8]>>(
+        &self,
+        request: &Request<B>,
+        signed_url: &str,
+    ) -> Result<Verified, VerifyError> {
+        self.verify_inner(request, Some(signed_url))
+    }
+
+    fn verify_inner<B: AsRef<[u8]>>(
+        &self,
+        request: &Request<B>,
+        signed_url: Option<&str>,
+    ) -> Result<Verified, VerifyError> {
+        let body = request.body().as_ref();
+        if u64::try_from(body.len()).unwrap_or(u64::MAX) > self.engine.max_body_bytes {
+            return Err(VerifyError::BodyTooLarge {
+                limit: self.engine.max_body_bytes,
+            });
+        }
+        let view = View::new(
+            request.method(),
+            request.uri(),
+            signed_url,
+            request.headers(),
+            Some(body),
+        );
+        let mut verification = self.engine.begin(&view, self.clock.now())?;
+        verification.update(body)?;
+        verification.finish()
+    }
+
+    /// Starts verifying a delivery whose body will arrive in chunks (the request's own
+    /// body is ignored). The headers and timestamp are checked now; feed the body to
+    /// [`StreamingVerification::update`] and call [`StreamingVerification::finish`].
+    /// Memory use does not depend on the body's size.
+    ///
+    /// # Errors
+    ///
+    /// [`VerifyError::NotStreamable`] for schemes that read the body's content (Linear,
+    /// Mailgun, Twilio); otherwise as [`verify`](Self::verify), for the headers.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::webhook::{Preset, Verifier};
+    ///
+    /// let verifier = Verifier::from_preset(Preset::Github, &["It's a Secret to Everybody".into()])?;
+    /// let head = http::Request::post("/hooks")
+    ///     .header("X-Hub-Signature-256", "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17")
+    ///     .body(())?;
+    /// let mut verification = verifier.stream(&head)?;
+    /// for chunk in [&b"Hello, "[..], b"World!"] {
+    ///     verification.update(chunk)?;
+    /// }
+    /// verification.finish()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn stream<B>(&self, request: &Request<B>) -> Result<StreamingVerification, VerifyError> {
+        self.stream_inner(request, None)
+    }
+
+    /// [`stream`](Self::stream) for a delivery whose sender signed `signed_url`.
+    ///
+    /// # Errors
+    ///
+    /// As [`stream`](Self::stream).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::webhook::{Preset, Verifier, VerifyError};
+    ///
+    /// let verifier = Verifier::from_preset(Preset::Twilio, &["token".into()])?;
+    /// let head = http::Request::post("/sms").header("X-Twilio-Signature", "x").body(())?;
+    /// let err = verifier.stream_with_url(&head, "https://example.com/sms").unwrap_err();
+    /// assert_eq!(err, VerifyError::NotStreamable);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn stream_with_url<B>(
+        &self,
+        request: &Request<B>,
+        signed_url: &str,
+    ) -> Result<StreamingVerification, VerifyError> {
+        self.stream_inner(request, Some(signed_url))
+    }
+
+    fn stream_inner<B>(
+        &self,
+        request: &Request<B>,
+        signed_url: Option<&str>,
+    ) -> Result<StreamingVerification, VerifyError> {
+        if self.engine.reads_body {
+            return Err(VerifyError::NotStreamable);
+        }
+        let view = View::new(
+            request.method(),
+            request.uri(),
+            signed_url,
+            request.headers(),
+            None,
+        );
+        self.engine.begin(&view, self.clock.now())
+    }
+
+    /// A [`Signer`] for the same scheme, signing with the first secret and this
+    /// verifier's clock.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::InvalidValue`] when credgate cannot write the scheme's signature
+    /// (Mailgun's is in the JSON body).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::webhook::{Preset, Verifier};
+    ///
+    /// let verifier = Verifier::from_preset(Preset::Stripe, &["whsec_test".into()])?;
+    /// let mut request = http::Request::post("https://hooks.example.com/").body(b"{}".to_vec())?;
+    /// verifier.signer()?.sign(&mut request)?;
+    /// verifier.verify(&request)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn signer(&self) -> Result<Signer, BuildError> {
+        self.engine.check_signable()?;
+        Ok(Signer {
+            engine: Arc::clone(&self.engine),
+            clock: Arc::clone(&self.clock),
+        })
+    }
+}
+
+/// Signs outgoing requests so that a receiver with the same scheme verifies them: writes
+/// the timestamp (now, from the clock) where the scheme reads it, and the signature,
+/// marked sensitive, in its header, query parameter or cookie.
+///
+/// A request must carry what the scheme signs and credgate cannot invent: a buffered body,
+/// an absolute URI for URL-based schemes, the delivery id header (Standard Webhooks).
+#[derive(Debug)]
+pub struct Signer {
+    engine: Arc<Engine>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Signer {
+    /// A signer for `scheme` with `secret`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Verifier::new`] and [`Verifier::signer`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::webhook::{Preset, Signer};
+    ///
+    /// let signer = Signer::new(&Preset::Github.scheme(), &"It's a Secret to Everybody".into())?;
+    /// let mut request = http::Request::post("https://hooks.example.com/").body("Hello, World!".to_owned())?;
+    /// signer.sign(&mut request)?;
+    /// assert_eq!(
+    ///     request.headers()["x-hub-signature-256"],
+    ///     "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17",
+    /// );
+    /// assert!(request.headers()["x-hub-signature-256"].is_sensitive());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new(scheme: &HmacScheme, secret: &Secret) -> Result<Self, BuildError> {
+        Verifier::new(scheme, std::slice::from_ref(secret))?.signer()
+    }
+
+    /// The same signer reading the time from `clock`.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Signs `request`. On error it is unchanged.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::Sign`] when the body is not buffered, the scheme signs the URL and
+    /// the URI is not absolute, or the request lacks the id or JSON timestamp the scheme
+    /// signs; [`AuthError::UnsupportedUri`] when the URI cannot carry a query parameter.
+    ///
+    /// # Example
+    ///
+    /// See [`Signer::new`].
+    pub fn sign<B: RequestBody>(&self, request: &mut Request<B>) -> Result<(), AuthError> {
+        self.engine.sign(request, self.clock.now())
+    }
+
+    /// The query parameter the signature goes in, for redacted output.
+    pub(crate) fn query_names(&self) -> &[String] {
+        &self.engine.query_names
+    }
+}
+
+impl Authenticator for Signer {
+    fn authorize(&self, request: &mut dyn OutgoingRequest) -> Result<(), AuthError> {
+        self.engine.sign(request, self.clock.now())
+    }
+}
