@@ -183,7 +183,6 @@ impl RequestBody for &[u8] {
 /// What an authenticator may need while it is built: the injected clock and randomness.
 #[derive(Debug, Clone)]
 pub(crate) struct BuildContext {
-    #[allow(dead_code)] // read by the schemes that sign or refresh
     pub(crate) clock: Arc<dyn Clock>,
     #[allow(dead_code)]
     pub(crate) random: Arc<dyn RandomSource>,
@@ -212,7 +211,7 @@ impl SchemeAuthenticator {
     pub(crate) fn build(
         scheme: &AuthSchemeConfig,
         credential: &Credential,
-        _context: &BuildContext,
+        context: &BuildContext,
     ) -> Result<Self, BuildError> {
         if let Credential::Unsupported(other) = credential {
             return Err(BuildError::UnsupportedCredential {
@@ -229,7 +228,7 @@ impl SchemeAuthenticator {
             }
             AuthSchemeConfig::Hmac(scheme) => match credential {
                 Credential::String(secret) => crate::webhook::Signer::new(scheme, &secret.value)
-                    .map(|signer| Self::Hmac(signer.with_clock(Arc::clone(&_context.clock)))),
+                    .map(|signer| Self::Hmac(signer.with_clock(Arc::clone(&context.clock)))),
                 _ => Err(BuildError::CredentialMismatch {
                     scheme_type: "hmac".to_owned(),
                     credential_type: credential.type_name().to_owned(),
@@ -251,7 +250,7 @@ impl SchemeAuthenticator {
         match self {
             Self::ApiKey(api_key) => api_key.single_header(),
             Self::Basic(basic) => Some(basic.single_header()),
-            Self::Bypass(_) => None,
+            Self::Bypass(_) | Self::Hmac(_) => None,
         }
     }
 
