@@ -94,6 +94,9 @@ pub enum BuildError {
         /// The rule broken.
         reason: &'static str,
     },
+    /// An `oauth1` scheme has no `oauth1-token` credential with a token and token secret.
+    #[error("token and token secret are required for this connection template")]
+    OAuth1TokenRequired,
 }
 
 /// Why credentials could not be put on a request. The request is unchanged.
@@ -120,6 +123,12 @@ pub enum AuthError {
     #[error("{reason}")]
     UnsupportedHeader {
         /// What went wrong.
+        reason: &'static str,
+    },
+    /// The request body cannot be signed or cannot carry the credential.
+    #[error("request body {reason}")]
+    UnsupportedBody {
+        /// The rule broken.
         reason: &'static str,
     },
 }

@@ -15,6 +15,7 @@
 mod api_key;
 mod basic;
 mod bypass;
+pub mod oauth1;
 
 use std::fmt;
 use std::sync::Arc;
@@ -24,6 +25,7 @@ use http::{HeaderMap, Method, Uri};
 pub use api_key::ApiKey;
 pub use basic::Basic;
 pub use bypass::Bypass;
+pub use oauth1::OAuth1;
 
 use crate::clock::{Clock, RandomSource};
 use crate::error::{AuthError, BuildError};
@@ -204,6 +206,8 @@ pub(crate) enum SchemeAuthenticator {
     ApiKey(ApiKey),
     Basic(Basic),
     Bypass(Bypass),
+    /// Boxed: its keyed HMAC states are large.
+    OAuth1(Box<OAuth1>),
 }
 
 impl SchemeAuthenticator {
@@ -211,7 +215,7 @@ impl SchemeAuthenticator {
     pub(crate) fn build(
         scheme: &AuthSchemeConfig,
         credential: &Credential,
-        _context: &BuildContext,
+        context: &BuildContext,
     ) -> Result<Self, BuildError> {
         if let Credential::Unsupported(other) = credential {
             return Err(BuildError::UnsupportedCredential {
@@ -226,6 +230,15 @@ impl SchemeAuthenticator {
             AuthSchemeConfig::BasicAuth(scheme) => {
                 Basic::from_credential(scheme, credential).map(Self::Basic)
             }
+            AuthSchemeConfig::OAuth1(scheme) => match credential {
+                Credential::OAuth1Token(token) => OAuth1::new(scheme, token).map(|a| {
+                    Self::OAuth1(Box::new(
+                        a.with_clock(Arc::clone(&context.clock))
+                            .with_random(Arc::clone(&context.random)),
+                    ))
+                }),
+                _ => Err(BuildError::OAuth1TokenRequired),
+            },
             AuthSchemeConfig::None(_) => match credential {
                 Credential::None => Ok(Self::Bypass(Bypass)),
                 _ => Err(BuildError::BypassRequired),
@@ -240,6 +253,7 @@ impl SchemeAuthenticator {
     pub(crate) fn secret_query_names(&self) -> &[String] {
         match self {
             Self::ApiKey(api_key) => api_key.query_name(),
+            Self::OAuth1(oauth1) => oauth1.query_names(),
             Self::Basic(_) | Self::Bypass(_) => &[],
         }
     }
@@ -251,6 +265,7 @@ impl Authenticator for SchemeAuthenticator {
             Self::ApiKey(a) => a.authorize(request),
             Self::Basic(a) => a.authorize(request),
             Self::Bypass(a) => a.authorize(request),
+            Self::OAuth1(a) => a.authorize(request),
         }
     }
 }
