@@ -360,6 +360,21 @@ fn scheme_and_host_are_lowercased_and_default_ports_dropped() {
 }
 
 #[test]
+fn an_empty_path_is_signed_as_a_slash() {
+    for uri in ["https://api.example.com", "https://api.example.com?x=1"] {
+        let signed = own(OAuth1SignatureMethod::Sha1)
+            .sign(&get(uri), 1, "n")
+            .unwrap();
+        assert!(
+            signed
+                .base_string()
+                .starts_with("GET&https%3A%2F%2Fapi.example.com%2F&"),
+            "{uri}"
+        );
+    }
+}
+
+#[test]
 fn ipv6_hosts_keep_their_brackets() {
     check_own(
         &get("http://[2001:DB8::1]:80/p?x=1"),

@@ -7,9 +7,10 @@ use std::sync::Arc;
 use http::{Method, Request, Response, Uri};
 
 use super::OAuth1;
-use super::signer::{Credentials, Signer, encode, parse_form};
+use super::signer::{Credentials, Signer, parse_form};
 use crate::auth::Authenticator as _;
 use crate::clock::{Clock, OsRandom, RandomSource, SystemClock};
+use crate::encoding::encode;
 use crate::error::{AuthError, BuildError};
 use crate::model::{OAuth1Placement, OAuth1Scheme, OAuth1SignatureMethod, OAuth1TokenCredential};
 use crate::secret::Secret;

@@ -18,6 +18,7 @@ use sha1::Sha1;
 use sha2::Sha256;
 
 use super::super::OutgoingRequest;
+use crate::encoding::encode;
 use crate::error::{AuthError, BuildError};
 use crate::model::{OAuth1Placement, OAuth1SignatureMethod};
 use crate::secret::Secret;
@@ -161,7 +162,7 @@ impl Signer {
     ) -> Result<Signed, AuthError> {
         let uri = request.uri();
         let body = self.form_body(request.headers(), request.body_bytes())?;
-        let mut timestamp_buf = itoa_buf();
+        let mut timestamp_buf = [0u8; 20];
         let timestamp = format_u64(timestamp, &mut timestamp_buf);
         let mut nonce_encoded = String::new();
         let protocol_values = if self.uses_nonce() {
@@ -408,14 +409,7 @@ impl Params {
     /// exactly once, `+` read as a space, each byte then encoded (§3.6), so bytes that are
     /// not UTF-8 stay `%XX`.
     fn add_form(&mut self, form: &[u8], signer: &Signer) -> Result<(), &'static str> {
-        for pair in form.split(|&b| b == b'&') {
-            if pair.is_empty() {
-                continue;
-            }
-            let (name, value) = match pair.iter().position(|&b| b == b'=') {
-                Some(at) => (&pair[..at], &pair[at + 1..]),
-                None => (pair, &b""[..]),
-            };
+        for (name, value) in form_pairs(form) {
             let name_start = self.text.len();
             normalise_into(&mut self.text, name)?;
             let name_range = name_start..self.text.len();
@@ -481,7 +475,7 @@ fn base_string(method: &Method, uri: &Uri, params: &mut Params) -> Result<String
     // `port_u16` reads `:0443` as 443 and an empty port as none: both are dropped.
     if let Some(port) = uri.port_u16().filter(|&p| p != default_port) {
         out.push_str("%3A");
-        out.push_str(format_u64(u64::from(port), &mut itoa_buf()));
+        out.push_str(format_u64(u64::from(port), &mut [0u8; 20]));
     }
     let path = match uri.path() {
         "" => "/",
@@ -551,17 +545,10 @@ fn push_encoded(out: &mut String, b: u8) {
 }
 
 /// Appends `bytes` encoded per §3.6.
-pub(crate) fn encode_into(out: &mut String, bytes: &[u8]) {
+fn encode_into(out: &mut String, bytes: &[u8]) {
     for &b in bytes {
         push_encoded(out, b);
     }
-}
-
-/// `input` encoded per §3.6.
-pub(crate) fn encode(input: &str) -> String {
-    let mut out = String::with_capacity(input.len() + 8);
-    encode_into(&mut out, input.as_bytes());
-    out
 }
 
 /// Encodes text already encoded per §3.6 (unreserved bytes and `%XX`) a second time: only
@@ -576,9 +563,10 @@ fn encode_encoded_into(out: &mut String, encoded: &[u8]) {
     }
 }
 
-/// Decodes one form-encoded component (`%XX` once, `+` as space) and appends it encoded
-/// per §3.6.
-fn normalise_into(out: &mut String, raw: &[u8]) -> Result<(), &'static str> {
+/// Decodes one form-encoded component (`%XX` exactly once, `+` as a space), handing each
+/// decoded byte to `push`.
+fn decode_form_component(raw: &[u8], mut push: impl FnMut(u8)) -> Result<(), &'static str> {
+    const INVALID_ESCAPE: &str = "has a % that is not followed by two hex digits";
     let mut i = 0;
     while i < raw.len() {
         match raw[i] {
@@ -586,15 +574,15 @@ fn normalise_into(out: &mut String, raw: &[u8]) -> Result<(), &'static str> {
                 let hex = raw.get(i + 1..i + 3).ok_or(INVALID_ESCAPE)?;
                 let high = hex_value(hex[0]).ok_or(INVALID_ESCAPE)?;
                 let low = hex_value(hex[1]).ok_or(INVALID_ESCAPE)?;
-                push_encoded(out, high << 4 | low);
+                push(high << 4 | low);
                 i += 3;
             }
             b'+' => {
-                out.push_str("%20");
+                push(b' ');
                 i += 1;
             }
             b => {
-                push_encoded(out, b);
+                push(b);
                 i += 1;
             }
         }
@@ -602,44 +590,32 @@ fn normalise_into(out: &mut String, raw: &[u8]) -> Result<(), &'static str> {
     Ok(())
 }
 
-const INVALID_ESCAPE: &str = "has a % that is not followed by two hex digits";
+/// Splits a form into its raw `(name, value)` components (a pair without `=` has an empty
+/// value; empty pairs are skipped).
+fn form_pairs(form: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    form.split(|&b| b == b'&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| match pair.iter().position(|&b| b == b'=') {
+            Some(at) => (&pair[..at], &pair[at + 1..]),
+            None => (pair, &b""[..]),
+        })
+}
 
-/// Parses a form-encoded string into decoded pairs (`+` as space), for responses.
+/// Decodes one form component and appends it encoded per §3.6: bytes that are not UTF-8
+/// stay `%XX`.
+fn normalise_into(out: &mut String, raw: &[u8]) -> Result<(), &'static str> {
+    decode_form_component(raw, |b| push_encoded(out, b))
+}
+
+/// Parses a form-encoded response body into decoded pairs.
 pub(crate) fn parse_form(form: &[u8]) -> Result<Vec<(String, String)>, &'static str> {
     let decode = |raw: &[u8]| -> Result<String, &'static str> {
         let mut bytes = Vec::with_capacity(raw.len());
-        let mut i = 0;
-        while i < raw.len() {
-            match raw[i] {
-                b'%' => {
-                    let hex = raw.get(i + 1..i + 3).ok_or(INVALID_ESCAPE)?;
-                    let high = hex_value(hex[0]).ok_or(INVALID_ESCAPE)?;
-                    let low = hex_value(hex[1]).ok_or(INVALID_ESCAPE)?;
-                    bytes.push(high << 4 | low);
-                    i += 3;
-                }
-                b'+' => {
-                    bytes.push(b' ');
-                    i += 1;
-                }
-                b => {
-                    bytes.push(b);
-                    i += 1;
-                }
-            }
-        }
+        decode_form_component(raw, |b| bytes.push(b))?;
         String::from_utf8(bytes).map_err(|_| "is not UTF-8 once decoded")
     };
-    form.trim_ascii()
-        .split(|&b| b == b'&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (name, value) = match pair.iter().position(|&b| b == b'=') {
-                Some(at) => (&pair[..at], &pair[at + 1..]),
-                None => (pair, &b""[..]),
-            };
-            Ok((decode(name)?, decode(value)?))
-        })
+    form_pairs(form.trim_ascii())
+        .map(|(name, value)| Ok((decode(name)?, decode(value)?)))
         .collect()
 }
 
@@ -650,10 +626,6 @@ fn hex_value(b: u8) -> Option<u8> {
         b'A'..=b'F' => Some(b - b'A' + 10),
         _ => None,
     }
-}
-
-fn itoa_buf() -> [u8; 20] {
-    [0; 20]
 }
 
 /// `n` in decimal, written into the end of `buf`.
