@@ -262,6 +262,11 @@ fn plaintext_signature_is_encoded_twice_in_the_header() {
     let request = Request::get("https://api.example.com/").body(()).unwrap();
     let signed = oauth1.sign(&request, 1, "n").unwrap();
     assert_eq!(signed.signature(), "djr9rjt0jd78jf88&jjd99%24tj88uiths3");
+    assert_eq!(
+        format!("{signed:?}"),
+        "SignedRequest { placement: \"header\", .. }"
+    );
+    assert!(!format!("{oauth1:?}").contains("jjd99"));
     assert!(
         header(&signed).ends_with("oauth_signature=\"djr9rjt0jd78jf88%26jjd99%2524tj88uiths3\"")
     );

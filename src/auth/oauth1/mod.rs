@@ -278,8 +278,23 @@ impl fmt::Debug for OAuth1 {
 
 /// A request's OAuth1 signature, each stage open to inspection, ready to be applied: made
 /// by [`OAuth1::sign`].
-#[derive(Debug)]
+///
+/// Its `Debug` shows only where the signature goes: the stages hold the token, and with
+/// PLAINTEXT the secrets themselves.
 pub struct SignedRequest(Signed);
+
+impl fmt::Debug for SignedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let placement = match self.0.output {
+            signer::Output::Header(_) => "header",
+            signer::Output::Query(_) => "query",
+            signer::Output::Body { .. } => "body",
+        };
+        f.debug_struct("SignedRequest")
+            .field("placement", &placement)
+            .finish_non_exhaustive()
+    }
+}
 
 impl SignedRequest {
     /// The signature base string (RFC 5849 §3.4.1.1).
@@ -290,7 +305,7 @@ impl SignedRequest {
     /// The `oauth_signature` value before it is percent-encoded for transmission: base64
     /// for the HMAC methods, `secret&secret` (each encoded) for PLAINTEXT.
     pub fn signature(&self) -> &str {
-        &self.0.signature
+        self.0.signature.expose_secret()
     }
 
     /// The `Authorization` header value, for the header placement.

@@ -165,12 +165,25 @@ impl Signer {
         let mut timestamp_buf = [0u8; 20];
         let timestamp = format_u64(timestamp, &mut timestamp_buf);
         let mut nonce_encoded = String::new();
-        let protocol_values = if self.uses_nonce() {
+        let mut signature_encoded = String::new();
+
+        // The protocol parameters, in the order they are sent; `oauth_signature` comes last.
+        let mut pairs = Vec::with_capacity(self.head.len() + self.tail.len() + 3);
+        pairs.extend(
+            self.head
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.expose_secret())),
+        );
+        if self.uses_nonce() {
             encode_into(&mut nonce_encoded, nonce.as_bytes());
-            Some((timestamp, nonce_encoded.as_str()))
-        } else {
-            None
-        };
+            pairs.push(("oauth_timestamp", timestamp));
+            pairs.push(("oauth_nonce", &nonce_encoded));
+        }
+        pairs.extend(
+            self.tail
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.expose_secret())),
+        );
 
         let mut params = Params::default();
         if let Some(query) = uri.query() {
@@ -183,15 +196,8 @@ impl Signer {
                 .add_form(body, self)
                 .map_err(|reason| AuthError::UnsupportedBody { reason })?;
         }
-        for (name, value) in &self.head {
-            params.add_encoded(name, value.expose_secret());
-        }
-        if let Some((timestamp, nonce)) = protocol_values {
-            params.add_encoded("oauth_timestamp", timestamp);
-            params.add_encoded("oauth_nonce", nonce);
-        }
-        for (name, value) in &self.tail {
-            params.add_encoded(name, value.expose_secret());
+        for (name, value) in &pairs {
+            params.add_encoded(name, value);
         }
 
         let base_string = base_string(request.method(), uri, &mut params)?;
@@ -209,23 +215,6 @@ impl Signer {
             }
             Key::Plaintext(signature) => signature.expose_secret(),
         };
-
-        let mut pairs = Vec::with_capacity(self.head.len() + self.tail.len() + 3);
-        pairs.extend(
-            self.head
-                .iter()
-                .map(|(n, v)| (n.as_str(), v.expose_secret())),
-        );
-        if let Some((timestamp, nonce)) = protocol_values {
-            pairs.push(("oauth_timestamp", timestamp));
-            pairs.push(("oauth_nonce", nonce));
-        }
-        pairs.extend(
-            self.tail
-                .iter()
-                .map(|(n, v)| (n.as_str(), v.expose_secret())),
-        );
-        let mut signature_encoded = String::with_capacity(signature.len() + 8);
         encode_into(&mut signature_encoded, signature.as_bytes());
         pairs.push(("oauth_signature", &signature_encoded));
 
@@ -245,7 +234,7 @@ impl Signer {
         };
         Ok(Signed {
             base_string,
-            signature: signature.to_owned(),
+            signature: Secret::new(signature),
             output,
         })
     }
@@ -338,15 +327,14 @@ struct Body<'r> {
 }
 
 /// A signature and where it goes: computed by [`Signer::sign`], applied by [`Signed::apply`].
-#[derive(Debug)]
+/// Its parts hold the token (and, with PLAINTEXT, the secrets), so it has no `Debug`.
 pub(crate) struct Signed {
     pub(crate) base_string: String,
-    pub(crate) signature: String,
+    pub(crate) signature: Secret,
     pub(crate) output: Output,
 }
 
 /// The request's new header, URI or body.
-#[derive(Debug)]
 pub(crate) enum Output {
     Header(HeaderValue),
     Query(Uri),
