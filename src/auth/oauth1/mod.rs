@@ -24,7 +24,7 @@
 //! this module follows the RFC; it is its own implementation, checked against the RFC's
 //! vectors and against `oauth1-request` for the inputs that crate handles correctly.
 //!
-//! RSA-SHA1 is not offered: the one pure-Rust RSA crate carries an open advisory
+//! RSA-SHA1 is not offered: the `rsa` crate it would need carries an open advisory
 //! (RUSTSEC-2023-0071, the Marvin timing attack).
 
 mod flow;
