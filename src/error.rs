@@ -94,6 +94,9 @@ pub enum BuildError {
         /// The rule broken.
         reason: &'static str,
     },
+    /// An `oauth1` scheme has no `oauth1-token` credential with a token and token secret.
+    #[error("token and token secret are required for this connection template")]
+    OAuth1TokenRequired,
 }
 
 /// Why credentials could not be put on a request. The request is unchanged.
@@ -126,6 +129,12 @@ pub enum AuthError {
     #[error("cannot sign the request: {reason}")]
     Sign {
         /// What is missing or wrong.
+        reason: &'static str,
+    },
+    /// The request body cannot be signed or cannot carry the credential.
+    #[error("request body {reason}")]
+    UnsupportedBody {
+        /// The rule broken.
         reason: &'static str,
     },
 }

@@ -46,6 +46,7 @@
 //! | log a request safely | [`LiveConnection::redacted`] |
 //! | show documents without secrets | `serde_json::to_string` or [`to_redacted_json`] |
 //! | persist documents with secrets | [`to_json_with_secrets`], [`export_with_secrets`] |
+//! | sign with OAuth 1.0a, run its three-legged flow | [`auth::OAuth1`], [`auth::oauth1::OAuth1Flow`] |
 //! | use one scheme on its own | [`auth::ApiKey`], [`auth::Basic`], [`auth::Bypass`] via [`auth::Authenticator`] |
 //! | verify a webhook delivery | [`webhook::Verifier`] from a [`webhook::Preset`] or [`webhook::WebhookConfig`] |
 //! | sign an outgoing webhook | [`webhook::Signer`], or an `hmac` scheme on a connection |

@@ -15,6 +15,7 @@
 mod api_key;
 mod basic;
 mod bypass;
+pub mod oauth1;
 
 use std::fmt;
 use std::sync::Arc;
@@ -24,6 +25,7 @@ use http::{HeaderMap, Method, Uri};
 pub use api_key::ApiKey;
 pub use basic::Basic;
 pub use bypass::Bypass;
+pub use oauth1::OAuth1;
 
 use crate::clock::{Clock, RandomSource};
 use crate::error::{AuthError, BuildError};
@@ -184,7 +186,6 @@ impl RequestBody for &[u8] {
 #[derive(Debug, Clone)]
 pub(crate) struct BuildContext {
     pub(crate) clock: Arc<dyn Clock>,
-    #[allow(dead_code)]
     pub(crate) random: Arc<dyn RandomSource>,
 }
 
@@ -204,6 +205,8 @@ pub(crate) enum SchemeAuthenticator {
     Basic(Basic),
     Bypass(Bypass),
     Hmac(crate::webhook::Signer),
+    /// Boxed: its keyed HMAC states are large.
+    OAuth1(Box<OAuth1>),
 }
 
 impl SchemeAuthenticator {
@@ -234,6 +237,15 @@ impl SchemeAuthenticator {
                     credential_type: credential.type_name().to_owned(),
                 }),
             },
+            AuthSchemeConfig::OAuth1(scheme) => match credential {
+                Credential::OAuth1Token(token) => OAuth1::new(scheme, token).map(|a| {
+                    Self::OAuth1(Box::new(
+                        a.with_clock(Arc::clone(&context.clock))
+                            .with_random(Arc::clone(&context.random)),
+                    ))
+                }),
+                _ => Err(BuildError::OAuth1TokenRequired),
+            },
             AuthSchemeConfig::None(_) => match credential {
                 Credential::None => Ok(Self::Bypass(Bypass)),
                 _ => Err(BuildError::BypassRequired),
@@ -250,7 +262,7 @@ impl SchemeAuthenticator {
         match self {
             Self::ApiKey(api_key) => api_key.single_header(),
             Self::Basic(basic) => Some(basic.single_header()),
-            Self::Bypass(_) | Self::Hmac(_) => None,
+            Self::Bypass(_) | Self::Hmac(_) | Self::OAuth1(_) => None,
         }
     }
 
@@ -259,6 +271,7 @@ impl SchemeAuthenticator {
         match self {
             Self::ApiKey(api_key) => api_key.query_name(),
             Self::Hmac(signer) => signer.query_names(),
+            Self::OAuth1(oauth1) => oauth1.query_names(),
             Self::Basic(_) | Self::Bypass(_) => &[],
         }
     }
@@ -271,6 +284,7 @@ impl Authenticator for SchemeAuthenticator {
             Self::Basic(a) => a.authorize(request),
             Self::Bypass(a) => a.authorize(request),
             Self::Hmac(a) => a.authorize(request),
+            Self::OAuth1(a) => a.authorize(request),
         }
     }
 }

@@ -12,7 +12,9 @@ mod template;
 pub use connection::{Activation, Connection, ConnectionCredential, EndUser};
 pub use credential::{BasicAuthCredential, Credential, StringCredential, UnsupportedCredential};
 pub use hmac::{DigestInput, HmacAlgorithm, HmacScheme, SignatureEncoding};
-pub use oauth1::{NameValue, OAuth1Scheme, OAuth1SignatureMethod, OAuth1TokenCredential};
+pub use oauth1::{
+    NameValue, OAuth1Placement, OAuth1Scheme, OAuth1SignatureMethod, OAuth1TokenCredential,
+};
 pub use oauth2::{
     AuthorizationCodeGrant, ClientCredentialsGrant, OAuth2ClientCredential, OAuth2CodeCredential,
     OAuth2Grant, OAuth2PasswordCredential, OAuth2Scheme, OAuth2TokenCredential, PasswordGrant,

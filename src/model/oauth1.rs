@@ -13,6 +13,34 @@ pub enum OAuth1SignatureMethod {
     Sha1,
     /// HMAC-SHA256.
     Sha256,
+    /// PLAINTEXT (RFC 5849 §3.4.4): the encoded secrets themselves, for TLS-only servers.
+    /// credgate's own value `plaintext`.
+    Plaintext,
+}
+
+impl OAuth1SignatureMethod {
+    /// The `oauth_signature_method` value: `HMAC-SHA1`, `HMAC-SHA256` or `PLAINTEXT`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sha1 => "HMAC-SHA1",
+            Self::Sha256 => "HMAC-SHA256",
+            Self::Plaintext => "PLAINTEXT",
+        }
+    }
+}
+
+/// Where the OAuth1 protocol parameters go (RFC 5849 §3.5): credgate's own `placement`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum OAuth1Placement {
+    /// The `Authorization: OAuth ...` header (§3.5.1), the default.
+    #[default]
+    Header,
+    /// The request URI's query (§3.5.3).
+    Query,
+    /// An `application/x-www-form-urlencoded` request body (§3.5.2).
+    Body,
 }
 
 /// `oauth1`: RFC 5849 request signing.
@@ -44,6 +72,72 @@ pub struct OAuth1Scheme {
     /// Whether the token and token secret are supplied directly (no three-legged flow).
     #[serde(default)]
     pub token_auth: bool,
+    /// credgate's own `realm`: sent first in the `Authorization` header and never signed
+    /// (NetSuite wants its account id here). An `oauth1-token` credential's additional
+    /// parameter named `realm` overrides it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub realm: Option<String>,
+    /// credgate's own `placement`: where the protocol parameters go (`header` by default).
+    #[serde(default, skip_serializing_if = "is_header")]
+    pub placement: OAuth1Placement,
+}
+
+fn is_header(placement: &OAuth1Placement) -> bool {
+    *placement == OAuth1Placement::Header
+}
+
+impl OAuth1Scheme {
+    /// A scheme with the given client credentials and signature method, parameters in the
+    /// `Authorization` header, no realm and no three-legged flow endpoints.
+    pub fn new(
+        consumer_key: impl Into<String>,
+        consumer_secret: impl Into<Secret>,
+        signature_method: OAuth1SignatureMethod,
+    ) -> Self {
+        Self {
+            id: String::new(),
+            description: String::new(),
+            consumer_key: consumer_key.into(),
+            consumer_secret: consumer_secret.into(),
+            signature_method,
+            temp_credential_endpoint: None,
+            resource_owner_authorization_endpoint: None,
+            token_endpoint: None,
+            token_auth: true,
+            realm: None,
+            placement: OAuth1Placement::Header,
+        }
+    }
+
+    /// Sends `realm` in the `Authorization` header.
+    #[must_use]
+    pub fn with_realm(mut self, realm: impl Into<String>) -> Self {
+        self.realm = Some(realm.into());
+        self
+    }
+
+    /// Puts the protocol parameters at `placement`.
+    #[must_use]
+    pub fn with_placement(mut self, placement: OAuth1Placement) -> Self {
+        self.placement = placement;
+        self
+    }
+
+    /// Sets the three endpoints of the three-legged flow (RFC 5849 §2) and clears
+    /// `token_auth`.
+    #[must_use]
+    pub fn with_endpoints(
+        mut self,
+        temporary_credentials: impl Into<String>,
+        resource_owner_authorization: impl Into<String>,
+        token: impl Into<String>,
+    ) -> Self {
+        self.temp_credential_endpoint = Some(temporary_credentials.into());
+        self.resource_owner_authorization_endpoint = Some(resource_owner_authorization.into());
+        self.token_endpoint = Some(token.into());
+        self.token_auth = false;
+        self
+    }
 }
 
 /// A name/value pair of an `oauth1-token` credential's `additionalParams`.
@@ -54,6 +148,16 @@ pub struct NameValue {
     pub name: String,
     /// The parameter value.
     pub value: String,
+}
+
+impl NameValue {
+    /// A pair.
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
 }
 
 /// `oauth1-token`: the token credentials of RFC 5849 §2.3.
@@ -68,4 +172,22 @@ pub struct OAuth1TokenCredential {
     /// Extra protocol parameters to send.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub additional_params: Vec<NameValue>,
+}
+
+impl OAuth1TokenCredential {
+    /// Token credentials without additional parameters.
+    pub fn new(token: impl Into<Secret>, token_secret: impl Into<Secret>) -> Self {
+        Self {
+            token: token.into(),
+            token_secret: token_secret.into(),
+            additional_params: Vec::new(),
+        }
+    }
+
+    /// Adds an extra protocol parameter (`oauth_version=1.0`, or `realm` for the header).
+    #[must_use]
+    pub fn with_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.additional_params.push(NameValue::new(name, value));
+        self
+    }
 }

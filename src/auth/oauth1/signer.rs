@@ -1,0 +1,638 @@
+//! The RFC 5849 §3.4 signature: parameter collection and normalisation, the signature base
+//! string, the three signature methods, and the three placements of §3.5.
+//!
+//! Everything that does not depend on the request (the keyed HMAC state, the encoded
+//! protocol parameters, the realm) is prepared once in [`Signer::new`]; [`Signer::sign`]
+//! then works in a handful of buffers, without formatting machinery.
+
+use std::fmt;
+use std::ops::Range;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, Mac as _};
+use http::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
+use http::uri::{PathAndQuery, Uri};
+use http::{Method, header::AUTHORIZATION};
+use sha1::Sha1;
+use sha2::Sha256;
+
+use super::super::OutgoingRequest;
+use crate::encoding::encode;
+use crate::error::{AuthError, BuildError};
+use crate::model::{OAuth1Placement, OAuth1SignatureMethod};
+use crate::secret::Secret;
+
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
+const FORM: &str = "application/x-www-form-urlencoded";
+
+/// The secret half of a signature method, keyed when it is built.
+enum Key {
+    HmacSha1(Hmac<Sha1>),
+    HmacSha256(Hmac<Sha256>),
+    /// The PLAINTEXT signature itself: `encode(consumer secret) & encode(token secret)`.
+    Plaintext(Secret),
+}
+
+/// What a signer needs besides the request: the client and token credentials, the
+/// protocol parameters it sends, the realm and the placement.
+pub(crate) struct Signer {
+    key: Key,
+    method: OAuth1SignatureMethod,
+    /// Encoded `(name, value)` protocol parameters sent before `oauth_timestamp` and
+    /// `oauth_nonce` (consumer key, token, signature method) ...
+    head: Vec<(String, Secret)>,
+    /// ... and after them (callback, verifier, additional parameters).
+    tail: Vec<(String, Secret)>,
+    /// `realm="..."` for the header, validated.
+    realm: Option<String>,
+    placement: OAuth1Placement,
+}
+
+/// The credentials a [`Signer`] signs with.
+pub(crate) struct Credentials<'a> {
+    pub(crate) consumer_key: &'a str,
+    pub(crate) consumer_secret: &'a Secret,
+    /// `None` for a temporary-credentials request (no `oauth_token`, empty token secret).
+    pub(crate) token: Option<(&'a Secret, &'a Secret)>,
+}
+
+impl Signer {
+    /// Encodes the credentials and parameters once. `extra` are further protocol
+    /// parameters (`oauth_callback`, `oauth_verifier`, additional ones) as given, unencoded.
+    pub(crate) fn new(
+        credentials: &Credentials<'_>,
+        method: OAuth1SignatureMethod,
+        extra: &[(&str, &str)],
+        realm: Option<&str>,
+        placement: OAuth1Placement,
+    ) -> Result<Self, BuildError> {
+        let token_secret = credentials.token.map_or("", |(_, s)| s.expose_secret());
+        let mut key = encode(credentials.consumer_secret.expose_secret());
+        key.push('&');
+        encode_into(&mut key, token_secret.as_bytes());
+        let key = Secret::new(key);
+        let invalid = |_| BuildError::InvalidValue {
+            field: "consumer secret",
+            reason: "cannot key the HMAC",
+        };
+        let key = match method {
+            OAuth1SignatureMethod::Sha1 => Key::HmacSha1(
+                Hmac::new_from_slice(key.expose_secret().as_bytes()).map_err(invalid)?,
+            ),
+            OAuth1SignatureMethod::Sha256 => Key::HmacSha256(
+                Hmac::new_from_slice(key.expose_secret().as_bytes()).map_err(invalid)?,
+            ),
+            OAuth1SignatureMethod::Plaintext => Key::Plaintext(key),
+        };
+        let pair = |name: &str, value: &str| (encode(name), Secret::new(encode(value)));
+        let mut head = vec![pair("oauth_consumer_key", credentials.consumer_key)];
+        if let Some((token, _)) = credentials.token {
+            head.push(pair("oauth_token", token.expose_secret()));
+        }
+        head.push(pair("oauth_signature_method", method.as_str()));
+        let mut tail = Vec::with_capacity(extra.len());
+        for (name, value) in extra {
+            let (encoded, value) = pair(name, value);
+            if name.is_empty()
+                || is_generated(&encoded)
+                || head.iter().chain(&tail).any(|(n, _)| *n == encoded)
+            {
+                return Err(BuildError::InvalidName {
+                    name: (*name).to_owned(),
+                    location: "OAuth1 protocol parameter",
+                });
+            }
+            tail.push((encoded, value));
+        }
+        let realm = match realm {
+            None => None,
+            Some(_) if placement != OAuth1Placement::Header => {
+                return Err(BuildError::InvalidValue {
+                    field: "realm",
+                    reason: "can only be sent with the header placement",
+                });
+            }
+            Some(realm)
+                if realm
+                    .bytes()
+                    .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\') =>
+            {
+                Some(format!("realm=\"{realm}\""))
+            }
+            Some(_) => {
+                return Err(BuildError::InvalidValue {
+                    field: "realm",
+                    reason: "must be printable ASCII without quotes or backslashes",
+                });
+            }
+        };
+        Ok(Self {
+            key,
+            method,
+            head,
+            tail,
+            realm,
+            placement,
+        })
+    }
+
+    /// Whether this signer sends a protocol parameter with this (encoded) name.
+    fn sends(&self, name: &str) -> bool {
+        name.starts_with("oauth_")
+            && (is_generated(name) || self.head.iter().chain(&self.tail).any(|(n, _)| n == name))
+    }
+
+    /// Whether `oauth_timestamp` and `oauth_nonce` are sent: not with PLAINTEXT (§3.4.4).
+    fn uses_nonce(&self) -> bool {
+        self.method != OAuth1SignatureMethod::Plaintext
+    }
+
+    /// Where the protocol parameters go.
+    pub(crate) fn placement(&self) -> OAuth1Placement {
+        self.placement
+    }
+
+    /// Signs `request` as it stands, without changing it.
+    pub(crate) fn sign(
+        &self,
+        request: &dyn OutgoingRequest,
+        timestamp: u64,
+        nonce: &str,
+    ) -> Result<Signed, AuthError> {
+        let uri = request.uri();
+        let body = self.form_body(request.headers(), request.body_bytes())?;
+        let mut timestamp_buf = [0u8; 20];
+        let timestamp = format_u64(timestamp, &mut timestamp_buf);
+        let mut nonce_encoded = String::new();
+        let mut signature_encoded = String::new();
+
+        // The protocol parameters, in the order they are sent; `oauth_signature` comes last.
+        let mut pairs = Vec::with_capacity(self.head.len() + self.tail.len() + 3);
+        pairs.extend(
+            self.head
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.expose_secret())),
+        );
+        if self.uses_nonce() {
+            encode_into(&mut nonce_encoded, nonce.as_bytes());
+            pairs.push(("oauth_timestamp", timestamp));
+            pairs.push(("oauth_nonce", &nonce_encoded));
+        }
+        pairs.extend(
+            self.tail
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.expose_secret())),
+        );
+
+        let mut params = Params::default();
+        if let Some(query) = uri.query() {
+            params
+                .add_form(query.as_bytes(), self)
+                .map_err(|reason| AuthError::UnsupportedUri { reason })?;
+        }
+        if let Some(body) = body.form {
+            params
+                .add_form(body, self)
+                .map_err(|reason| AuthError::UnsupportedBody { reason })?;
+        }
+        for (name, value) in &pairs {
+            params.add_encoded(name, value);
+        }
+
+        let base_string = base_string(request.method(), uri, &mut params)?;
+        let mut signature_buf = [0u8; 44];
+        let signature: &str = match &self.key {
+            Key::HmacSha1(mac) => {
+                let mut mac = mac.clone();
+                mac.update(base_string.as_bytes());
+                base64(&mac.finalize().into_bytes(), &mut signature_buf)
+            }
+            Key::HmacSha256(mac) => {
+                let mut mac = mac.clone();
+                mac.update(base_string.as_bytes());
+                base64(&mac.finalize().into_bytes(), &mut signature_buf)
+            }
+            Key::Plaintext(signature) => signature.expose_secret(),
+        };
+        encode_into(&mut signature_encoded, signature.as_bytes());
+        pairs.push(("oauth_signature", &signature_encoded));
+
+        let output = match self.placement {
+            OAuth1Placement::Header => Output::Header(self.header(&pairs)?),
+            OAuth1Placement::Query => Output::Query(with_query(uri, &pairs)?),
+            OAuth1Placement::Body => {
+                let existing = body.form.unwrap_or_default();
+                let mut bytes = Vec::with_capacity(existing.len() + 256);
+                bytes.extend_from_slice(existing);
+                append_pairs(&mut bytes, &pairs);
+                Output::Body {
+                    bytes,
+                    set_content_type: !body.has_content_type,
+                }
+            }
+        };
+        Ok(Signed {
+            base_string,
+            signature: Secret::new(signature),
+            output,
+        })
+    }
+
+    /// The body's form parameters, if they are signed (§3.4.1.3.1), and whether the
+    /// request has a `Content-Type`.
+    fn form_body<'r>(
+        &self,
+        headers: &HeaderMap,
+        bytes: Option<&'r [u8]>,
+    ) -> Result<Body<'r>, AuthError> {
+        let content_type = headers.get(CONTENT_TYPE);
+        let is_form = match content_type {
+            Some(value) => is_form_content_type(value),
+            // Body placement makes the body a form: its existing bytes are signed as one.
+            None => self.placement == OAuth1Placement::Body,
+        };
+        if self.placement == OAuth1Placement::Body && !is_form {
+            return Err(AuthError::UnsupportedBody {
+                reason: "must be application/x-www-form-urlencoded to carry the OAuth parameters",
+            });
+        }
+        if !is_form {
+            return Ok(Body {
+                form: None,
+                has_content_type: content_type.is_some(),
+            });
+        }
+        let form = bytes.ok_or(AuthError::UnsupportedBody {
+            reason: "is a form but not buffered, so its parameters cannot be signed",
+        })?;
+        if std::str::from_utf8(form).is_err() {
+            return Err(AuthError::UnsupportedBody {
+                reason: "is a form but not UTF-8 text",
+            });
+        }
+        Ok(Body {
+            form: Some(form),
+            has_content_type: content_type.is_some(),
+        })
+    }
+
+    fn header(&self, pairs: &[(&str, &str)]) -> Result<HeaderValue, AuthError> {
+        let mut header = String::with_capacity(256);
+        header.push_str("OAuth ");
+        if let Some(realm) = &self.realm {
+            header.push_str(realm);
+            header.push_str(", ");
+        }
+        for (i, (name, value)) in pairs.iter().enumerate() {
+            if i > 0 {
+                header.push_str(", ");
+            }
+            header.push_str(name);
+            header.push_str("=\"");
+            header.push_str(value);
+            header.push('"');
+        }
+        let mut value =
+            HeaderValue::from_str(&header).map_err(|_| AuthError::UnsupportedHeader {
+                reason: "the OAuth Authorization header could not be built",
+            })?;
+        value.set_sensitive(true);
+        Ok(value)
+    }
+}
+
+impl fmt::Debug for Signer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Signer")
+            .field("signature_method", &self.method.as_str())
+            .field("placement", &self.placement)
+            .field("realm", &self.realm)
+            .field(
+                "parameters",
+                &self
+                    .head
+                    .iter()
+                    .chain(&self.tail)
+                    .map(|(name, _)| name.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+struct Body<'r> {
+    form: Option<&'r [u8]>,
+    has_content_type: bool,
+}
+
+/// A signature and where it goes: computed by [`Signer::sign`], applied by [`Signed::apply`].
+/// Its parts hold the token (and, with PLAINTEXT, the secrets), so it has no `Debug`.
+pub(crate) struct Signed {
+    pub(crate) base_string: String,
+    pub(crate) signature: Secret,
+    pub(crate) output: Output,
+}
+
+/// The request's new header, URI or body.
+pub(crate) enum Output {
+    Header(HeaderValue),
+    Query(Uri),
+    Body {
+        bytes: Vec<u8>,
+        set_content_type: bool,
+    },
+}
+
+impl Signed {
+    /// Puts the signature on `request`; on error the request is unchanged.
+    pub(crate) fn apply(self, request: &mut dyn OutgoingRequest) -> Result<(), AuthError> {
+        match self.output {
+            Output::Header(value) => {
+                request.headers_mut().insert(AUTHORIZATION, value);
+            }
+            Output::Query(uri) => request.set_uri(uri),
+            Output::Body {
+                bytes,
+                set_content_type,
+            } => {
+                if !request.replace_body(bytes) {
+                    return Err(AuthError::UnsupportedBody {
+                        reason: "cannot be replaced to carry the OAuth parameters",
+                    });
+                }
+                if set_content_type {
+                    request
+                        .headers_mut()
+                        .insert(CONTENT_TYPE, HeaderValue::from_static(FORM));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether a `Content-Type` is `application/x-www-form-urlencoded`, parameters aside.
+fn is_form_content_type(value: &HeaderValue) -> bool {
+    let bytes = value.as_bytes();
+    let essence = bytes.split(|&b| b == b';').next().unwrap_or_default();
+    essence.trim_ascii().eq_ignore_ascii_case(FORM.as_bytes())
+}
+
+/// Protocol parameters credgate generates itself; a request or configuration must not
+/// carry them.
+fn is_generated(name: &str) -> bool {
+    matches!(name, "oauth_signature" | "oauth_timestamp" | "oauth_nonce")
+}
+
+/// The collected parameters: every name and value, encoded (§3.6), in one buffer.
+#[derive(Default)]
+struct Params {
+    text: String,
+    spans: Vec<(Range<usize>, Range<usize>)>,
+}
+
+impl Params {
+    /// Adds the pairs of a form-encoded string (a query or a form body): `%XX` decoded
+    /// exactly once, `+` read as a space, each byte then encoded (§3.6), so bytes that are
+    /// not UTF-8 stay `%XX`.
+    fn add_form(&mut self, form: &[u8], signer: &Signer) -> Result<(), &'static str> {
+        for (name, value) in form_pairs(form) {
+            let name_start = self.text.len();
+            normalise_into(&mut self.text, name)?;
+            let name_range = name_start..self.text.len();
+            if signer.sends(&self.text[name_range.clone()]) {
+                return Err("already carries an OAuth protocol parameter credgate sends");
+            }
+            normalise_into(&mut self.text, value)?;
+            self.spans
+                .push((name_range.clone(), name_range.end..self.text.len()));
+        }
+        Ok(())
+    }
+
+    /// Adds a pair whose name and value are already encoded.
+    fn add_encoded(&mut self, name: &str, value: &str) {
+        let start = self.text.len();
+        self.text.push_str(name);
+        let middle = self.text.len();
+        self.text.push_str(value);
+        self.spans.push((start..middle, middle..self.text.len()));
+    }
+
+    /// Sorts by encoded name, then encoded value, in byte order (§3.4.1.3.2).
+    fn sort(&mut self) {
+        let text = self.text.as_bytes();
+        self.spans.sort_unstable_by(|(an, av), (bn, bv)| {
+            text[an.clone()]
+                .cmp(&text[bn.clone()])
+                .then_with(|| text[av.clone()].cmp(&text[bv.clone()]))
+        });
+    }
+}
+
+/// The signature base string (§3.4.1.1): method, base string URI and normalised
+/// parameters, each encoded, joined by `&`.
+fn base_string(method: &Method, uri: &Uri, params: &mut Params) -> Result<String, AuthError> {
+    let scheme = uri.scheme_str().ok_or(AuthError::UnsupportedUri {
+        reason: "must be absolute (with a scheme and host) to be signed",
+    })?;
+    let default_port = if scheme.eq_ignore_ascii_case("https") {
+        443
+    } else if scheme.eq_ignore_ascii_case("http") {
+        80
+    } else {
+        return Err(AuthError::UnsupportedUri {
+            reason: "must use http or https to be signed",
+        });
+    };
+    let host = uri.host().ok_or(AuthError::UnsupportedUri {
+        reason: "must be absolute (with a scheme and host) to be signed",
+    })?;
+    params.sort();
+    let mut out = String::with_capacity(64 + uri.path().len() + params.text.len() * 3 / 2);
+    for b in method.as_str().bytes() {
+        push_encoded(&mut out, b.to_ascii_uppercase());
+    }
+    out.push('&');
+    out.push_str(if default_port == 443 { "https" } else { "http" });
+    out.push_str("%3A%2F%2F");
+    for b in host.bytes() {
+        push_encoded(&mut out, b.to_ascii_lowercase());
+    }
+    // `port_u16` reads `:0443` as 443 and an empty port as none: both are dropped.
+    if let Some(port) = uri.port_u16().filter(|&p| p != default_port) {
+        out.push_str("%3A");
+        out.push_str(format_u64(u64::from(port), &mut [0u8; 20]));
+    }
+    let path = match uri.path() {
+        "" => "/",
+        path => path,
+    };
+    encode_into(&mut out, path.as_bytes());
+    out.push('&');
+    let text = params.text.as_bytes();
+    for (i, (name, value)) in params.spans.iter().enumerate() {
+        if i > 0 {
+            out.push_str("%26");
+        }
+        encode_encoded_into(&mut out, &text[name.clone()]);
+        out.push_str("%3D");
+        encode_encoded_into(&mut out, &text[value.clone()]);
+    }
+    Ok(out)
+}
+
+/// `uri` with `pairs` appended to its query.
+fn with_query(uri: &Uri, pairs: &[(&str, &str)]) -> Result<Uri, AuthError> {
+    let mut path_and_query = Vec::with_capacity(uri.path().len() + 256);
+    path_and_query.extend_from_slice(uri.path().as_bytes());
+    path_and_query.push(b'?');
+    if let Some(query) = uri.query() {
+        path_and_query.extend_from_slice(query.as_bytes());
+    }
+    append_pairs(&mut path_and_query, pairs);
+    let mut parts = uri.clone().into_parts();
+    parts.path_and_query = Some(
+        PathAndQuery::from_maybe_shared(path_and_query).map_err(|_| AuthError::UnsupportedUri {
+            reason: "cannot carry the OAuth parameters",
+        })?,
+    );
+    Uri::from_parts(parts).map_err(|_| AuthError::UnsupportedUri {
+        reason: "cannot carry the OAuth parameters",
+    })
+}
+
+/// Appends `name=value` pairs to a query or form, after a `&` unless it is empty or
+/// already ends in one.
+fn append_pairs(out: &mut Vec<u8>, pairs: &[(&str, &str)]) {
+    for (name, value) in pairs {
+        if !matches!(out.last(), None | Some(b'&' | b'?')) {
+            out.push(b'&');
+        }
+        out.extend_from_slice(name.as_bytes());
+        out.push(b'=');
+        out.extend_from_slice(value.as_bytes());
+    }
+}
+
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+/// Appends `b` encoded per RFC 5849 §3.6: unreserved bytes as they are, all others `%XX`
+/// with upper-case hex.
+fn push_encoded(out: &mut String, b: u8) {
+    if is_unreserved(b) {
+        out.push(char::from(b));
+    } else {
+        out.push('%');
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xF)]));
+    }
+}
+
+/// Appends `bytes` encoded per §3.6.
+fn encode_into(out: &mut String, bytes: &[u8]) {
+    for &b in bytes {
+        push_encoded(out, b);
+    }
+}
+
+/// Encodes text already encoded per §3.6 (unreserved bytes and `%XX`) a second time: only
+/// `%` changes.
+fn encode_encoded_into(out: &mut String, encoded: &[u8]) {
+    for &b in encoded {
+        if b == b'%' {
+            out.push_str("%25");
+        } else {
+            out.push(char::from(b));
+        }
+    }
+}
+
+/// Decodes one form-encoded component (`%XX` exactly once, `+` as a space), handing each
+/// decoded byte to `push`.
+fn decode_form_component(raw: &[u8], mut push: impl FnMut(u8)) -> Result<(), &'static str> {
+    const INVALID_ESCAPE: &str = "has a % that is not followed by two hex digits";
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'%' => {
+                let hex = raw.get(i + 1..i + 3).ok_or(INVALID_ESCAPE)?;
+                let high = hex_value(hex[0]).ok_or(INVALID_ESCAPE)?;
+                let low = hex_value(hex[1]).ok_or(INVALID_ESCAPE)?;
+                push(high << 4 | low);
+                i += 3;
+            }
+            b'+' => {
+                push(b' ');
+                i += 1;
+            }
+            b => {
+                push(b);
+                i += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Splits a form into its raw `(name, value)` components (a pair without `=` has an empty
+/// value; empty pairs are skipped).
+fn form_pairs(form: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    form.split(|&b| b == b'&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| match pair.iter().position(|&b| b == b'=') {
+            Some(at) => (&pair[..at], &pair[at + 1..]),
+            None => (pair, &b""[..]),
+        })
+}
+
+/// Decodes one form component and appends it encoded per §3.6: bytes that are not UTF-8
+/// stay `%XX`.
+fn normalise_into(out: &mut String, raw: &[u8]) -> Result<(), &'static str> {
+    decode_form_component(raw, |b| push_encoded(out, b))
+}
+
+/// Parses a form-encoded response body into decoded pairs.
+pub(crate) fn parse_form(form: &[u8]) -> Result<Vec<(String, String)>, &'static str> {
+    let decode = |raw: &[u8]| -> Result<String, &'static str> {
+        let mut bytes = Vec::with_capacity(raw.len());
+        decode_form_component(raw, |b| bytes.push(b))?;
+        String::from_utf8(bytes).map_err(|_| "is not UTF-8 once decoded")
+    };
+    form_pairs(form.trim_ascii())
+        .map(|(name, value)| Ok((decode(name)?, decode(value)?)))
+        .collect()
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// `n` in decimal, written into the end of `buf`.
+fn format_u64(mut n: u64, buf: &mut [u8; 20]) -> &str {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    std::str::from_utf8(&buf[at..]).unwrap_or_default()
+}
+
+/// `bytes` in standard base64, written into `buf` (44 bytes hold a SHA-256 MAC).
+fn base64<'b>(bytes: &[u8], buf: &'b mut [u8; 44]) -> &'b str {
+    let written = STANDARD.encode_slice(bytes, buf).unwrap_or_default();
+    std::str::from_utf8(&buf[..written]).unwrap_or_default()
+}
