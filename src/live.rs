@@ -43,7 +43,7 @@ use crate::redact::RedactedRequest;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct LiveConnection {
-    base_url: BaseUrl,
+    base_url: Arc<BaseUrl>,
     authenticators: Vec<SchemeAuthenticator>,
     secret_query_names: Vec<String>,
 }
@@ -122,6 +122,14 @@ impl LiveConnection {
     /// The base URL requests go to, normalised (`https://host[:port][/prefix]`).
     pub fn base_url(&self) -> &str {
         self.base_url.as_str()
+    }
+
+    /// Uses `shared` instead of this connection's own copy when they are equal, so that the
+    /// many connections of one template hold a single base URL.
+    pub(crate) fn share_base_url(&mut self, shared: &Arc<BaseUrl>) {
+        if *self.base_url == **shared {
+            self.base_url = Arc::clone(shared);
+        }
     }
 
     /// A view of `request` for logs and display: sensitive headers, credential headers
@@ -225,13 +233,11 @@ impl<'a> LiveConnectionBuilder<'a> {
         if let Some(template) = self.template {
             check_bypass_allowed(template, &connection.credentials)?;
         }
-        let base_url = connection
+        let template_url = self
             .base_url
             .as_deref()
-            .or(self.base_url.as_deref())
-            .or(self.template.map(|t| t.template_base_url.as_str()))
-            .ok_or(BuildError::MissingBaseUrl)?;
-        let base_url = BaseUrl::parse(base_url)?;
+            .or(self.template.map(|t| t.template_base_url.as_str()));
+        let base_url = BaseUrl::for_connection(template_url, connection)?;
         let authenticators = connection
             .credentials
             .iter()
@@ -248,7 +254,7 @@ impl<'a> LiveConnectionBuilder<'a> {
             .flat_map(|a| a.secret_query_names().iter().cloned())
             .collect();
         Ok(LiveConnection {
-            base_url,
+            base_url: Arc::new(base_url),
             authenticators,
             secret_query_names,
         })

@@ -1,0 +1,205 @@
+//! Registry at scale: one embedded API-key template with up to 1,000,000 activated end
+//! users.
+//!
+//! Before the criterion benchmarks it prints the heap bytes per activation (counted by a
+//! counting global allocator) and the resolution latency percentiles while another thread
+//! activates 100,000 users one by one. The benchmarks time resolution of a user's connection
+//! at 1,000 and 1,000,000 users, and from one and two threads (time per resolution at the
+//! aggregate rate: their ratio is the scaling).
+
+use std::alloc::System;
+use std::hint::black_box;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use credgate::{Activation, ConnectionTemplate, Credential, EndUser, Registry};
+use criterion::{BenchmarkId, Criterion};
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+const ENVIRONMENT: &str = "production";
+const TEMPLATE: &str = "crm";
+
+fn template() -> ConnectionTemplate {
+    serde_json::from_str(
+        r#"{"name": "crm", "connectionTemplateId": "01KKBR67D0484X7WG7KB3DZFS2", "dynamic": true,
+            "templateBaseUrl": "https://api.crm.example/v1",
+            "authSchemeConfigs": [{"type": "api-key", "apiKey": {"id": "token",
+                "name": "Authorization", "in": "header", "valueTemplate": "Bearer {key}"}}]}"#,
+    )
+    .expect("the template parses")
+}
+
+fn user(i: usize) -> String {
+    format!("user-{i:08}")
+}
+
+fn activate(registry: &Registry, template: &ConnectionTemplate, i: usize) {
+    let connection = template
+        .connect(vec![Credential::api_key(format!(
+            "key-{i:08}-0123456789abcdef"
+        ))])
+        .expect("the credential fits");
+    registry
+        .activate(Activation::new(
+            ENVIRONMENT,
+            EndUser::new(user(i)),
+            vec![connection],
+        ))
+        .expect("the activation is accepted");
+}
+
+/// A registry with users `0..n`, activated from two threads.
+fn populate(registry: &Registry, range: std::ops::Range<usize>) {
+    let template = template();
+    let middle = range.start + (range.end - range.start) / 2;
+    std::thread::scope(|scope| {
+        let template = &template;
+        for part in [range.start..middle, middle..range.end] {
+            scope.spawn(move || part.for_each(|i| activate(registry, template, i)));
+        }
+    });
+}
+
+fn empty_registry() -> Registry {
+    let registry = Registry::new();
+    registry
+        .add_environment(ENVIRONMENT)
+        .expect("new environment");
+    registry
+        .add_template(ENVIRONMENT, template())
+        .expect("new template");
+    registry
+}
+
+/// A fixed pseudo-random walk over `0..n`, so lookups miss the cache as real traffic would.
+fn walk(n: usize) -> Vec<String> {
+    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+    (0..n.min(1 << 16))
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            user((state % n as u64) as usize)
+        })
+        .collect()
+}
+
+fn resolve_all(registry: &Registry, users: &[String], iters: u64) {
+    for i in 0..iters as usize {
+        let user = &users[i % users.len()];
+        black_box(
+            registry
+                .resolve(ENVIRONMENT, TEMPLATE, Some(user))
+                .expect("the user is activated"),
+        );
+    }
+}
+
+fn report_memory(registry: &Registry, users: usize) {
+    let region = Region::new(GLOBAL);
+    populate(registry, 0..users);
+    let change = region.change();
+    let net = change.bytes_allocated as isize - change.bytes_deallocated as isize
+        + change.bytes_reallocated;
+    println!(
+        "memory: {users} activations hold {net} heap bytes: {} bytes per activation",
+        net / users as isize
+    );
+}
+
+fn report_latency_under_load(registry: &Registry, resolvable: usize) {
+    const NEW_USERS: usize = 100_000;
+    let done = AtomicBool::new(false);
+    let users = walk(resolvable);
+    let (latencies, errors) = std::thread::scope(|scope| {
+        let reader = scope.spawn(|| {
+            let mut latencies = Vec::with_capacity(1 << 22);
+            let mut errors = 0_usize;
+            let mut i = 0;
+            while !done.load(Ordering::Relaxed) {
+                let user = &users[i % users.len()];
+                i += 1;
+                let start = Instant::now();
+                let outcome = registry.resolve(ENVIRONMENT, TEMPLATE, Some(user));
+                latencies.push(start.elapsed());
+                errors += usize::from(outcome.is_err());
+            }
+            (latencies, errors)
+        });
+        populate_one_by_one(registry, resolvable..resolvable + NEW_USERS);
+        done.store(true, Ordering::Relaxed);
+        reader.join().expect("the reader does not panic")
+    });
+    let mut sorted = latencies;
+    sorted.sort_unstable();
+    let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q) as usize];
+    println!(
+        "under load: {} resolutions while {NEW_USERS} users were activated one by one: {errors} errors, p50 {:?}, p99 {:?}, p99.9 {:?}, max {:?}",
+        sorted.len(),
+        at(0.5),
+        at(0.99),
+        at(0.999),
+        at(1.0),
+    );
+}
+
+fn populate_one_by_one(registry: &Registry, range: std::ops::Range<usize>) {
+    let template = template();
+    range.for_each(|i| activate(registry, &template, i));
+}
+
+fn bench_resolve(c: &mut Criterion, small: &Registry, large: &Registry, large_users: usize) {
+    let mut group = c.benchmark_group("resolve");
+    for (registry, users) in [(small, 1_000), (large, large_users)] {
+        let walk = walk(users);
+        group.bench_with_input(BenchmarkId::new("users", users), &walk, |b, walk| {
+            b.iter_custom(|iters| {
+                let start = Instant::now();
+                resolve_all(registry, walk, iters);
+                start.elapsed()
+            });
+        });
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("resolve_threads");
+    let walks = [walk(large_users), walk(large_users / 2 + 1)];
+    for threads in [1_u32, 2] {
+        group.bench_function(BenchmarkId::from_parameter(threads), |b| {
+            b.iter_custom(|iters| {
+                let start = Instant::now();
+                std::thread::scope(|scope| {
+                    for walk in &walks[..threads as usize] {
+                        scope.spawn(move || resolve_all(large, walk, iters));
+                    }
+                });
+                start.elapsed() / threads
+            });
+        });
+    }
+    group.finish();
+}
+
+fn main() {
+    let large_users = std::env::var("CREDGATE_BENCH_USERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1_000_000);
+    let small = empty_registry();
+    populate(&small, 0..1_000);
+    let large = empty_registry();
+    let start = Instant::now();
+    report_memory(&large, large_users);
+    println!("setup: {large_users} activations in {:?}", start.elapsed());
+    report_latency_under_load(&large, large_users);
+
+    let mut c = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .configure_from_args();
+    bench_resolve(&mut c, &small, &large, large_users);
+    c.final_summary();
+}

@@ -1,0 +1,52 @@
+//! Properties of per-connection URL values: whatever a value holds, an expanded URL stays on
+//! a host under the template's fixed domain, with the template's scheme and port.
+
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+
+fn values(value: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([("sub".to_owned(), value.to_owned())])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Any string at all, including `/ @ # ? : %` and whitespace: either refused, or the
+    /// URL parses to a host that ends with `.zendesk.com`, on https's default port, with no
+    /// userinfo, and the path the template gave.
+    #[test]
+    fn no_value_escapes_the_domain(value in any::<String>(), tail in "(/api/v2)?") {
+        let template = format!("https://{{sub}}.zendesk.com{tail}");
+        if let Ok(expanded) = credgate::url_template::expand(&template, &values(&value)) {
+            let url = url::Url::parse(&expanded).expect("an expanded URL parses");
+            prop_assert_eq!(url.scheme(), "https");
+            let host = url.host_str().expect("a host");
+            prop_assert!(host.ends_with(".zendesk.com"), "{}", host);
+            prop_assert_eq!(url.port(), None);
+            prop_assert_eq!(url.username(), "");
+            prop_assert_eq!(url.password(), None);
+            prop_assert_eq!(url.path(), if tail.is_empty() { "/" } else { "/api/v2" });
+        }
+    }
+
+    /// Values made of the characters that may appear: a host label, or dotted labels.
+    #[test]
+    fn plain_values_expand_into_the_host(value in "[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?(\\.[a-z0-9]{1,8}){0,2}") {
+        let expanded = credgate::url_template::expand("https://{sub}.zendesk.com:8443/x", &values(&value))
+            .expect("a plain value expands");
+        prop_assert_eq!(expanded, format!("https://{value}.zendesk.com:8443/x"));
+    }
+
+    /// Values with a character that can change where a URL points are always refused.
+    #[test]
+    fn delimiters_are_refused(
+        prefix in "[a-z]{0,5}",
+        bad in prop::sample::select(vec!["/", "@", "#", "?", ":", "%2e", " ", "\t", "..", "\\", "\u{ff0e}"]),
+        suffix in "[a-z]{0,5}",
+    ) {
+        let value = format!("{prefix}{bad}{suffix}");
+        let expanded = credgate::url_template::expand("https://{sub}.zendesk.com", &values(&value));
+        prop_assert!(expanded.is_err(), "{:?} expanded to {:?}", value, expanded);
+    }
+}
