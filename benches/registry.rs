@@ -74,10 +74,10 @@ fn empty_registry() -> Registry {
     registry
 }
 
-/// A fixed pseudo-random walk over `0..n`, so lookups miss the cache as real traffic would.
-fn walk(n: usize) -> Vec<String> {
-    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
-    (0..n.min(1 << 16))
+/// `len` users drawn by a fixed pseudo-random walk over `0..n`.
+fn walk(n: usize, len: usize, seed: u64) -> Vec<String> {
+    let mut state = 0x9E37_79B9_7F4A_7C15_u64 ^ seed;
+    (0..len)
         .map(|_| {
             state ^= state << 13;
             state ^= state >> 7;
@@ -113,7 +113,7 @@ fn report_memory(registry: &Registry, users: usize) {
 fn report_latency_under_load(registry: &Registry, resolvable: usize) {
     const NEW_USERS: usize = 100_000;
     let done = AtomicBool::new(false);
-    let users = walk(resolvable);
+    let users = walk(resolvable, 1 << 16, 0);
     let (latencies, errors) = std::thread::scope(|scope| {
         let reader = scope.spawn(|| {
             let mut latencies = Vec::with_capacity(1 << 22);
@@ -151,11 +151,23 @@ fn populate_one_by_one(registry: &Registry, range: std::ops::Range<usize>) {
     range.for_each(|i| activate(registry, &template, i));
 }
 
+/// Resolution with a working set of 1,000 users (as a server with that many active users at
+/// a time would see) drawn from 1,000 and from all users, and with 65,536 users drawn from
+/// all (most lookups then miss every cache); then from one and two threads.
 fn bench_resolve(c: &mut Criterion, small: &Registry, large: &Registry, large_users: usize) {
     let mut group = c.benchmark_group("resolve");
-    for (registry, users) in [(small, 1_000), (large, large_users)] {
-        let walk = walk(users);
-        group.bench_with_input(BenchmarkId::new("users", users), &walk, |b, walk| {
+    let cases = [
+        ("users", small, 1_000, walk(1_000, 1_000, 1)),
+        ("users", large, large_users, walk(large_users, 1_000, 1)),
+        (
+            "cold_users",
+            large,
+            large_users,
+            walk(large_users, 1 << 16, 1),
+        ),
+    ];
+    for (name, registry, users, walk) in &cases {
+        group.bench_with_input(BenchmarkId::new(*name, users), walk, |b, walk| {
             b.iter_custom(|iters| {
                 let start = Instant::now();
                 resolve_all(registry, walk, iters);
@@ -166,7 +178,7 @@ fn bench_resolve(c: &mut Criterion, small: &Registry, large: &Registry, large_us
     group.finish();
 
     let mut group = c.benchmark_group("resolve_threads");
-    let walks = [walk(large_users), walk(large_users / 2 + 1)];
+    let walks = [walk(large_users, 1_000, 2), walk(large_users, 1_000, 3)];
     for threads in [1_u32, 2] {
         group.bench_function(BenchmarkId::from_parameter(threads), |b| {
             b.iter_custom(|iters| {

@@ -186,12 +186,21 @@ impl Environment {
 }
 
 impl TemplateEntry {
-    fn new(template: ConnectionTemplate, key: Arc<TemplateKey>) -> Result<Self, BuildErrorAt> {
+    fn new(
+        environment: &str,
+        template: ConnectionTemplate,
+        key: Arc<TemplateKey>,
+    ) -> Result<Self, RegistryError> {
         let url = template.template_base_url.trim();
         let base_url = if url.is_empty() || url.contains('{') {
             None
         } else {
-            Some(Arc::new(BaseUrl::parse(url)?))
+            let parsed = BaseUrl::parse(url).map_err(|source| RegistryError::Build {
+                environment: environment.to_owned(),
+                template: template.name.clone(),
+                source,
+            })?;
+            Some(Arc::new(parsed))
         };
         Ok(Self {
             schemes: template
@@ -272,9 +281,6 @@ impl TemplateEntry {
         }
     }
 }
-
-/// A template's own base URL failed to parse; the caller adds where.
-type BuildErrorAt = crate::BuildError;
 
 impl Registry {
     /// An empty registry using the system clock and the operating system's randomness for
@@ -406,11 +412,7 @@ impl Registry {
     ) -> Result<(), RegistryError> {
         non_empty(&template.name, "template name")?;
         let key = TemplateKey::new(&template.name);
-        let entry = TemplateEntry::new(template, key).map_err(|source| RegistryError::Build {
-            environment: environment.to_owned(),
-            template: String::new(),
-            source,
-        })?;
+        let entry = TemplateEntry::new(environment, template, key)?;
         let mut config = self.write();
         let env = config.environment_mut(environment)?;
         if env.templates.contains_key(entry.name()) {
@@ -464,14 +466,8 @@ impl Registry {
                 reason: "a template cannot switch between static and embedded",
             });
         }
-        let key = Arc::clone(&old.key);
-        let name = template.name.clone();
-        let entry = TemplateEntry::new(template, key).map_err(|source| RegistryError::Build {
-            environment: environment.to_owned(),
-            template: name.clone(),
-            source,
-        })?;
-        env.templates.insert(name, entry);
+        let entry = TemplateEntry::new(environment, template, Arc::clone(&old.key))?;
+        env.templates.insert(entry.name().to_owned(), entry);
         Ok(())
     }
 

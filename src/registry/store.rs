@@ -9,7 +9,7 @@
 
 use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasher, Hash, Hasher, RandomState};
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher, RandomState};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -151,39 +151,54 @@ impl UserId {
     }
 }
 
-/// The map key: environment and external id.
+/// The map key: environment and external id, with their keyed hash computed once.
 #[derive(Debug)]
 struct Key {
+    hash: u64,
     environment: Arc<str>,
     user: UserId,
 }
 
+/// A key as asked for.
+struct Lookup<'a> {
+    hash: u64,
+    environment: &'a str,
+    user: &'a str,
+}
+
 /// A key as stored or as asked for, hashed and compared the same way.
 trait KeyView {
+    fn hash(&self) -> u64;
     fn parts(&self) -> (&str, &str);
 }
 
 impl KeyView for Key {
+    fn hash(&self) -> u64 {
+        self.hash
+    }
     fn parts(&self) -> (&str, &str) {
         (&self.environment, self.user.as_str())
     }
 }
 
-impl KeyView for (&str, &str) {
+impl KeyView for Lookup<'_> {
+    fn hash(&self) -> u64 {
+        self.hash
+    }
     fn parts(&self) -> (&str, &str) {
-        *self
+        (self.environment, self.user)
     }
 }
 
 impl Hash for dyn KeyView + '_ {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.parts().hash(state);
+        state.write_u64(KeyView::hash(self));
     }
 }
 
 impl PartialEq for dyn KeyView + '_ {
     fn eq(&self, other: &Self) -> bool {
-        self.parts() == other.parts()
+        KeyView::hash(self) == KeyView::hash(other) && self.parts() == other.parts()
     }
 }
 
@@ -191,13 +206,13 @@ impl Eq for dyn KeyView + '_ {}
 
 impl Hash for Key {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        (self as &dyn KeyView).hash(state);
+        state.write_u64(self.hash);
     }
 }
 
 impl PartialEq for Key {
     fn eq(&self, other: &Self) -> bool {
-        self.parts() == other.parts()
+        (self as &dyn KeyView) == (other as &dyn KeyView)
     }
 }
 
@@ -229,7 +244,29 @@ impl Entry {
     }
 }
 
-type Map = HashMap<Key, Entry>;
+/// The maps hash a key's precomputed (keyed `SipHash`) hash as is: one hash per lookup
+/// picks both the shard and the bucket.
+#[derive(Debug, Default)]
+struct PrecomputedHash(u64);
+
+impl Hasher for PrecomputedHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is ever called; fold anything else in rather than lose it.
+        for &byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(byte);
+        }
+    }
+
+    fn write_u64(&mut self, hash: u64) {
+        self.0 = hash;
+    }
+}
+
+type Map = HashMap<Key, Entry, BuildHasherDefault<PrecomputedHash>>;
 
 /// A cache line of its own per shard, so that locking one shard does not slow another.
 #[derive(Debug, Default)]
@@ -253,22 +290,31 @@ impl Default for Activations {
 }
 
 impl Activations {
-    fn shard(&self, user: &str) -> &RwLock<Map> {
-        // SHARDS is a power of two, so the low bits pick the shard; truncating is fine.
-        #[allow(clippy::cast_possible_truncation)]
-        let hash = self.hasher.hash_one(user) as usize;
-        &self.shards[hash & (SHARDS - 1)].0
+    fn lookup<'a>(&self, environment: &'a str, user: &'a str) -> Lookup<'a> {
+        Lookup {
+            hash: self.hasher.hash_one((environment, user)),
+            environment,
+            user,
+        }
+    }
+
+    /// The shard takes bits 40 to 49 of the hash: the map's buckets use the low bits and
+    /// its control bytes the top 7, so all three stay independent.
+    fn shard(&self, hash: u64) -> &RwLock<Map> {
+        #[allow(clippy::cast_possible_truncation)] // masked to 10 bits
+        let index = (hash >> 40) as usize & (SHARDS - 1);
+        &self.shards[index].0
     }
 
     /// A poisoned lock only means a panic elsewhere; every write leaves the map whole.
-    fn read(&self, user: &str) -> RwLockReadGuard<'_, Map> {
-        self.shard(user)
+    fn read(&self, hash: u64) -> RwLockReadGuard<'_, Map> {
+        self.shard(hash)
             .read()
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn write(&self, user: &str) -> RwLockWriteGuard<'_, Map> {
-        self.shard(user)
+    fn write(&self, hash: u64) -> RwLockWriteGuard<'_, Map> {
+        self.shard(hash)
             .write()
             .unwrap_or_else(PoisonError::into_inner)
     }
@@ -280,8 +326,9 @@ impl Activations {
         template: &str,
         user: &str,
     ) -> Option<Arc<LiveConnection>> {
-        let map = self.read(user);
-        let entry = map.get(&(environment, user) as &dyn KeyView)?;
+        let lookup = self.lookup(environment, user);
+        let map = self.read(lookup.hash);
+        let entry = map.get(&lookup as &dyn KeyView)?;
         if let Some((key, live)) = &entry.first
             && &*key.name == template
         {
@@ -297,8 +344,9 @@ impl Activations {
 
     /// A copy of the user's activation in `environment`.
     pub(super) fn get_activation(&self, environment: &str, user: &str) -> Option<UserActivation> {
-        let map = self.read(user);
-        map.get(&(environment, user) as &dyn KeyView)
+        let lookup = self.lookup(environment, user);
+        let map = self.read(lookup.hash);
+        map.get(&lookup as &dyn KeyView)
             .map(|entry| UserActivation::clone(&entry.activation))
     }
 
@@ -311,11 +359,12 @@ impl Activations {
         activation: UserActivation,
     ) -> Option<UserActivation> {
         let key = Key {
+            hash: self.lookup(&environment, user).hash,
             environment,
             user: UserId::new(user),
         };
         let entry = Entry::new(activation);
-        let mut map = self.write(user);
+        let mut map = self.write(key.hash);
         entry.activation.count_users(true);
         let old = map.insert(key, entry)?;
         old.activation.count_users(false);
@@ -333,8 +382,9 @@ impl Activations {
         still: impl FnOnce(&UserActivation) -> bool,
     ) -> Result<UserActivation, UserActivation> {
         let entry = Entry::new(activation);
-        let mut map = self.write(user);
-        match map.get_mut(&(environment, user) as &dyn KeyView) {
+        let lookup = self.lookup(environment, user);
+        let mut map = self.write(lookup.hash);
+        match map.get_mut(&lookup as &dyn KeyView) {
             Some(slot) if still(&slot.activation) => {
                 entry.activation.count_users(true);
                 slot.activation.count_users(false);
@@ -348,8 +398,9 @@ impl Activations {
 
     /// Removes the user's activation in `environment`.
     pub(super) fn remove(&self, environment: &str, user: &str) -> Option<UserActivation> {
-        let mut map = self.write(user);
-        let removed = map.remove(&(environment, user) as &dyn KeyView)?;
+        let lookup = self.lookup(environment, user);
+        let mut map = self.write(lookup.hash);
+        let removed = map.remove(&lookup as &dyn KeyView)?;
         removed.activation.count_users(false);
         drop(map);
         Some(*removed.activation)
