@@ -2,10 +2,14 @@
 //! users.
 //!
 //! Before the criterion benchmarks it prints the heap bytes per activation (counted by a
-//! counting global allocator) and the resolution latency percentiles while another thread
-//! activates 100,000 users one by one. The benchmarks time resolution of a user's connection
-//! at 1,000 and 1,000,000 users, and from one and two threads (time per resolution at the
-//! aggregate rate: their ratio is the scaling).
+//! counting global allocator), the resolution latency percentiles while another thread
+//! activates 100,000 users one by one, and how resolution scales from one to two threads
+//! (by the wall clock, and per CPU second of each thread, which a busy machine does not
+//! skew). The benchmarks time resolution of a user's connection with 1,000 active users
+//! among 1,000 and among 1,000,000, with 65,536 among 1,000,000 (mostly cache misses), and
+//! from one and two threads (time per resolution at the aggregate rate).
+//!
+//! `CREDGATE_BENCH_USERS=100000 cargo bench --bench registry` runs it with fewer users.
 
 use std::alloc::System;
 use std::hint::black_box;
@@ -146,6 +150,59 @@ fn report_latency_under_load(registry: &Registry, resolvable: usize) {
     );
 }
 
+/// The calling thread's time on a CPU so far (Linux), to tell contention between the
+/// threads apart from other processes taking the cores.
+fn thread_cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let nanos = stat.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(nanos))
+}
+
+/// Resolutions per second from one and from two threads, by the wall clock and per CPU
+/// second of each thread (what two free cores would give).
+fn report_scaling(registry: &Registry, users: usize) {
+    const PER_THREAD: u64 = 2_000_000;
+    let mut rates = Vec::new();
+    for threads in [1_u64, 2] {
+        let walks: Vec<Vec<String>> = (0..threads).map(|t| walk(users, 1_000, 10 + t)).collect();
+        let start = Instant::now();
+        let cpu_times: Vec<Option<Duration>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = walks
+                .iter()
+                .map(|walk| {
+                    scope.spawn(move || {
+                        let before = thread_cpu_time();
+                        resolve_all(registry, walk, PER_THREAD);
+                        Some(thread_cpu_time()? - before?)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("the thread does not panic"))
+                .collect()
+        });
+        let wall = (threads * PER_THREAD) as f64 / start.elapsed().as_secs_f64();
+        let per_cpu: Option<f64> = cpu_times
+            .iter()
+            .map(|cpu| cpu.map(|cpu| PER_THREAD as f64 / cpu.as_secs_f64()))
+            .sum();
+        rates.push((wall, per_cpu));
+    }
+    let (wall_1, cpu_1) = rates[0];
+    let (wall_2, cpu_2) = rates[1];
+    println!(
+        "scaling: 2 threads resolve {:.2}x as fast as 1 by the wall clock ({:.1} vs {:.1} M/s), {} per CPU second",
+        wall_2 / wall_1,
+        wall_2 / 1e6,
+        wall_1 / 1e6,
+        match (cpu_1, cpu_2) {
+            (Some(one), Some(two)) => format!("{:.2}x", two / one),
+            _ => "unknown".to_owned(),
+        },
+    );
+}
+
 fn populate_one_by_one(registry: &Registry, range: std::ops::Range<usize>) {
     let template = template();
     range.for_each(|i| activate(registry, &template, i));
@@ -207,6 +264,7 @@ fn main() {
     report_memory(&large, large_users);
     println!("setup: {large_users} activations in {:?}", start.elapsed());
     report_latency_under_load(&large, large_users);
+    report_scaling(&large, large_users);
 
     let mut c = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
