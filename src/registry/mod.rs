@@ -162,6 +162,12 @@ impl Config {
             .template(environment, template)
     }
 
+    fn connection(&self, id: &str) -> Result<&StaticConnection, RegistryError> {
+        self.connections
+            .get(id)
+            .ok_or_else(|| RegistryError::UnknownConnection { id: id.to_owned() })
+    }
+
     fn system(&self, name_or_domain: &str) -> Result<&System, RegistryError> {
         self.systems
             .iter()
@@ -699,11 +705,7 @@ impl Registry {
         connection_id: &str,
     ) -> Result<(), RegistryError> {
         let mut config = self.write();
-        let stored = config.connections.get(connection_id).ok_or_else(|| {
-            RegistryError::UnknownConnection {
-                id: connection_id.to_owned(),
-            }
-        })?;
+        let stored = config.connection(connection_id)?;
         let env = config.environment(environment)?;
         let entry = env.template(environment, template)?;
         check_unlinked(env, environment, template)?;
@@ -953,11 +955,7 @@ impl Registry {
         scheme: &AuthSchemeConfig,
     ) -> Result<(), RegistryError> {
         let mut config = self.write();
-        let stored = config.connections.get(connection_id).ok_or_else(|| {
-            RegistryError::UnknownConnection {
-                id: connection_id.to_owned(),
-            }
-        })?;
+        let stored = config.connection(connection_id)?;
         let moved = with_scheme(stored.connection.clone(), scheme)?;
         // Build under the first template it is linked to, then check the others.
         let mut linked = config.environments.iter().flat_map(|(name, env)| {
