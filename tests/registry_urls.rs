@@ -1,5 +1,6 @@
-//! Properties of per-connection URL values: whatever a value holds, an expanded URL stays on
-//! a host under the template's fixed domain, with the template's scheme and port.
+//! Per-connection URLs: whatever a value holds, an expanded URL stays on a host under the
+//! template's fixed domain with the template's scheme and port; a connection's own base
+//! URL keeps only its scheme, host and port.
 
 use std::collections::BTreeMap;
 
@@ -49,4 +50,78 @@ proptest! {
         let expanded = credgate::url_template::expand("https://{sub}.zendesk.com", &values(&value));
         prop_assert!(expanded.is_err(), "{:?} expanded to {:?}", value, expanded);
     }
+}
+
+fn api_key_template(base_url: &str) -> credgate::ConnectionTemplate {
+    serde_json::from_value(serde_json::json!({"name": "t", "templateBaseUrl": base_url,
+        "authSchemeConfigs": [{"type": "api-key", "apiKey": {"id": "k", "name": "X-Key", "in": "header"}}]}))
+    .expect("template parses")
+}
+
+fn base_url_of(
+    template_url: &str,
+    own: Option<&str>,
+    pairs: &[(&str, &str)],
+) -> Result<String, credgate::BuildError> {
+    let template = api_key_template(template_url);
+    let mut connection = template.connect(vec![credgate::Credential::api_key("k-1")])?;
+    connection.base_url = own.map(str::to_owned);
+    connection.values = pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    Ok(connection.build(&template)?.base_url().to_owned())
+}
+
+#[test]
+fn a_connection_base_url_keeps_scheme_host_and_port_only() -> Result<(), credgate::BuildError> {
+    let template = "https://api.example.com/v2";
+    assert_eq!(
+        base_url_of(template, Some("eu.example.com"), &[])?,
+        "https://eu.example.com/v2"
+    );
+    assert_eq!(
+        base_url_of(
+            template,
+            Some("http://Local.test:8080/other/path?q=1#f"),
+            &[]
+        )?,
+        "http://local.test:8080/v2"
+    );
+    assert_eq!(
+        base_url_of("", Some("shop.example.com/admin"), &[])?,
+        "https://shop.example.com"
+    );
+    assert!(base_url_of(template, Some("https://user:pw@eu.example.com"), &[]).is_err());
+    Ok(())
+}
+
+#[test]
+fn a_templated_base_url_takes_the_connection_values() -> Result<(), credgate::BuildError> {
+    let template = "https://{subdomain}.zendesk.com/api/v2";
+    assert_eq!(
+        base_url_of(template, None, &[("subdomain", "acme")])?,
+        "https://acme.zendesk.com/api/v2"
+    );
+    assert_eq!(
+        base_url_of(template, None, &[]),
+        Err(credgate::BuildError::MissingUrlValue {
+            name: "subdomain".to_owned()
+        })
+    );
+    let err = base_url_of(template, None, &[("subdomain", "evil.com#")]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        r##"URL value for {subdomain} may contain only letters, digits, "-", "_", "." and "~" (no "/", "@", "#", "?", ":", "%" or whitespace)"##
+    );
+    // The override wins over the template, values or not.
+    assert_eq!(
+        base_url_of(
+            template,
+            Some("support.acme.example"),
+            &[("subdomain", "acme")]
+        )?,
+        "https://support.acme.example/api/v2"
+    );
+    Ok(())
 }
