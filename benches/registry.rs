@@ -201,11 +201,12 @@ fn report_scaling(registry: &Registry, users: usize) {
         }
     }
     println!(
-        "scaling: 2 threads resolve {:.2}x as fast as 1 by the wall clock ({:.2} vs {:.2} M/s), {:.2}x per CPU second",
+        "scaling: 2 threads resolve {:.2}x as fast as 1 by the wall clock ({:.2} vs {:.2} M/s), {:.2}x per CPU second ({:.0} ns of CPU per resolution on one thread)",
         wall[1] / wall[0],
         wall[1] / 1e6,
         wall[0] / 1e6,
         cpu[1] / cpu[0],
+        1e9 / cpu[0],
     );
 }
 

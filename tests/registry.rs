@@ -526,3 +526,43 @@ fn export_and_import_are_lossless_and_display_is_redacted() -> TestResult {
     assert!(err.to_string().ends_with("api key is redacted"), "{err}");
     Ok(())
 }
+
+#[test]
+fn external_ids_of_any_length_and_script_resolve_to_their_own_connection() -> TestResult {
+    let registry = registry();
+    let ids = [
+        "a".to_owned(),
+        "x".repeat(21),
+        "x".repeat(22),
+        "x".repeat(23),
+        "x".repeat(200),
+        "ünïcødé-用户".to_owned(),
+        "01K94NJCJFCQ0TEGA44B03942N-user".to_owned(),
+    ];
+    for (i, id) in ids.iter().enumerate() {
+        activate(&registry, id, &format!("key-{i}"), "acme")?;
+    }
+    for (i, id) in ids.iter().enumerate() {
+        let request = authorized(&registry, "production", "zendesk", Some(id));
+        assert_eq!(
+            request.headers()["authorization"],
+            format!("key-{i}").as_str()
+        );
+    }
+    let exported = registry.export();
+    let mut users: Vec<&str> = exported
+        .activations
+        .iter()
+        .map(|a| a.user.external_id.as_str())
+        .collect();
+    users.sort_unstable();
+    let mut expected: Vec<&str> = ids.iter().map(String::as_str).collect();
+    expected.sort_unstable();
+    assert_eq!(users, expected);
+    assert!(
+        registry
+            .resolve("production", "zendesk", Some(&"x".repeat(24)))
+            .is_err()
+    );
+    Ok(())
+}

@@ -140,14 +140,16 @@ impl UserId {
         }
     }
 
-    fn as_str(&self) -> &str {
+    fn as_bytes(&self) -> &[u8] {
         match self {
-            // Always the bytes of a whole `&str`, so this never fails.
-            Self::Inline { len, bytes } => {
-                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
-            }
-            Self::Heap(id) => id,
+            Self::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Self::Heap(id) => id.as_bytes(),
         }
+    }
+
+    fn to_str(&self) -> &str {
+        // Always the bytes of a whole `&str`, so this never fails.
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
     }
 }
 
@@ -169,15 +171,15 @@ struct Lookup<'a> {
 /// A key as stored or as asked for, hashed and compared the same way.
 trait KeyView {
     fn hash(&self) -> u64;
-    fn parts(&self) -> (&str, &str);
+    fn parts(&self) -> (&str, &[u8]);
 }
 
 impl KeyView for Key {
     fn hash(&self) -> u64 {
         self.hash
     }
-    fn parts(&self) -> (&str, &str) {
-        (&self.environment, self.user.as_str())
+    fn parts(&self) -> (&str, &[u8]) {
+        (&self.environment, self.user.as_bytes())
     }
 }
 
@@ -185,8 +187,8 @@ impl KeyView for Lookup<'_> {
     fn hash(&self) -> u64 {
         self.hash
     }
-    fn parts(&self) -> (&str, &str) {
-        (self.environment, self.user)
+    fn parts(&self) -> (&str, &[u8]) {
+        (self.environment, self.user.as_bytes())
     }
 }
 
@@ -411,7 +413,7 @@ impl Activations {
         for shard in &self.shards {
             let map = shard.0.read().unwrap_or_else(PoisonError::into_inner);
             for (key, entry) in map.iter() {
-                f(&key.environment, key.user.as_str(), &entry.activation);
+                f(&key.environment, key.user.to_str(), &entry.activation);
             }
         }
     }
