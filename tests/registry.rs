@@ -566,3 +566,19 @@ fn external_ids_of_any_length_and_script_resolve_to_their_own_connection() -> Te
     );
     Ok(())
 }
+
+#[test]
+fn an_import_with_a_link_to_no_connection_is_refused() -> TestResult {
+    let registry = registry();
+    add_shopify(&registry, "c1", "shpat_1")?;
+    let mut document: RegistryDocument =
+        serde_json::from_str(&credgate::to_json_with_secrets(&registry)?)?;
+    document.connections.clear();
+    assert_eq!(
+        Registry::from_document(document).unwrap_err(),
+        RegistryError::UnknownConnection {
+            id: "c1".to_owned()
+        }
+    );
+    Ok(())
+}

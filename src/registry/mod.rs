@@ -823,10 +823,9 @@ impl Registry {
             display_name: user.display_name,
             connections: built.into_boxed_slice(),
         };
-        let replaced = self
-            .activations
+        // The replaced activation, if any, is dropped here, after the shard's lock.
+        self.activations
             .insert(environment_name, &user.external_id, record);
-        drop(replaced);
         Ok(())
     }
 
@@ -1111,6 +1110,21 @@ impl Registry {
     ///
     /// See [`export`](Self::export).
     pub fn from_document(document: RegistryDocument) -> Result<Self, RegistryError> {
+        let dangling = document
+            .environments
+            .iter()
+            .flat_map(|env| &env.links)
+            .find(|link| {
+                !document
+                    .connections
+                    .iter()
+                    .any(|c| c.id == link.connection_id)
+            });
+        if let Some(link) = dangling {
+            return Err(RegistryError::UnknownConnection {
+                id: link.connection_id.clone(),
+            });
+        }
         let registry = Self::new();
         for system in document.systems {
             registry.add_system(system)?;
