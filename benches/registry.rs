@@ -92,8 +92,7 @@ fn walk(n: usize, len: usize, seed: u64) -> Vec<String> {
 }
 
 fn resolve_all(registry: &Registry, users: &[String], iters: u64) {
-    for i in 0..iters as usize {
-        let user = &users[i % users.len()];
+    for user in users.iter().cycle().take(iters as usize) {
         black_box(
             registry
                 .resolve(ENVIRONMENT, TEMPLATE, Some(user))
