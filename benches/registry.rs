@@ -107,9 +107,11 @@ fn report_memory(registry: &Registry, users: usize) {
     let change = region.change();
     let net = change.bytes_allocated as isize - change.bytes_deallocated as isize
         + change.bytes_reallocated;
+    let blocks = change.allocations as isize - change.deallocations as isize;
     println!(
-        "memory: {users} activations hold {net} heap bytes: {} bytes per activation",
-        net / users as isize
+        "memory: {users} activations hold {net} heap bytes in {blocks} blocks: {} bytes in {:.1} blocks per activation",
+        net / users as isize,
+        blocks as f64 / users as f64,
     );
 }
 
