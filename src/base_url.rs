@@ -6,6 +6,8 @@ use std::fmt;
 use http::Uri;
 
 use crate::error::{AuthError, BuildError};
+use crate::model::Connection;
+use crate::url_template;
 
 /// A validated `http`/`https` base URL: origin plus an optional path prefix such as `/v2`.
 #[derive(Clone, PartialEq, Eq)]
@@ -93,6 +95,41 @@ impl BaseUrl {
             prefix,
             authorities,
         })
+    }
+
+    /// The base URL of `connection`: its template's (`template_url`, with the connection's
+    /// [`values`](Connection::values) expanded), or, when the connection has its own
+    /// `baseUrl`, that URL's scheme, host and port followed by the template's path prefix.
+    pub(crate) fn for_connection(
+        template_url: Option<&str>,
+        connection: &Connection,
+    ) -> Result<Self, BuildError> {
+        let template = template_url
+            .filter(|url| !url.trim().is_empty())
+            .map(|url| Self::parse(&url_template::expand(url, &connection.values)?))
+            .transpose()?;
+        match (connection.base_url.as_deref(), template) {
+            (Some(own), template) => {
+                let own = own.trim();
+                let host_start = own.find("://").map_or(0, |i| i + 3);
+                let host_end = own[host_start..]
+                    .find(['/', '?', '#'])
+                    .map_or(own.len(), |i| host_start + i);
+                let own = Self::parse(&own[..host_end])?;
+                let path = template.as_ref().map_or("", Self::path);
+                Ok(Self {
+                    prefix: format!("{}{path}", own.origin),
+                    ..own
+                })
+            }
+            (None, Some(template)) => Ok(template),
+            (None, None) => Err(BuildError::MissingBaseUrl),
+        }
+    }
+
+    /// The path prefix, without its trailing `/` (empty for none).
+    fn path(&self) -> &str {
+        &self.prefix[self.origin.len()..]
     }
 
     /// `scheme://host[:port]`.

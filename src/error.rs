@@ -97,6 +97,26 @@ pub enum BuildError {
     /// An `oauth1` scheme has no `oauth1-token` credential with a token and token secret.
     #[error("token and token secret are required for this connection template")]
     OAuth1TokenRequired,
+    /// A templated URL (`https://{subdomain}.zendesk.com`) cannot be used.
+    #[error("URL template {reason}")]
+    InvalidUrlTemplate {
+        /// The rule broken.
+        reason: &'static str,
+    },
+    /// A templated URL has a placeholder the connection has no value for.
+    #[error("the connection has no value for URL placeholder {{{name}}}")]
+    MissingUrlValue {
+        /// The placeholder's name.
+        name: String,
+    },
+    /// A connection's value for a templated URL breaks a rule; the value is not shown.
+    #[error("URL value for {{{name}}} {reason}")]
+    InvalidUrlValue {
+        /// The placeholder's name.
+        name: String,
+        /// The rule broken.
+        reason: &'static str,
+    },
 }
 
 /// Why credentials could not be put on a request. The request is unchanged.

@@ -71,7 +71,9 @@ mod error;
 mod live;
 mod model;
 mod redact;
+mod registry;
 mod secret;
+pub mod url_template;
 pub mod webhook;
 
 pub use clock::{Clock, ManualClock, OsRandom, RandomSource, SystemClock};
@@ -79,4 +81,7 @@ pub use error::{AuthError, BuildError};
 pub use live::{LiveConnection, LiveConnectionBuilder};
 pub use model::*;
 pub use redact::RedactedRequest;
+pub use registry::{
+    ConnectionLink, EnvironmentDocument, Registry, RegistryDocument, RegistryError,
+};
 pub use secret::{REDACTED, Secret, export_with_secrets, to_json_with_secrets, to_redacted_json};

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use http::{HeaderMap, HeaderName, HeaderValue, Request, Uri};
+use http::{HeaderMap, Request, Uri};
 
 use crate::auth::{Authenticator, BuildContext, OutgoingRequest, RequestBody, SchemeAuthenticator};
 use crate::base_url::BaseUrl;
@@ -43,10 +43,7 @@ use crate::redact::RedactedRequest;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct LiveConnection {
-    base_url: BaseUrl,
-    /// Set when the connection's only credential is one pre-built header (an API key in a
-    /// header, Basic): the hot path inserts it without dispatching.
-    single_header: Option<(HeaderName, HeaderValue)>,
+    base_url: Arc<BaseUrl>,
     authenticators: Vec<SchemeAuthenticator>,
     secret_query_names: Vec<String>,
 }
@@ -92,7 +89,10 @@ impl LiveConnection {
     /// ```
     #[inline]
     pub fn authorize<B: RequestBody>(&self, request: &mut Request<B>) -> Result<(), AuthError> {
-        if let Some((name, value)) = &self.single_header
+        // The common case, one pre-built header to an exactly spelled origin, skips the
+        // dispatch and rollback machinery.
+        if let [only] = self.authenticators.as_slice()
+            && let Some((name, value)) = only.single_header()
             && self.base_url.is_exact_origin(request.uri())
         {
             request.headers_mut().insert(name.clone(), value.clone());
@@ -132,6 +132,14 @@ impl LiveConnection {
     /// The base URL requests go to, normalised (`https://host[:port][/prefix]`).
     pub fn base_url(&self) -> &str {
         self.base_url.as_str()
+    }
+
+    /// Uses `shared` instead of this connection's own copy when they are equal, so that the
+    /// many connections of one template hold a single base URL.
+    pub(crate) fn share_base_url(&mut self, shared: &Arc<BaseUrl>) {
+        if *self.base_url == **shared {
+            self.base_url = Arc::clone(shared);
+        }
     }
 
     /// A view of `request` for logs and display: sensitive headers, credential headers
@@ -253,13 +261,11 @@ impl<'a> LiveConnectionBuilder<'a> {
         if let Some(template) = self.template {
             check_bypass_allowed(template, &connection.credentials)?;
         }
-        let base_url = connection
+        let template_url = self
             .base_url
             .as_deref()
-            .or(self.base_url.as_deref())
-            .or(self.template.map(|t| t.template_base_url.as_str()))
-            .ok_or(BuildError::MissingBaseUrl)?;
-        let base_url = BaseUrl::parse(base_url)?;
+            .or(self.template.map(|t| t.template_base_url.as_str()));
+        let base_url = BaseUrl::for_connection(template_url, connection)?;
         let authenticators = connection
             .credentials
             .iter()
@@ -271,19 +277,12 @@ impl<'a> LiveConnectionBuilder<'a> {
                 )
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let single_header = match authenticators.as_slice() {
-            [only] => only
-                .single_header()
-                .map(|(name, value)| (name.clone(), value.clone())),
-            _ => None,
-        };
         let secret_query_names = authenticators
             .iter()
             .flat_map(|a| a.secret_query_names().iter().cloned())
             .collect();
         Ok(LiveConnection {
-            base_url,
-            single_header,
+            base_url: Arc::new(base_url),
             authenticators,
             secret_query_names,
         })

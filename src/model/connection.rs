@@ -1,5 +1,7 @@
 //! Connections (the credentials for one template) and activations (one end user's).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::credential::Credential;
@@ -53,6 +55,10 @@ pub struct Connection {
     /// The credentials, applied in order.
     #[serde(default)]
     pub credentials: Vec<ConnectionCredential>,
+    /// Per-connection values for the template's URLs (`{"subdomain": "acme"}` for
+    /// `https://{subdomain}.zendesk.com`); see [`crate::url_template::expand`].
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub values: BTreeMap<String, String>,
 }
 
 impl Connection {
@@ -64,6 +70,7 @@ impl Connection {
             connection_template_id: String::new(),
             base_url: None,
             credentials,
+            values: BTreeMap::new(),
         }
     }
 }
@@ -78,6 +85,16 @@ pub struct EndUser {
     /// A name for humans.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
+}
+
+impl EndUser {
+    /// The end user the host knows as `external_id`.
+    pub fn new(external_id: impl Into<String>) -> Self {
+        Self {
+            external_id: external_id.into(),
+            display_name: None,
+        }
+    }
 }
 
 /// One end user of one environment, with their own connection per embedded template.
@@ -95,4 +112,20 @@ pub struct Activation {
     /// The user's connections.
     #[serde(default)]
     pub connections: Vec<Connection>,
+}
+
+impl Activation {
+    /// Activates `user` in `environment` with their `connections`, one per embedded template.
+    pub fn new(
+        environment: impl Into<String>,
+        user: EndUser,
+        connections: Vec<Connection>,
+    ) -> Self {
+        Self {
+            id: String::new(),
+            user,
+            environment: environment.into(),
+            connections,
+        }
+    }
 }

@@ -1,0 +1,1211 @@
+//! [`Registry`]: the connections of a multi-tenant integration runtime, resolved by what
+//! integration code knows (environment, template name, end user).
+
+mod document;
+mod error;
+mod store;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+pub use document::{ConnectionLink, EnvironmentDocument, RegistryDocument};
+pub use error::RegistryError;
+
+use crate::base_url::BaseUrl;
+use crate::clock::{Clock, OsRandom, RandomSource, SystemClock};
+use crate::live::LiveConnection;
+use crate::model::{
+    Activation, AuthSchemeConfig, Connection, ConnectionTemplate, Credential, System,
+};
+use store::{Activations, StoredConnection, TemplateKey, UserActivation, UserConnection};
+
+/// The systems, templates, connections and end-user activations of every environment, as a
+/// host service loads them from its own storage, and the one place requests ask for the
+/// connection to use.
+///
+/// * **Environments** hold **templates** by name. A static template has one
+///   **connection**, linked with [`add_connection`](Self::add_connection); one connection may
+///   be linked to many templates and environments ([`link_connection`](Self::link_connection))
+///   and is then one shared [`LiveConnection`], so a token is refreshed once for all.
+/// * An embedded template (`"dynamic": true`) has one connection per **end user**, given by
+///   [`activate`](Self::activate) and taken away by [`deactivate`](Self::deactivate).
+/// * [`resolve`](Self::resolve) returns the shared `Arc<LiveConnection>`. For end users it
+///   takes one read lock among 1,024 shards, so it never waits on activations of other
+///   users, and a write holds its shard only for one map operation.
+/// * Connections keep the auth schemes they were created with: a template or system scheme
+///   edited later applies to connections created afterwards, and
+///   [`move_connection_to_scheme`](Self::move_connection_to_scheme) moves an existing one.
+/// * `to_json_with_secrets(&registry)` exports everything losslessly, for
+///   [`from_document`](Self::from_document); `serde_json::to_string(&registry)` gives the
+///   redacted view for display.
+///
+/// Every change is checked first and applied whole, or not at all.
+///
+/// # Example
+///
+/// ```
+/// use credgate::{Activation, ConnectionTemplate, Credential, EndUser, Registry};
+///
+/// let registry = Registry::new();
+/// registry.add_environment("production")?;
+/// let template: ConnectionTemplate = serde_json::from_str(r#"{
+///     "name": "zendesk", "connectionTemplateId": "zd", "dynamic": true,
+///     "templateBaseUrl": "https://{subdomain}.zendesk.com/api/v2",
+///     "authSchemeConfigs": [{"type": "api-key",
+///         "apiKey": {"id": "token", "name": "Authorization", "in": "header", "valueTemplate": "Bearer {key}"}}]
+/// }"#)?;
+/// registry.add_template("production", template)?;
+///
+/// let mut connection = registry.connect("production", "zendesk", vec![Credential::api_key("zd-1")])?;
+/// connection.values.insert("subdomain".into(), "acme".into());
+/// registry.activate(Activation::new("production", EndUser::new("user-1"), vec![connection]))?;
+///
+/// let live = registry.resolve("production", "zendesk", Some("user-1"))?;
+/// let mut request = http::Request::get("/tickets").body(())?;
+/// live.authorize(&mut request)?;
+/// assert_eq!(request.uri(), "https://acme.zendesk.com/api/v2/tickets");
+///
+/// let err = registry.resolve("production", "zendesk", Some("user-2")).unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     r#"end user "user-2" is not activated for template "zendesk" in environment "production""#,
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Registry {
+    config: RwLock<Config>,
+    activations: Activations,
+    clock: Arc<dyn Clock>,
+    random: Arc<dyn RandomSource>,
+}
+
+/// Everything but the activations: small, changed rarely, behind one lock.
+#[derive(Debug, Default)]
+struct Config {
+    systems: Vec<System>,
+    environments: BTreeMap<Arc<str>, Environment>,
+    connections: BTreeMap<String, StaticConnection>,
+}
+
+#[derive(Debug, Default)]
+struct Environment {
+    templates: BTreeMap<String, TemplateEntry>,
+    /// Template name to static connection id.
+    links: BTreeMap<String, String>,
+}
+
+#[derive(Debug)]
+struct TemplateEntry {
+    template: ConnectionTemplate,
+    key: Arc<TemplateKey>,
+    /// The template's schemes, shared by the stored connections that use them unchanged.
+    schemes: Vec<Arc<AuthSchemeConfig>>,
+    /// The template's base URL when it has no placeholders, shared by its connections.
+    base_url: Option<Arc<BaseUrl>>,
+}
+
+#[derive(Debug)]
+struct StaticConnection {
+    connection: Connection,
+    live: Arc<LiveConnection>,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Self {
+            config: RwLock::default(),
+            activations: Activations::default(),
+            clock: Arc::new(SystemClock),
+            random: Arc::new(OsRandom),
+        }
+    }
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registry")
+            .field("config", &*self.read())
+            .finish_non_exhaustive()
+    }
+}
+
+fn unknown_environment(environment: &str) -> RegistryError {
+    RegistryError::UnknownEnvironment {
+        environment: environment.to_owned(),
+    }
+}
+
+fn non_empty(value: &str, what: &'static str) -> Result<(), RegistryError> {
+    if value.is_empty() {
+        Err(RegistryError::EmptyName { what })
+    } else {
+        Ok(())
+    }
+}
+
+impl Config {
+    fn environment(&self, environment: &str) -> Result<&Environment, RegistryError> {
+        self.environments
+            .get(environment)
+            .ok_or_else(|| unknown_environment(environment))
+    }
+
+    fn environment_mut(&mut self, environment: &str) -> Result<&mut Environment, RegistryError> {
+        self.environments
+            .get_mut(environment)
+            .ok_or_else(|| unknown_environment(environment))
+    }
+
+    fn template(&self, environment: &str, template: &str) -> Result<&TemplateEntry, RegistryError> {
+        self.environment(environment)?
+            .template(environment, template)
+    }
+
+    fn connection(&self, id: &str) -> Result<&StaticConnection, RegistryError> {
+        self.connections
+            .get(id)
+            .ok_or_else(|| RegistryError::UnknownConnection { id: id.to_owned() })
+    }
+
+    fn system(&self, name_or_domain: &str) -> Result<&System, RegistryError> {
+        self.systems
+            .iter()
+            .find(|s| {
+                s.name == name_or_domain || (!s.domain.is_empty() && s.domain == name_or_domain)
+            })
+            .ok_or_else(|| RegistryError::UnknownSystem {
+                system: name_or_domain.to_owned(),
+            })
+    }
+}
+
+impl Environment {
+    fn template(&self, environment: &str, template: &str) -> Result<&TemplateEntry, RegistryError> {
+        self.templates
+            .get(template)
+            .ok_or_else(|| RegistryError::UnknownTemplate {
+                environment: environment.to_owned(),
+                template: template.to_owned(),
+            })
+    }
+}
+
+impl TemplateEntry {
+    fn new(
+        environment: &str,
+        template: ConnectionTemplate,
+        key: Arc<TemplateKey>,
+    ) -> Result<Self, RegistryError> {
+        let url = template.template_base_url.trim();
+        let base_url = if url.is_empty() || url.contains('{') {
+            None
+        } else {
+            let parsed = BaseUrl::parse(url).map_err(|source| RegistryError::Build {
+                environment: environment.to_owned(),
+                template: template.name.clone(),
+                source,
+            })?;
+            Some(Arc::new(parsed))
+        };
+        Ok(Self {
+            schemes: template
+                .auth_scheme_configs
+                .iter()
+                .cloned()
+                .map(Arc::new)
+                .collect(),
+            template,
+            key,
+            base_url,
+        })
+    }
+
+    fn name(&self) -> &str {
+        &self.template.name
+    }
+
+    fn kind(&self) -> &'static str {
+        if self.template.dynamic {
+            "embedded"
+        } else {
+            "static"
+        }
+    }
+
+    /// Checks that `connection` belongs to this template and is of the kind it takes.
+    fn accepts(
+        &self,
+        environment: &str,
+        connection: &Connection,
+        dynamic: bool,
+    ) -> Result<(), RegistryError> {
+        if self.template.dynamic != dynamic {
+            return Err(RegistryError::WrongKind {
+                environment: environment.to_owned(),
+                template: self.name().to_owned(),
+                actual: self.kind(),
+                expected: if dynamic { "end-user" } else { "static" },
+            });
+        }
+        if connection.connection_template_id != self.template.template_id() {
+            return Err(RegistryError::WrongTemplate {
+                environment: environment.to_owned(),
+                template: self.name().to_owned(),
+                connection_template_id: connection.connection_template_id.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Checks that `live`, built for `connection` under another template, may serve this
+    /// one too: the bypass rule holds and the base URL is the same.
+    fn check_shared(
+        &self,
+        environment: &str,
+        connection: &Connection,
+        live: &LiveConnection,
+    ) -> Result<(), RegistryError> {
+        let rebuilt = LiveConnection::builder(connection)
+            .template(&self.template)
+            .build()
+            .map_err(|source| self.build_error(environment, source))?;
+        if rebuilt.base_url() != live.base_url() {
+            return Err(RegistryError::BaseUrlMismatch {
+                environment: environment.to_owned(),
+                template: self.name().to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    fn build_error(&self, environment: &str, source: crate::BuildError) -> RegistryError {
+        RegistryError::Build {
+            environment: environment.to_owned(),
+            template: self.name().to_owned(),
+            source,
+        }
+    }
+}
+
+impl Registry {
+    /// An empty registry using the system clock and the operating system's randomness for
+    /// the connections it builds.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Uses `clock` and `random` for the connections built from now on (for tests and
+    /// replays).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>, random: Arc<dyn RandomSource>) -> Self {
+        self.clock = clock;
+        self.random = random;
+        self
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, Config> {
+        // A poisoned lock only means a panic elsewhere; every write leaves the config whole.
+        self.config.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Config> {
+        self.config.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn build(
+        &self,
+        environment: &str,
+        entry: &TemplateEntry,
+        connection: &Connection,
+    ) -> Result<Arc<LiveConnection>, RegistryError> {
+        let mut live = LiveConnection::builder(connection)
+            .template(&entry.template)
+            .clock(Arc::clone(&self.clock))
+            .random(Arc::clone(&self.random))
+            .build()
+            .map_err(|source| entry.build_error(environment, source))?;
+        if let Some(shared) = &entry.base_url {
+            live.share_base_url(shared);
+        }
+        Ok(Arc::new(live))
+    }
+
+    /// Adds a system: the auth schemes templates pick from by id.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::EmptyName`] or [`RegistryError::Duplicate`] for its name.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let registry = credgate::Registry::new();
+    /// let system: credgate::System = serde_json::from_str(r#"{"name": "zendesk", "domain": "zendesk"}"#)?;
+    /// registry.add_system(system.clone())?;
+    /// assert!(registry.add_system(system).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn add_system(&self, system: System) -> Result<(), RegistryError> {
+        non_empty(&system.name, "system name")?;
+        let mut config = self.write();
+        if config.system(&system.name).is_ok() {
+            return Err(RegistryError::Duplicate {
+                what: "system",
+                name: system.name,
+            });
+        }
+        config.systems.push(system);
+        Ok(())
+    }
+
+    /// Adds an environment (`production`, `staging`, ...).
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::EmptyName`] or [`RegistryError::Duplicate`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let registry = credgate::Registry::new();
+    /// registry.add_environment("production")?;
+    /// assert_eq!(
+    ///     registry.add_environment("production").unwrap_err().to_string(),
+    ///     r#"environment "production" already exists"#,
+    /// );
+    /// # Ok::<(), credgate::RegistryError>(())
+    /// ```
+    pub fn add_environment(&self, environment: &str) -> Result<(), RegistryError> {
+        non_empty(environment, "environment name")?;
+        let mut config = self.write();
+        if config.environments.contains_key(environment) {
+            return Err(RegistryError::Duplicate {
+                what: "environment",
+                name: environment.to_owned(),
+            });
+        }
+        config
+            .environments
+            .insert(environment.into(), Environment::default());
+        Ok(())
+    }
+
+    /// Adds a template to `environment` under its `name`.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::UnknownEnvironment`], [`RegistryError::EmptyName`],
+    /// [`RegistryError::Duplicate`] for a name already used in the environment, and
+    /// [`RegistryError::Build`] for a base URL that cannot be parsed.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::{ConnectionTemplate, Registry};
+    ///
+    /// let registry = Registry::new();
+    /// registry.add_environment("production")?;
+    /// registry.add_template("production", ConnectionTemplate::new("crm", "https://crm.example.com", vec![]))?;
+    /// let err = registry.resolve("production", "crm", None).unwrap_err();
+    /// assert_eq!(err.to_string(), r#"no connection for template "crm" in environment "production""#);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn add_template(
+        &self,
+        environment: &str,
+        template: ConnectionTemplate,
+    ) -> Result<(), RegistryError> {
+        non_empty(&template.name, "template name")?;
+        let key = TemplateKey::new(&template.name);
+        let entry = TemplateEntry::new(environment, template, key)?;
+        let mut config = self.write();
+        let env = config.environment_mut(environment)?;
+        if env.templates.contains_key(entry.name()) {
+            return Err(RegistryError::Duplicate {
+                what: "template",
+                name: entry.template.name,
+            });
+        }
+        env.templates.insert(entry.name().to_owned(), entry);
+        Ok(())
+    }
+
+    /// Replaces the template of the same name in `environment`: its auth schemes apply to
+    /// connections created afterwards, and existing connections keep theirs.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::UnknownEnvironment`], [`RegistryError::UnknownTemplate`],
+    /// [`RegistryError::UnsupportedChange`] when it would switch between static and
+    /// embedded, and [`RegistryError::Build`] for a base URL that cannot be parsed.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::{ApiKeyScheme, AuthSchemeConfig, ConnectionTemplate, KeyLocation, Registry};
+    ///
+    /// let registry = Registry::new();
+    /// registry.add_environment("production")?;
+    /// let header = ApiKeyScheme::new("key", "X-Key", KeyLocation::Header);
+    /// let mut template = ConnectionTemplate::new("crm", "https://crm.example.com", vec![AuthSchemeConfig::ApiKey(header)]);
+    /// registry.add_template("production", template.clone())?;
+    ///
+    /// template.auth_scheme_configs = vec![AuthSchemeConfig::ApiKey(ApiKeyScheme::new("key", "key", KeyLocation::Query))];
+    /// registry.replace_template("production", template)?;
+    /// let created = registry.connect("production", "crm", vec![credgate::Credential::api_key("k")])?;
+    /// assert!(matches!(&created.credentials[0].auth_scheme_config,
+    ///     AuthSchemeConfig::ApiKey(s) if s.location == KeyLocation::Query));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn replace_template(
+        &self,
+        environment: &str,
+        template: ConnectionTemplate,
+    ) -> Result<(), RegistryError> {
+        let mut config = self.write();
+        let env = config.environment_mut(environment)?;
+        let old = env.template(environment, &template.name)?;
+        if old.template.dynamic != template.dynamic {
+            return Err(RegistryError::UnsupportedChange {
+                template: template.name,
+                reason: "a template cannot switch between static and embedded",
+            });
+        }
+        let entry = TemplateEntry::new(environment, template, Arc::clone(&old.key))?;
+        env.templates.insert(entry.name().to_owned(), entry);
+        Ok(())
+    }
+
+    /// Sets the auth schemes of a template to those of its system (the system whose
+    /// `domain` is the template's) with the given user-given `ids`, in order. Connections
+    /// created afterwards use them; existing connections keep theirs.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::UnknownSystem`], [`RegistryError::UnknownScheme`], and the errors of
+    /// [`replace_template`](Self::replace_template).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::{ConnectionTemplate, Credential, Registry, System};
+    ///
+    /// let registry = Registry::new();
+    /// registry.add_system(serde_json::from_str(r#"{"name": "crm", "domain": "crm", "authSchemeConfigs": [
+    ///     {"type": "api-key", "apiKey": {"id": "header-key", "name": "X-Key", "in": "header"}},
+    ///     {"type": "basic-auth", "basicAuth": {"id": "basic"}}]}"#)?)?;
+    /// registry.add_environment("production")?;
+    /// let template: ConnectionTemplate = serde_json::from_str(r#"{"name": "crm", "domain": "crm",
+    ///     "templateBaseUrl": "https://crm.example.com"}"#)?;
+    /// registry.add_template("production", template)?;
+    ///
+    /// registry.set_template_schemes("production", "crm", &["header-key"])?;
+    /// let err = registry.connect("production", "crm", vec![Credential::basic_auth("ada", "pw")]).unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     r#"template "crm" in environment "production": api-key is required for this connection template"#,
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_template_schemes(
+        &self,
+        environment: &str,
+        template: &str,
+        ids: &[&str],
+    ) -> Result<(), RegistryError> {
+        let updated = {
+            let config = self.read();
+            let entry = config.template(environment, template)?;
+            let system = config.system(&entry.template.domain)?;
+            let schemes = ids
+                .iter()
+                .map(|id| {
+                    system
+                        .auth_scheme_configs
+                        .iter()
+                        .find(|scheme| scheme.id() == *id)
+                        .cloned()
+                        .ok_or_else(|| RegistryError::UnknownScheme {
+                            id: (*id).to_owned(),
+                            owner: format!("system \"{}\"", system.name),
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            ConnectionTemplate {
+                auth_scheme_configs: schemes,
+                ..entry.template.clone()
+            }
+        };
+        self.replace_template(environment, updated)
+    }
+
+    /// Edits the scheme with `scheme`'s id in the system named `system`, and in every
+    /// template of that system that uses it, so connections created afterwards use the
+    /// edited scheme. Existing connections keep the scheme they were created with and keep
+    /// working; [`move_connection_to_scheme`](Self::move_connection_to_scheme) moves one.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::UnknownSystem`], or [`RegistryError::UnknownScheme`] when the system
+    /// has no scheme with that id.
+    ///
+    /// # Example
+    ///
+    /// See [`move_connection_to_scheme`](Self::move_connection_to_scheme).
+    pub fn update_system_scheme(
+        &self,
+        system: &str,
+        scheme: AuthSchemeConfig,
+    ) -> Result<(), RegistryError> {
+        let mut config = self.write();
+        let config = &mut *config;
+        let position = config
+            .systems
+            .iter()
+            .position(|s| s.name == system)
+            .ok_or_else(|| RegistryError::UnknownSystem {
+                system: system.to_owned(),
+            })?;
+        let found = &mut config.systems[position];
+        let slot = found
+            .auth_scheme_configs
+            .iter_mut()
+            .find(|s| s.id() == scheme.id())
+            .ok_or_else(|| RegistryError::UnknownScheme {
+                id: scheme.id().to_owned(),
+                owner: format!("system \"{system}\""),
+            })?;
+        slot.clone_from(&scheme);
+        let domain = found.domain.clone();
+        let templates = config
+            .environments
+            .values_mut()
+            .flat_map(|env| env.templates.values_mut());
+        for entry in templates.filter(|e| !domain.is_empty() && e.template.domain == domain) {
+            for slot in &mut entry.template.auth_scheme_configs {
+                if slot.id() == scheme.id() {
+                    slot.clone_from(&scheme);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A new connection for the template's current auth schemes, with the platform's
+    /// checks (see [`ConnectionTemplate::connect`]). Add it with
+    /// [`add_connection`](Self::add_connection), or put it in an [`Activation`].
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::UnknownEnvironment`], [`RegistryError::UnknownTemplate`], and
+    /// [`RegistryError::Build`] with the platform's message for a missing or mismatched
+    /// credential.
+    ///
+    /// # Example
+    ///
+    /// See [`Registry`].
+    pub fn connect(
+        &self,
+        environment: &str,
+        template: &str,
+        credentials: Vec<Credential>,
+    ) -> Result<Connection, RegistryError> {
+        let config = self.read();
+        let entry = config.template(environment, template)?;
+        entry
+            .template
+            .connect(credentials)
+            .map_err(|source| entry.build_error(environment, source))
+    }
+
+    /// Adds a static connection and links it to `template` in `environment`. Its `id` must
+    /// be unique, and its `connectionTemplateId` the template's.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::EmptyName`] or [`RegistryError::Duplicate`] for its id,
+    /// [`RegistryError::UnknownEnvironment`], [`RegistryError::UnknownTemplate`],
+    /// [`RegistryError::WrongKind`] for an embedded template, [`RegistryError::WrongTemplate`]
+    /// for a connection of another template, [`RegistryError::AlreadyConnected`], and
+    /// [`RegistryError::Build`] when it cannot be built (a bypass the template does not
+    /// allow, say).
+    ///
+    /// # Example
+    ///
+    /// See [`link_connection`](Self::link_connection).
+    pub fn add_connection(
+        &self,
+        environment: &str,
+        template: &str,
+        connection: Connection,
+    ) -> Result<(), RegistryError> {
+        non_empty(&connection.id, "connection id")?;
+        let mut config = self.write();
+        if config.connections.contains_key(&connection.id) {
+            return Err(RegistryError::Duplicate {
+                what: "connection",
+                name: connection.id,
+            });
+        }
+        let env = config.environment(environment)?;
+        let entry = env.template(environment, template)?;
+        check_unlinked(env, environment, template)?;
+        entry.accepts(environment, &connection, false)?;
+        let live = self.build(environment, entry, &connection)?;
+        config
+            .environment_mut(environment)?
+            .links
+            .insert(template.to_owned(), connection.id.clone());
+        config
+            .connections
+            .insert(connection.id.clone(), StaticConnection { connection, live });
+        Ok(())
+    }
+
+    /// Links an existing static connection to another template, in this or another
+    /// environment: connect once, use everywhere. Both templates then resolve to the same
+    /// [`LiveConnection`].
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::UnknownConnection`], the errors of
+    /// [`add_connection`](Self::add_connection), and [`RegistryError::BaseUrlMismatch`] when
+    /// the connection would have another base URL under this template.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use credgate::{ConnectionTemplate, Credential, Registry};
+    ///
+    /// let registry = Registry::new();
+    /// let template: ConnectionTemplate = serde_json::from_str(r#"{"name": "slack",
+    ///     "connectionTemplateId": "slack-app", "templateBaseUrl": "https://slack.com/api",
+    ///     "authSchemeConfigs": [{"type": "api-key", "apiKey": {"id": "bot", "name": "Authorization",
+    ///         "in": "header", "valueTemplate": "Bearer {key}"}}]}"#)?;
+    /// for environment in ["staging", "production"] {
+    ///     registry.add_environment(environment)?;
+    ///     registry.add_template(environment, template.clone())?;
+    /// }
+    /// let mut connection = registry.connect("staging", "slack", vec![Credential::api_key("xoxb-1")])?;
+    /// connection.id = "c1".into();
+    /// registry.add_connection("staging", "slack", connection)?;
+    /// registry.link_connection("production", "slack", "c1")?;
+    ///
+    /// let staging = registry.resolve("staging", "slack", None)?;
+    /// let production = registry.resolve("production", "slack", None)?;
+    /// assert!(Arc::ptr_eq(&staging, &production));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn link_connection(
+        &self,
+        environment: &str,
+        template: &str,
+        connection_id: &str,
+    ) -> Result<(), RegistryError> {
+        let mut config = self.write();
+        let stored = config.connection(connection_id)?;
+        let env = config.environment(environment)?;
+        let entry = env.template(environment, template)?;
+        check_unlinked(env, environment, template)?;
+        entry.accepts(environment, &stored.connection, false)?;
+        entry.check_shared(environment, &stored.connection, &stored.live)?;
+        config
+            .environment_mut(environment)?
+            .links
+            .insert(template.to_owned(), connection_id.to_owned());
+        Ok(())
+    }
+
+    /// Removes a static connection and all its links.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::UnknownConnection`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let registry = credgate::Registry::new();
+    /// assert!(registry.remove_connection("c1").is_err());
+    /// ```
+    pub fn remove_connection(&self, connection_id: &str) -> Result<(), RegistryError> {
+        let mut config = self.write();
+        if config.connections.remove(connection_id).is_none() {
+            return Err(RegistryError::UnknownConnection {
+                id: connection_id.to_owned(),
+            });
+        }
+        for env in config.environments.values_mut() {
+            env.links.retain(|_, id| id != connection_id);
+        }
+        Ok(())
+    }
+
+    /// Activates an end user in an environment with their own connections, one per
+    /// embedded template (found by each connection's `connectionTemplateId`; a connection
+    /// serves every embedded template of the environment with that id). It replaces the
+    /// user's previous activation in that environment, if any.
+    ///
+    /// The connections are built before anything changes; requests being resolved for
+    /// other users never wait for it, and requests for this user see either the old or the
+    /// new activation.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::EmptyName`] for an empty external id,
+    /// [`RegistryError::UnknownEnvironment`], [`RegistryError::UnknownTemplateId`],
+    /// [`RegistryError::WrongKind`] for a static template, [`RegistryError::Duplicate`] for
+    /// two connections for one template, [`RegistryError::BaseUrlMismatch`], and
+    /// [`RegistryError::Build`] when a connection cannot be built.
+    ///
+    /// # Example
+    ///
+    /// See [`Registry`].
+    pub fn activate(&self, activation: Activation) -> Result<(), RegistryError> {
+        let Activation {
+            id,
+            user,
+            environment,
+            connections,
+        } = activation;
+        non_empty(&user.external_id, "end user external id")?;
+        let environment = environment.as_str();
+        let mut built: Vec<UserConnection> = Vec::with_capacity(connections.len());
+        let environment_name = {
+            let config = self.read();
+            let (name, env) = config
+                .environments
+                .get_key_value(environment)
+                .ok_or_else(|| unknown_environment(environment))?;
+            for connection in connections {
+                let id = connection.connection_template_id.as_str();
+                let entries: Vec<&TemplateEntry> = env
+                    .templates
+                    .values()
+                    .filter(|e| e.template.template_id() == id)
+                    .collect();
+                let Some(first) = entries.first() else {
+                    return Err(RegistryError::UnknownTemplateId {
+                        environment: environment.to_owned(),
+                        id: id.to_owned(),
+                    });
+                };
+                first.accepts(environment, &connection, true)?;
+                let live = self.build(environment, first, &connection)?;
+                for entry in &entries[1..] {
+                    entry.accepts(environment, &connection, true)?;
+                    entry.check_shared(environment, &connection, &live)?;
+                }
+                if let Some(taken) = entries
+                    .iter()
+                    .find(|e| built.iter().any(|b| Arc::ptr_eq(&b.template, &e.key)))
+                {
+                    return Err(RegistryError::Duplicate {
+                        what: "end-user connection for template",
+                        name: taken.name().to_owned(),
+                    });
+                }
+                let stored = Arc::new(StoredConnection::new(connection, &first.schemes));
+                for entry in entries {
+                    built.push(UserConnection {
+                        template: Arc::clone(&entry.key),
+                        connection: Arc::clone(&stored),
+                        live: Arc::clone(&live),
+                    });
+                }
+            }
+            Arc::clone(name)
+        };
+        let record = UserActivation {
+            id,
+            display_name: user.display_name,
+            connections: built.into_boxed_slice(),
+        };
+        // The replaced activation, if any, is dropped here, after the shard's lock.
+        self.activations
+            .insert(environment_name, &user.external_id, record);
+        Ok(())
+    }
+
+    /// Removes the end user's activation in `environment`: new resolutions for them fail,
+    /// while requests that already hold their connection finish with it. Returns whether
+    /// the user was activated.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let registry = credgate::Registry::new();
+    /// assert!(!registry.deactivate("production", "user-1"));
+    /// ```
+    pub fn deactivate(&self, environment: &str, external_id: &str) -> bool {
+        self.activations.remove(environment, external_id).is_some()
+    }
+
+    /// The connection to use for `template` (its `name`) in `environment`: the template's
+    /// static connection, or for an embedded template the connection of the end user with
+    /// `external_id` (ignored for static templates).
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::UnknownEnvironment`], [`RegistryError::UnknownTemplate`],
+    /// [`RegistryError::NoConnection`] for a static template without a connection,
+    /// [`RegistryError::EndUserRequired`] for an embedded template asked for without a
+    /// user, [`RegistryError::NoActivatedUser`] when no user is activated for it yet, and
+    /// [`RegistryError::UserNotActivated`].
+    ///
+    /// # Example
+    ///
+    /// See [`Registry`].
+    pub fn resolve(
+        &self,
+        environment: &str,
+        template: &str,
+        external_id: Option<&str>,
+    ) -> Result<Arc<LiveConnection>, RegistryError> {
+        if let Some(user) = external_id
+            && let Some(live) = self.activations.get(environment, template, user)
+        {
+            return Ok(live);
+        }
+        let config = self.read();
+        let env = config.environment(environment)?;
+        let entry = env.template(environment, template)?;
+        let names = || (environment.to_owned(), template.to_owned());
+        if !entry.template.dynamic {
+            return env
+                .links
+                .get(template)
+                .and_then(|id| config.connections.get(id))
+                .map(|stored| Arc::clone(&stored.live))
+                .ok_or_else(|| {
+                    let (environment, template) = names();
+                    RegistryError::NoConnection {
+                        environment,
+                        template,
+                    }
+                });
+        }
+        let (environment, template) = names();
+        Err(match external_id {
+            None => RegistryError::EndUserRequired {
+                environment,
+                template,
+            },
+            Some(_) if entry.key.users.load(std::sync::atomic::Ordering::Relaxed) == 0 => {
+                RegistryError::NoActivatedUser {
+                    environment,
+                    template,
+                }
+            }
+            Some(user) => RegistryError::UserNotActivated {
+                environment,
+                template,
+                user: user.to_owned(),
+            },
+        })
+    }
+
+    /// Moves a static connection to `scheme`: the credential whose scheme has `scheme`'s
+    /// id is validated against `scheme` and, if it fits, the connection is rebuilt with it
+    /// everywhere it is linked. On error nothing changes.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::UnknownConnection`], [`RegistryError::UnknownScheme`] when the
+    /// connection has no scheme with that id, and [`RegistryError::Build`] when its
+    /// credential does not fit the new scheme.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::{ApiKeyScheme, AuthSchemeConfig, ConnectionTemplate, Credential, KeyLocation, Registry};
+    ///
+    /// let registry = Registry::new();
+    /// registry.add_system(serde_json::from_str(r#"{"name": "crm", "domain": "crm", "authSchemeConfigs": [
+    ///     {"type": "api-key", "apiKey": {"id": "key", "name": "X-Key", "in": "header"}}]}"#)?)?;
+    /// registry.add_environment("production")?;
+    /// let template: ConnectionTemplate = serde_json::from_str(r#"{"name": "crm", "domain": "crm",
+    ///     "templateBaseUrl": "https://crm.example.com"}"#)?;
+    /// registry.add_template("production", template)?;
+    /// registry.set_template_schemes("production", "crm", &["key"])?;
+    /// let mut connection = registry.connect("production", "crm", vec![Credential::api_key("k-1")])?;
+    /// connection.id = "c1".into();
+    /// registry.add_connection("production", "crm", connection)?;
+    ///
+    /// // The system's scheme is edited: the existing connection still sends X-Key...
+    /// let edited = AuthSchemeConfig::ApiKey(ApiKeyScheme::new("key", "X-Api-Token", KeyLocation::Header));
+    /// registry.update_system_scheme("crm", edited.clone())?;
+    /// let mut request = http::Request::get("/").body(())?;
+    /// registry.resolve("production", "crm", None)?.authorize(&mut request)?;
+    /// assert_eq!(request.headers()["x-key"], "k-1");
+    ///
+    /// // ...until it is moved explicitly.
+    /// registry.move_connection_to_scheme("c1", &edited)?;
+    /// let mut request = http::Request::get("/").body(())?;
+    /// registry.resolve("production", "crm", None)?.authorize(&mut request)?;
+    /// assert_eq!(request.headers()["x-api-token"], "k-1");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn move_connection_to_scheme(
+        &self,
+        connection_id: &str,
+        scheme: &AuthSchemeConfig,
+    ) -> Result<(), RegistryError> {
+        let mut config = self.write();
+        let stored = config.connection(connection_id)?;
+        let moved = with_scheme(stored.connection.clone(), scheme)?;
+        // Build under the first template it is linked to, then check the others.
+        let mut linked = config.environments.iter().flat_map(|(name, env)| {
+            env.links
+                .iter()
+                .filter(|(_, id)| *id == connection_id)
+                .filter_map(move |(template, _)| Some((name, env.templates.get(template)?)))
+        });
+        let Some((first_env, first)) = linked.next() else {
+            return Err(RegistryError::UnknownConnection {
+                id: connection_id.to_owned(),
+            });
+        };
+        let live = self.build(first_env, first, &moved)?;
+        for (env_name, entry) in linked {
+            entry.check_shared(env_name, &moved, &live)?;
+        }
+        config.connections.insert(
+            connection_id.to_owned(),
+            StaticConnection {
+                connection: moved,
+                live,
+            },
+        );
+        Ok(())
+    }
+
+    /// Moves an end user's connection for an embedded template to `scheme`, like
+    /// [`move_connection_to_scheme`](Self::move_connection_to_scheme).
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::UserNotActivated`] (also when the activation changed while this
+    /// ran: retry), [`RegistryError::UnknownScheme`], and [`RegistryError::Build`] when the
+    /// credential does not fit the new scheme.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let registry = credgate::Registry::new();
+    /// let scheme = credgate::AuthSchemeConfig::BasicAuth(credgate::BasicAuthScheme::new("basic"));
+    /// assert!(registry.move_user_connection_to_scheme("production", "crm", "user-1", &scheme).is_err());
+    /// ```
+    pub fn move_user_connection_to_scheme(
+        &self,
+        environment: &str,
+        template: &str,
+        external_id: &str,
+        scheme: &AuthSchemeConfig,
+    ) -> Result<(), RegistryError> {
+        let not_activated = || RegistryError::UserNotActivated {
+            environment: environment.to_owned(),
+            template: template.to_owned(),
+            user: external_id.to_owned(),
+        };
+        // Copy the activation under the shard's read lock, build outside any lock, then put
+        // the copy back only if nobody replaced the activation in between.
+        let mut record = self
+            .activations
+            .get_activation(environment, external_id)
+            .ok_or_else(not_activated)?;
+        let target = record
+            .connections
+            .iter()
+            .find(|c| &*c.template.name == template)
+            .ok_or_else(not_activated)?;
+        let old_live = Arc::clone(&target.live);
+        let (moved, live) = {
+            let config = self.read();
+            let entry = config.template(environment, template)?;
+            let moved = with_scheme(target.connection.to_connection(), scheme)?;
+            let live = self.build(environment, entry, &moved)?;
+            (Arc::new(StoredConnection::new(moved, &entry.schemes)), live)
+        };
+        for c in record.connections.iter_mut() {
+            if Arc::ptr_eq(&c.live, &old_live) {
+                c.connection = Arc::clone(&moved);
+                c.live = Arc::clone(&live);
+            }
+        }
+        self.activations
+            .replace_if(environment, external_id, record, |current| {
+                current
+                    .connections
+                    .iter()
+                    .any(|c| Arc::ptr_eq(&c.live, &old_live))
+            })
+            .map(drop)
+            .map_err(|_| not_activated())
+    }
+
+    /// Everything in the registry as one document. Serialise it with
+    /// [`crate::to_json_with_secrets`] to persist it, or with `serde_json` for a redacted
+    /// view; the registry itself serialises the same way.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let registry = credgate::Registry::new();
+    /// registry.add_environment("production")?;
+    /// let copy = credgate::Registry::from_document(registry.export())?;
+    /// assert_eq!(copy.export(), registry.export());
+    /// # Ok::<(), credgate::RegistryError>(())
+    /// ```
+    pub fn export(&self) -> RegistryDocument {
+        let config = self.read();
+        let environments = config
+            .environments
+            .iter()
+            .map(|(name, env)| EnvironmentDocument {
+                name: name.to_string(),
+                templates: env.templates.values().map(|e| e.template.clone()).collect(),
+                links: env
+                    .links
+                    .iter()
+                    .map(|(template, id)| ConnectionLink {
+                        template: template.clone(),
+                        connection_id: id.clone(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let connections = config
+            .connections
+            .values()
+            .map(|stored| stored.connection.clone())
+            .collect();
+        let systems = config.systems.clone();
+        drop(config);
+        let mut activations = Vec::new();
+        self.activations.for_each(|environment, user, found| {
+            activations.push(export_activation(environment, user, found));
+        });
+        activations.sort_by(|a, b| {
+            (&a.environment, &a.user.external_id).cmp(&(&b.environment, &b.user.external_id))
+        });
+        RegistryDocument {
+            systems,
+            environments,
+            connections,
+            activations,
+        }
+    }
+
+    /// A registry holding everything in `document`, checked as the individual calls
+    /// check it.
+    ///
+    /// # Errors
+    ///
+    /// The first [`RegistryError`] any part of the document gives.
+    ///
+    /// # Example
+    ///
+    /// See [`export`](Self::export).
+    pub fn from_document(document: RegistryDocument) -> Result<Self, RegistryError> {
+        let dangling = document
+            .environments
+            .iter()
+            .flat_map(|env| &env.links)
+            .find(|link| {
+                !document
+                    .connections
+                    .iter()
+                    .any(|c| c.id == link.connection_id)
+            });
+        if let Some(link) = dangling {
+            return Err(RegistryError::UnknownConnection {
+                id: link.connection_id.clone(),
+            });
+        }
+        let registry = Self::new();
+        for system in document.systems {
+            registry.add_system(system)?;
+        }
+        for env in &document.environments {
+            registry.add_environment(&env.name)?;
+            for template in &env.templates {
+                registry.add_template(&env.name, template.clone())?;
+            }
+        }
+        for connection in document.connections {
+            let id = connection.id.clone();
+            let mut links = document.environments.iter().flat_map(|env| {
+                env.links
+                    .iter()
+                    .filter(|link| link.connection_id == id)
+                    .map(move |link| (env.name.as_str(), link.template.as_str()))
+            });
+            let Some((environment, template)) = links.next() else {
+                return Err(RegistryError::UnknownConnection { id });
+            };
+            registry.add_connection(environment, template, connection)?;
+            for (environment, template) in links {
+                registry.link_connection(environment, template, &id)?;
+            }
+        }
+        for activation in document.activations {
+            registry.activate(activation)?;
+        }
+        Ok(registry)
+    }
+}
+
+fn check_unlinked(
+    env: &Environment,
+    environment: &str,
+    template: &str,
+) -> Result<(), RegistryError> {
+    if env.links.contains_key(template) {
+        return Err(RegistryError::AlreadyConnected {
+            environment: environment.to_owned(),
+            template: template.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// A copy of `connection` with the scheme of `scheme`'s id replaced by `scheme`.
+fn with_scheme(
+    mut moved: Connection,
+    scheme: &AuthSchemeConfig,
+) -> Result<Connection, RegistryError> {
+    let slot = moved
+        .credentials
+        .iter_mut()
+        .find(|pair| pair.auth_scheme_config.id() == scheme.id())
+        .ok_or_else(|| RegistryError::UnknownScheme {
+            id: scheme.id().to_owned(),
+            owner: "the connection".to_owned(),
+        })?;
+    slot.auth_scheme_config.clone_from(scheme);
+    Ok(moved)
+}
+
+/// The activation document of a stored activation, each shared connection once.
+fn export_activation(environment: &str, user: &str, found: &UserActivation) -> Activation {
+    let mut connections: Vec<Connection> = Vec::with_capacity(found.connections.len());
+    let mut seen: Vec<&Arc<StoredConnection>> = Vec::with_capacity(found.connections.len());
+    for c in &found.connections {
+        if !seen.iter().any(|stored| Arc::ptr_eq(stored, &c.connection)) {
+            seen.push(&c.connection);
+            connections.push(c.connection.to_connection());
+        }
+    }
+    Activation {
+        id: found.id.clone(),
+        user: crate::model::EndUser {
+            external_id: user.to_owned(),
+            display_name: found.display_name.clone(),
+        },
+        environment: environment.to_owned(),
+        connections,
+    }
+}

@@ -1,0 +1,127 @@
+//! Per-connection URLs: whatever a value holds, an expanded URL stays on a host under the
+//! template's fixed domain with the template's scheme and port; a connection's own base
+//! URL keeps only its scheme, host and port.
+
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+
+fn values(value: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([("sub".to_owned(), value.to_owned())])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Any string at all, including `/ @ # ? : %` and whitespace: either refused, or the
+    /// URL parses to a host that ends with `.zendesk.com`, on https's default port, with no
+    /// userinfo, and the path the template gave.
+    #[test]
+    fn no_value_escapes_the_domain(value in any::<String>(), tail in "(/api/v2)?") {
+        let template = format!("https://{{sub}}.zendesk.com{tail}");
+        if let Ok(expanded) = credgate::url_template::expand(&template, &values(&value)) {
+            let url = url::Url::parse(&expanded).expect("an expanded URL parses");
+            prop_assert_eq!(url.scheme(), "https");
+            let host = url.host_str().expect("a host");
+            prop_assert!(host.ends_with(".zendesk.com"), "{}", host);
+            prop_assert_eq!(url.port(), None);
+            prop_assert_eq!(url.username(), "");
+            prop_assert_eq!(url.password(), None);
+            prop_assert_eq!(url.path(), if tail.is_empty() { "/" } else { "/api/v2" });
+        }
+    }
+
+    /// Values made of the characters that may appear: a host label, or dotted labels.
+    #[test]
+    fn plain_values_expand_into_the_host(value in "[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?(\\.[a-z0-9]{1,8}){0,2}") {
+        let expanded = credgate::url_template::expand("https://{sub}.zendesk.com:8443/x", &values(&value))
+            .expect("a plain value expands");
+        prop_assert_eq!(expanded, format!("https://{value}.zendesk.com:8443/x"));
+    }
+
+    /// Values with a character that can change where a URL points are always refused.
+    #[test]
+    fn delimiters_are_refused(
+        prefix in "[a-z]{0,5}",
+        bad in prop::sample::select(vec!["/", "@", "#", "?", ":", "%2e", " ", "\t", "..", "\\", "\u{ff0e}"]),
+        suffix in "[a-z]{0,5}",
+    ) {
+        let value = format!("{prefix}{bad}{suffix}");
+        let expanded = credgate::url_template::expand("https://{sub}.zendesk.com", &values(&value));
+        prop_assert!(expanded.is_err(), "{:?} expanded to {:?}", value, expanded);
+    }
+}
+
+fn api_key_template(base_url: &str) -> credgate::ConnectionTemplate {
+    serde_json::from_value(serde_json::json!({"name": "t", "templateBaseUrl": base_url,
+        "authSchemeConfigs": [{"type": "api-key", "apiKey": {"id": "k", "name": "X-Key", "in": "header"}}]}))
+    .expect("template parses")
+}
+
+fn base_url_of(
+    template_url: &str,
+    own: Option<&str>,
+    pairs: &[(&str, &str)],
+) -> Result<String, credgate::BuildError> {
+    let template = api_key_template(template_url);
+    let mut connection = template.connect(vec![credgate::Credential::api_key("k-1")])?;
+    connection.base_url = own.map(str::to_owned);
+    connection.values = pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    Ok(connection.build(&template)?.base_url().to_owned())
+}
+
+#[test]
+fn a_connection_base_url_keeps_scheme_host_and_port_only() -> Result<(), credgate::BuildError> {
+    let template = "https://api.example.com/v2";
+    assert_eq!(
+        base_url_of(template, Some("eu.example.com"), &[])?,
+        "https://eu.example.com/v2"
+    );
+    assert_eq!(
+        base_url_of(
+            template,
+            Some("http://Local.test:8080/other/path?q=1#f"),
+            &[]
+        )?,
+        "http://local.test:8080/v2"
+    );
+    assert_eq!(
+        base_url_of("", Some("shop.example.com/admin"), &[])?,
+        "https://shop.example.com"
+    );
+    assert!(base_url_of(template, Some("https://user:pw@eu.example.com"), &[]).is_err());
+    Ok(())
+}
+
+#[test]
+fn a_templated_base_url_takes_the_connection_values() -> Result<(), credgate::BuildError> {
+    let template = "https://{subdomain}.zendesk.com/api/v2";
+    assert_eq!(
+        base_url_of(template, None, &[("subdomain", "acme")])?,
+        "https://acme.zendesk.com/api/v2"
+    );
+    assert_eq!(
+        base_url_of(template, None, &[]),
+        Err(credgate::BuildError::MissingUrlValue {
+            name: "subdomain".to_owned()
+        })
+    );
+    let err = base_url_of(template, None, &[("subdomain", "evil.com#")]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        r##"URL value for {subdomain} may contain only letters, digits, "-", "_", "." and "~" (no "/", "@", "#", "?", ":", "%" or whitespace)"##
+    );
+    // The override wins over the template, values or not.
+    assert_eq!(
+        base_url_of(
+            template,
+            Some("support.acme.example"),
+            &[("subdomain", "acme")]
+        )?,
+        "https://support.acme.example/api/v2"
+    );
+    Ok(())
+}
