@@ -50,6 +50,8 @@
 //! | use one scheme on its own | [`auth::ApiKey`], [`auth::Basic`], [`auth::Bypass`] via [`auth::Authenticator`] |
 //! | verify a webhook delivery | [`webhook::Verifier`] from a [`webhook::Preset`] or [`webhook::WebhookConfig`] |
 //! | sign an outgoing webhook | [`webhook::Signer`], or an `hmac` scheme on a connection |
+//! | serve many environments and end users | [`Registry`]: fill it from storage, [`Registry::resolve`] per request |
+//! | fill per-connection values into URLs | [`url_template::expand`], `Connection::values` |
 
 #![forbid(unsafe_code)]
 #![cfg_attr(
