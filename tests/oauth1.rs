@@ -272,6 +272,32 @@ fn plaintext_signature_is_encoded_twice_in_the_header() {
     );
 }
 
+// RFC 5849 §3.4.4: PLAINTEXT sends the secrets, so only over TLS and never in a URL.
+#[test]
+fn plaintext_is_refused_without_https_and_in_the_query() {
+    let scheme = OAuth1Scheme::new("key", "consumer-secret", OAuth1SignatureMethod::Plaintext);
+    let token = OAuth1TokenCredential::new("t", "token-secret");
+    let oauth1 = OAuth1::new(&scheme, &token).unwrap();
+    let mut request = Request::get("http://api.example.com/p").body(()).unwrap();
+    let err = oauth1.authorize(&mut request).unwrap_err();
+    assert!(matches!(err, AuthError::UnsupportedUri { .. }), "{err}");
+    assert!(request.headers().is_empty());
+    assert!(!err.to_string().contains("secret"));
+
+    let in_query = scheme.with_placement(OAuth1Placement::Query);
+    let err = OAuth1::new(&in_query, &token).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            BuildError::InvalidValue {
+                field: "signature method",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
 // The Twitter example; it verifies only with the `/1/` URL.
 #[test]
 fn twitter_example() {

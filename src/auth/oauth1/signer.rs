@@ -83,6 +83,14 @@ impl Signer {
             OAuth1SignatureMethod::Sha256 => Key::HmacSha256(
                 Hmac::new_from_slice(key.expose_secret().as_bytes()).map_err(invalid)?,
             ),
+            // PLAINTEXT sends the secrets themselves; in a URL they would reach logs and
+            // proxies whatever the transport.
+            OAuth1SignatureMethod::Plaintext if placement == OAuth1Placement::Query => {
+                return Err(BuildError::InvalidValue {
+                    field: "signature method",
+                    reason: "PLAINTEXT cannot put the secrets in the query string",
+                });
+            }
             OAuth1SignatureMethod::Plaintext => Key::Plaintext(key),
         };
         let pair = |name: &str, value: &str| (encode(name), Secret::new(encode(value)));
@@ -161,6 +169,13 @@ impl Signer {
         nonce: &str,
     ) -> Result<Signed, AuthError> {
         let uri = request.uri();
+        // RFC 5849 §3.4.4: PLAINTEXT is only for secure channels.
+        if matches!(self.key, Key::Plaintext(_)) && uri.scheme() != Some(&http::uri::Scheme::HTTPS)
+        {
+            return Err(AuthError::UnsupportedUri {
+                reason: "must use https with the PLAINTEXT signature method (RFC 5849 §3.4.4)",
+            });
+        }
         let body = self.form_body(request.headers(), request.body_bytes())?;
         let mut timestamp_buf = [0u8; 20];
         let timestamp = format_u64(timestamp, &mut timestamp_buf);
