@@ -15,6 +15,7 @@
 mod api_key;
 mod basic;
 mod bypass;
+pub mod oauth2;
 
 use std::fmt;
 use std::sync::Arc;
@@ -180,13 +181,15 @@ impl RequestBody for &[u8] {
     }
 }
 
-/// What an authenticator may need while it is built: the injected clock and randomness.
+/// What an authenticator may need while it is built: the injected clock and randomness,
+/// and for OAuth 2.0 the persistence hook and the credential's position.
 #[derive(Debug, Clone)]
 pub(crate) struct BuildContext {
-    #[allow(dead_code)] // read by the schemes that sign or refresh
     pub(crate) clock: Arc<dyn Clock>,
     #[allow(dead_code)]
     pub(crate) random: Arc<dyn RandomSource>,
+    pub(crate) token_hook: Option<oauth2::TokenHook>,
+    pub(crate) credential_index: usize,
 }
 
 impl Default for BuildContext {
@@ -194,6 +197,8 @@ impl Default for BuildContext {
         Self {
             clock: Arc::new(crate::clock::SystemClock),
             random: Arc::new(crate::clock::OsRandom),
+            token_hook: None,
+            credential_index: 0,
         }
     }
 }
@@ -204,6 +209,7 @@ pub(crate) enum SchemeAuthenticator {
     ApiKey(ApiKey),
     Basic(Basic),
     Bypass(Bypass),
+    OAuth2(oauth2::OAuth2),
 }
 
 impl SchemeAuthenticator {
@@ -211,7 +217,7 @@ impl SchemeAuthenticator {
     pub(crate) fn build(
         scheme: &AuthSchemeConfig,
         credential: &Credential,
-        _context: &BuildContext,
+        context: &BuildContext,
     ) -> Result<Self, BuildError> {
         if let Credential::Unsupported(other) = credential {
             return Err(BuildError::UnsupportedCredential {
@@ -225,6 +231,9 @@ impl SchemeAuthenticator {
             },
             AuthSchemeConfig::BasicAuth(scheme) => {
                 Basic::from_credential(scheme, credential).map(Self::Basic)
+            }
+            AuthSchemeConfig::OAuth2(scheme) => {
+                oauth2::OAuth2::build(scheme, credential, context).map(Self::OAuth2)
             }
             AuthSchemeConfig::None(_) => match credential {
                 Credential::None => Ok(Self::Bypass(Bypass)),
@@ -240,6 +249,7 @@ impl SchemeAuthenticator {
     pub(crate) fn secret_query_names(&self) -> &[String] {
         match self {
             Self::ApiKey(api_key) => api_key.query_name(),
+            Self::OAuth2(oauth2) => oauth2.query_name(),
             Self::Basic(_) | Self::Bypass(_) => &[],
         }
     }
@@ -251,6 +261,7 @@ impl Authenticator for SchemeAuthenticator {
             Self::ApiKey(a) => a.authorize(request),
             Self::Basic(a) => a.authorize(request),
             Self::Bypass(a) => a.authorize(request),
+            Self::OAuth2(a) => a.authorize(request),
         }
     }
 }

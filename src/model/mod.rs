@@ -14,9 +14,10 @@ pub use credential::{BasicAuthCredential, Credential, StringCredential, Unsuppor
 pub use hmac::{DigestInput, HmacAlgorithm, HmacScheme, SignatureEncoding};
 pub use oauth1::{NameValue, OAuth1Scheme, OAuth1SignatureMethod, OAuth1TokenCredential};
 pub use oauth2::{
-    AuthorizationCodeGrant, ClientCredentialsGrant, OAuth2ClientCredential, OAuth2CodeCredential,
-    OAuth2Grant, OAuth2PasswordCredential, OAuth2Scheme, OAuth2TokenCredential, PasswordGrant,
-    ScopeDefinition,
+    AuthorizationCodeGrant, ClientAuthMethod, ClientCredentialsGrant, OAuth2ClientCredential,
+    OAuth2CodeCredential, OAuth2Grant, OAuth2PasswordCredential, OAuth2Scheme,
+    OAuth2TokenCredential, PasswordGrant, ScopeDefinition, ScopeSeparator, TokenPlacement,
+    TokenRequestFormat,
 };
 pub use scheme::{
     ApiKeyScheme, AuthSchemeConfig, BasicAuthScheme, BasicKeyPart, KeyLocation, NoneScheme,
