@@ -82,6 +82,14 @@ fn fixture(scheme: AuthSchemeConfig, credential: Credential) -> Fixture {
     build(scheme, credential).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// A code-grant connection whose token expired an hour ago.
+fn expired(refresh_token: Option<&str>) -> Fixture {
+    fixture(
+        scheme(CODE_GRANT, ""),
+        token_credential("old", refresh_token, Some("2026-11-22T09:00:00Z")),
+    )
+}
+
 fn json_response(status: u16, body: &str) -> Response<Vec<u8>> {
     Response::builder()
         .status(status)
@@ -101,6 +109,11 @@ fn send_step(live: &LiveConnection) -> TokenRefresh {
         Ok(TokenStep::Send(refresh)) => refresh,
         other => panic!("expected a token request, got {other:?}"),
     }
+}
+
+/// The body of the token request the next step sends (the refresh is then abandoned).
+fn refresh_body(live: &LiveConnection) -> Vec<u8> {
+    send_step(live).request().body().clone()
 }
 
 fn form(body: &[u8]) -> Vec<(String, String)> {
@@ -513,10 +526,7 @@ fn vendor_header_and_query_placements() {
 // ---------------------------------------------------------------- responses as they arrive
 
 fn first_token(response: Response<Vec<u8>>) -> Result<(Fixture, TokenUpdate), OAuth2Error> {
-    let f = fixture(
-        scheme(CODE_GRANT, ""),
-        token_credential("old", Some("rt-old"), Some("2026-11-22T09:00:00Z")),
-    );
+    let f = expired(Some("rt-old"));
     let update = send_step(&f.live).complete(response)?;
     Ok((f, update))
 }
@@ -668,17 +678,14 @@ fn refresh_without_refresh_token_keeps_the_old_one_and_rotation_replaces_it() {
     );
     f.clock.advance(Duration::from_secs(600));
     assert_eq!(
-        send_step(&f.live).request().body(),
+        refresh_body(&f.live),
         b"grant_type=refresh_token&refresh_token=rt-new"
     );
 }
 
 #[test]
 fn errors_never_echo_secrets() {
-    let f = fixture(
-        scheme(CODE_GRANT, ""),
-        token_credential("old", Some("rt-SECRET-1"), Some("2026-11-22T09:00:00Z")),
-    );
+    let f = expired(Some("rt-SECRET-1"));
     let err = send_step(&f.live)
         .complete(json_response(
             400,
@@ -718,17 +725,14 @@ fn a_failed_refresh_keeps_the_previous_credential() {
     assert!(f.updates.lock().unwrap().is_empty());
     // Same refresh token next time.
     assert_eq!(
-        send_step(&f.live).request().body(),
+        refresh_body(&f.live),
         b"grant_type=refresh_token&refresh_token=rt-1"
     );
 }
 
 #[test]
 fn invalid_grant_means_reconnect() {
-    let f = fixture(
-        scheme(CODE_GRANT, ""),
-        token_credential("old", Some("rt-1"), Some("2026-11-22T09:00:00Z")),
-    );
+    let f = expired(Some("rt-1"));
     let err = send_step(&f.live)
         .complete(json_response(
             400,
@@ -746,10 +750,7 @@ fn invalid_grant_means_reconnect() {
     assert_eq!(f.live.token_step().unwrap_err(), err);
 
     // Without a refresh token an expired token cannot be renewed.
-    let f = fixture(
-        scheme(CODE_GRANT, ""),
-        token_credential("old", None, Some("2026-11-22T09:00:00Z")),
-    );
+    let f = expired(None);
     assert_eq!(
         f.live.token_step().unwrap_err(),
         OAuth2Error::NoRefreshToken
@@ -1093,10 +1094,7 @@ proptest! {
             Just("application/x-www-form-urlencoded"), Just("")],
         body in body_strategy(),
     ) {
-        let f = fixture(
-            scheme(CODE_GRANT, ""),
-            token_credential("old", Some("rt-SECRET"), Some("2026-11-22T09:00:00Z")),
-        );
+        let f = expired(Some("rt-SECRET"));
         let response = Response::builder().status(status).header("content-type", content_type)
             .body(body).unwrap();
         match send_step(&f.live).complete(response) {

@@ -113,6 +113,7 @@ impl OAuth2 {
             OAuth2Grant::Password(g) => Some((g.client_id.as_str(), g.client_secret.as_ref())),
             OAuth2Grant::ClientCredentials(_) => None,
         };
+        let placement = placement(scheme)?;
         let mut initial = Initial {
             access_token: None,
             refresh_token: None,
@@ -192,6 +193,12 @@ impl OAuth2 {
                     None => None,
                 };
                 if !t.access_token.is_empty() {
+                    ApiKey::new(&placement, &t.access_token).map_err(|_| {
+                        BuildError::InvalidValue {
+                            field: "access token",
+                            reason: "cannot be sent where the scheme puts it",
+                        }
+                    })?;
                     initial.access_token =
                         Some((t.access_token.clone(), expires_at, t.scopes.clone()));
                 }
@@ -200,7 +207,6 @@ impl OAuth2 {
             }
             _ => return Err(mismatch()),
         };
-        let placement = placement(scheme)?;
         let query_name = match placement.location {
             KeyLocation::Query => vec![placement.name.clone()],
             _ => Vec::new(),

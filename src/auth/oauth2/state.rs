@@ -6,6 +6,10 @@
 //!   so threads do not contend on a cache line (not even a reference count).
 //! * Everything else takes one mutex: at most once per token per thread, inside the expiry
 //!   buffer, and around refreshes.
+//!
+//! Each thread keeps its copy of up to [`THREAD_CACHE`] connections' encoded tokens until a
+//! newer token or another connection replaces it, so a token may outlive its connection in
+//! that cache (as it does in any request that carried it).
 
 use std::cell::RefCell;
 use std::fmt;
@@ -113,13 +117,7 @@ struct Token {
 pub(crate) struct Shared {
     id: u64,
     generation: AtomicU64,
-    pub(crate) placement: ApiKeyScheme,
-    clock: Arc<dyn Clock>,
-    buffer: Duration,
-    client: Client,
-    primary: Primary,
-    hook: Option<TokenHook>,
-    credential_index: usize,
+    config: Config,
     inner: Mutex<Inner>,
 }
 
@@ -192,15 +190,7 @@ pub enum TokenStep {
 
 impl Shared {
     pub(crate) fn new(config: Config, initial: Initial) -> Self {
-        let Config {
-            placement,
-            clock,
-            buffer,
-            client,
-            primary,
-            hook,
-            credential_index,
-        } = config;
+        let buffer = config.buffer;
         let token = initial
             .access_token
             .map(|(access_token, expires_at, scopes)| Token {
@@ -212,13 +202,7 @@ impl Shared {
         Self {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             generation: AtomicU64::new(0),
-            placement,
-            clock,
-            buffer,
-            client,
-            primary,
-            hook,
-            credential_index,
+            config,
             inner: Mutex::new(Inner {
                 token,
                 refresh_token: initial.refresh_token,
@@ -246,7 +230,10 @@ impl Shared {
             let entry = cache
                 .iter()
                 .find(|e| e.state == self.id && e.generation == generation)?;
-            if entry.refresh_at.is_some_and(|at| self.clock.now() >= at) {
+            if entry
+                .refresh_at
+                .is_some_and(|at| self.config.clock.now() >= at)
+            {
                 return None;
             }
             Some(entry.apply.authorize(request))
@@ -262,13 +249,13 @@ impl Shared {
         if inner.reconnect.is_some() {
             return Err(AuthError::ReconnectNeeded);
         }
-        let now = self.clock.now();
+        let now = self.config.clock.now();
         let due = inner.due(now);
         let token = match inner.usable(now) {
             Some(token) if !due || inner.in_flight.is_some() => token,
             _ => return Err(AuthError::TokenRefreshNeeded),
         };
-        let apply = ApiKey::new(&self.placement, &token.access_token).map_err(|_| {
+        let apply = ApiKey::new(&self.config.placement, &token.access_token).map_err(|_| {
             AuthError::UnsupportedHeader {
                 reason: "the access token cannot be sent in this placement",
             }
@@ -309,7 +296,7 @@ impl Shared {
 
     /// Whether `headers`/`uri` carry `token` where this connection puts it.
     fn carries(&self, headers: &HeaderMap, uri: &Uri, token: &str) -> bool {
-        let scheme = &self.placement;
+        let scheme = &self.config.placement;
         if scheme.location == crate::model::KeyLocation::Query {
             return uri.query().is_some_and(|query| {
                 url::form_urlencoded::parse(query.as_bytes())
@@ -335,7 +322,7 @@ impl Shared {
         if let Some(reason) = &inner.reconnect {
             return Err(reason.clone());
         }
-        let now = self.clock.now();
+        let now = self.config.clock.now();
         if !inner.due(now) {
             return Ok(TokenStep::Ready);
         }
@@ -353,7 +340,13 @@ impl Shared {
             .refresh_token
             .as_ref()
             .filter(|_| !inner.refresh_refused);
-        let mut secrets: Vec<Secret> = self.client.secret().map(Secret::new).into_iter().collect();
+        let mut secrets: Vec<Secret> = self
+            .config
+            .client
+            .secret()
+            .map(Secret::new)
+            .into_iter()
+            .collect();
         let (used, grant) = if let Some(code) = &inner.code {
             let mut params = vec![
                 ("grant_type", "authorization_code"),
@@ -388,7 +381,7 @@ impl Shared {
                 },
             )
         } else {
-            let params = match &self.primary {
+            let params = match &self.config.primary {
                 Primary::None => {
                     inner.reconnect = Some(OAuth2Error::NoRefreshToken);
                     self.changed(&mut inner);
@@ -422,7 +415,7 @@ impl Shared {
                 },
             )
         };
-        let request = self.client.token_request(&grant);
+        let request = self.config.client.token_request(&grant);
         inner.flights += 1;
         let flight = inner.flights;
         inner.in_flight = Some(flight);
@@ -466,7 +459,7 @@ impl Shared {
 impl fmt::Debug for Shared {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OAuth2State")
-            .field("placement", &self.placement.location)
+            .field("placement", &self.config.placement.location)
             .field("generation", &self.generation.load(Ordering::Relaxed))
             .finish_non_exhaustive()
     }
@@ -506,10 +499,10 @@ impl TokenRefresh {
     /// token without another grant, the connection needs the user to reconnect.
     pub fn complete(mut self, response: Response<Vec<u8>>) -> Result<TokenUpdate, OAuth2Error> {
         let shared = Arc::clone(&self.shared);
-        let received_at = shared.clock.now();
+        let received_at = shared.config.clock.now();
         let sent: Vec<&str> = self.secrets.iter().map(Secret::expose_secret).collect();
         let parsed = response::parse(&response, &sent).and_then(|parsed| {
-            ApiKey::new(&shared.placement, &parsed.access_token)
+            ApiKey::new(&shared.config.placement, &parsed.access_token)
                 .map(|_| parsed)
                 .map_err(|_| OAuth2Error::Unparseable {
                     status: response.status().as_u16(),
@@ -526,7 +519,7 @@ impl TokenRefresh {
                             inner.code = None;
                             inner.reconnect = Some(error.clone());
                         }
-                        Used::Refresh if !matches!(shared.primary, Primary::None) => {
+                        Used::Refresh if !matches!(shared.config.primary, Primary::None) => {
                             inner.refresh_refused = true;
                         }
                         Used::Refresh | Used::Primary => inner.reconnect = Some(error.clone()),
@@ -542,7 +535,7 @@ impl TokenRefresh {
             None => shared.lock().refresh_token.clone(),
         };
         let update = shared.update(&parsed, refresh_token.clone(), received_at);
-        if let Some(hook) = &shared.hook {
+        if let Some(hook) = &shared.config.hook {
             (hook.0)(&update);
         }
         let mut inner = shared.lock();
@@ -565,7 +558,7 @@ impl Shared {
         let expires_at = lifetime.and_then(|l| at.checked_add(l));
         let refresh_at = lifetime
             .zip(expires_at)
-            .map(|(lifetime, expires_at)| expires_at - self.buffer.min(lifetime / 2));
+            .map(|(lifetime, expires_at)| expires_at - self.config.buffer.min(lifetime / 2));
         Token {
             access_token: parsed.access_token,
             expires_at,
@@ -588,7 +581,7 @@ impl Shared {
                 .unwrap_or_default()
         };
         TokenUpdate {
-            credential_index: self.credential_index,
+            credential_index: self.config.credential_index,
             credential: OAuth2TokenCredential {
                 access_token: parsed.access_token.clone(),
                 refresh_token,
