@@ -77,14 +77,6 @@ pub(crate) struct Client {
     extra: Vec<(String, String)>,
 }
 
-/// The grant-specific parameters of one token request.
-pub(crate) struct Grant<'a> {
-    /// `(name, value)`, `grant_type` first.
-    pub(crate) params: Vec<(&'static str, &'a str)>,
-    /// Whether this goes to the refresh URL.
-    pub(crate) refresh: bool,
-}
-
 impl Client {
     /// Validates and pre-encodes the client of `scheme`.
     pub(crate) fn new(
@@ -141,10 +133,11 @@ impl Client {
         self.client_secret.as_ref().map(Secret::expose_secret)
     }
 
-    /// The token request for `grant`: `POST`, `Accept: application/json`, the client
-    /// authenticated as configured, the body form-encoded or JSON.
-    pub(crate) fn token_request(&self, grant: &Grant<'_>) -> Request<Vec<u8>> {
-        let mut params: Vec<(&str, &str)> = grant.params.clone();
+    /// The token request with the grant's `params` (`grant_type` first): `POST` to the
+    /// token URL (the refresh URL for a `refresh` grant), `Accept: application/json`, the
+    /// client authenticated as configured, the body form-encoded or JSON.
+    pub(crate) fn token_request(&self, params: &[(&str, &str)], refresh: bool) -> Request<Vec<u8>> {
+        let mut params = params.to_vec();
         match (&self.basic, &self.client_secret) {
             (Some(_), _) => {}
             (None, Some(secret)) => {
@@ -180,7 +173,7 @@ impl Client {
         };
         let mut request = Request::new(body);
         *request.method_mut() = Method::POST;
-        *request.uri_mut() = if grant.refresh {
+        *request.uri_mut() = if refresh {
             self.refresh_url.clone()
         } else {
             self.token_url.clone()

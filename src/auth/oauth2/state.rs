@@ -23,7 +23,7 @@ use std::time::{Duration, SystemTime};
 use http::{HeaderMap, Request, Response, Uri};
 
 use super::error::OAuth2Error;
-use super::request::{Client, Grant};
+use super::request::Client;
 use super::response::{self, TokenResponse};
 use super::time::format_rfc3339;
 use crate::auth::{ApiKey, Authenticator as _, OutgoingRequest};
@@ -97,6 +97,60 @@ pub(crate) struct Code {
     pub(crate) verifier: Option<Secret>,
 }
 
+/// The token request parameters that carry secrets, kept out of any error.
+const SECRET_PARAMS: [&str; 4] = ["code", "code_verifier", "refresh_token", "password"];
+
+/// The grant of the next token request and its parameters: the code until it is
+/// exchanged, then the refresh token (unless refused), then the primary grant. `None` when
+/// there is nothing to get a token with.
+fn next_grant<'a>(
+    inner: &'a Inner,
+    primary: &'a Primary,
+) -> Option<(Used, Vec<(&'static str, &'a str)>)> {
+    if let Some(code) = &inner.code {
+        let mut params = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code.code.expose_secret()),
+        ];
+        params.extend(code.redirect_url.as_deref().map(|r| ("redirect_uri", r)));
+        params.extend(
+            code.verifier
+                .as_ref()
+                .map(|v| ("code_verifier", v.expose_secret())),
+        );
+        return Some((Used::Code, params));
+    }
+    if let Some(refresh_token) = inner
+        .refresh_token
+        .as_ref()
+        .filter(|_| !inner.refresh_refused)
+    {
+        let params = vec![
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token.expose_secret()),
+        ];
+        return Some((Used::Refresh, params));
+    }
+    let (mut params, scope) = match primary {
+        Primary::None => return None,
+        Primary::ClientCredentials { scope } => (vec![("grant_type", "client_credentials")], scope),
+        Primary::Password {
+            username,
+            password,
+            scope,
+        } => (
+            vec![
+                ("grant_type", "password"),
+                ("username", username.as_str()),
+                ("password", password.expose_secret()),
+            ],
+            scope,
+        ),
+    };
+    params.extend(scope.as_deref().map(|s| ("scope", s)));
+    Some((Used::Primary, params))
+}
+
 /// Which grant a flight uses, for what a failure means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Used {
@@ -105,7 +159,7 @@ enum Used {
     Primary,
 }
 
-/// A token as held: the secret, how to apply it, and when it is due.
+/// A token as held: the secret, when it expires and is due, and its scopes.
 struct Token {
     access_token: Secret,
     expires_at: Option<SystemTime>,
@@ -225,7 +279,8 @@ impl Shared {
     /// Puts the token on `request`.
     pub(crate) fn authorize(&self, request: &mut dyn OutgoingRequest) -> Result<(), AuthError> {
         let generation = self.generation.load(Ordering::Acquire);
-        let hit = CACHE.with(|cache| {
+        // `try_with`: during thread teardown the cache is gone and the slow path serves.
+        let hit = CACHE.try_with(|cache| {
             let cache = cache.borrow();
             let entry = cache
                 .iter()
@@ -238,7 +293,7 @@ impl Shared {
             }
             Some(entry.apply.authorize(request))
         });
-        match hit {
+        match hit.ok().flatten() {
             Some(outcome) => outcome,
             None => self.authorize_slow(request),
         }
@@ -268,7 +323,7 @@ impl Shared {
                 refresh_at: token.refresh_at,
                 apply,
             };
-            CACHE.with(|cache| {
+            let _ = CACHE.try_with(|cache| {
                 let mut cache = cache.borrow_mut();
                 cache.retain(|e| e.state != self.id);
                 if cache.len() >= THREAD_CACHE {
@@ -336,86 +391,21 @@ impl Shared {
                 })
             });
         }
-        let refresh_token = inner
-            .refresh_token
-            .as_ref()
-            .filter(|_| !inner.refresh_refused);
-        let mut secrets: Vec<Secret> = self
+        let Some((used, params)) = next_grant(&inner, &self.config.primary) else {
+            inner.reconnect = Some(OAuth2Error::NoRefreshToken);
+            self.changed(&mut inner);
+            return Err(OAuth2Error::NoRefreshToken);
+        };
+        let request = self
             .config
             .client
-            .secret()
-            .map(Secret::new)
-            .into_iter()
+            .token_request(&params, used == Used::Refresh);
+        let secrets = params
+            .iter()
+            .filter(|(name, _)| SECRET_PARAMS.contains(name))
+            .map(|(_, value)| Secret::new(*value))
+            .chain(self.config.client.secret().map(Secret::new))
             .collect();
-        let (used, grant) = if let Some(code) = &inner.code {
-            let mut params = vec![
-                ("grant_type", "authorization_code"),
-                ("code", code.code.expose_secret()),
-            ];
-            params.extend(code.redirect_url.as_deref().map(|r| ("redirect_uri", r)));
-            params.extend(
-                code.verifier
-                    .as_ref()
-                    .map(|v| ("code_verifier", v.expose_secret())),
-            );
-            secrets.push(code.code.clone());
-            secrets.extend(code.verifier.clone());
-            (
-                Used::Code,
-                Grant {
-                    params,
-                    refresh: false,
-                },
-            )
-        } else if let Some(refresh_token) = refresh_token {
-            secrets.push(refresh_token.clone());
-            let params = vec![
-                ("grant_type", "refresh_token"),
-                ("refresh_token", refresh_token.expose_secret()),
-            ];
-            (
-                Used::Refresh,
-                Grant {
-                    params,
-                    refresh: true,
-                },
-            )
-        } else {
-            let params = match &self.config.primary {
-                Primary::None => {
-                    inner.reconnect = Some(OAuth2Error::NoRefreshToken);
-                    self.changed(&mut inner);
-                    return Err(OAuth2Error::NoRefreshToken);
-                }
-                Primary::ClientCredentials { scope } => {
-                    let mut params = vec![("grant_type", "client_credentials")];
-                    params.extend(scope.as_deref().map(|s| ("scope", s)));
-                    params
-                }
-                Primary::Password {
-                    username,
-                    password,
-                    scope,
-                } => {
-                    secrets.push(password.clone());
-                    let mut params = vec![
-                        ("grant_type", "password"),
-                        ("username", username.as_str()),
-                        ("password", password.expose_secret()),
-                    ];
-                    params.extend(scope.as_deref().map(|s| ("scope", s)));
-                    params
-                }
-            };
-            (
-                Used::Primary,
-                Grant {
-                    params,
-                    refresh: false,
-                },
-            )
-        };
-        let request = self.config.client.token_request(&grant);
         inner.flights += 1;
         let flight = inner.flights;
         inner.in_flight = Some(flight);
@@ -530,16 +520,33 @@ impl TokenRefresh {
                 return Err(error);
             }
         };
-        let refresh_token = match &parsed.refresh_token {
-            Some(rotated) => Some(rotated.clone()),
-            None => shared.lock().refresh_token.clone(),
+        let (refresh_token, previous_scopes) = {
+            let inner = shared.lock();
+            let scopes = inner.token.as_ref().map(|t| t.scopes.clone());
+            // A response without a refresh token keeps the one we have.
+            let refresh_token = parsed
+                .refresh_token
+                .clone()
+                .or_else(|| inner.refresh_token.clone());
+            (refresh_token, scopes.unwrap_or_default())
         };
-        let update = shared.update(&parsed, refresh_token.clone(), received_at);
+        let token_type = parsed.token_type.clone();
+        let token = shared.token(parsed, received_at, previous_scopes);
+        let update = TokenUpdate {
+            credential_index: shared.config.credential_index,
+            credential: OAuth2TokenCredential {
+                access_token: token.access_token.clone(),
+                refresh_token: refresh_token.clone(),
+                expires_at: token.expires_at.map(format_rfc3339),
+                scopes: token.scopes.clone(),
+                token_type,
+            },
+        };
         if let Some(hook) = &shared.config.hook {
             (hook.0)(&update);
         }
         let mut inner = shared.lock();
-        inner.token = Some(shared.token(parsed, received_at));
+        inner.token = Some(token);
         inner.refresh_token = refresh_token;
         inner.code = None;
         inner.stale = false;
@@ -551,9 +558,10 @@ impl TokenRefresh {
 }
 
 impl Shared {
-    /// When a token of `lifetime` received at `at` is due: `buffer` before it expires, or
-    /// halfway through a lifetime shorter than twice the buffer.
-    fn token(&self, parsed: TokenResponse, at: SystemTime) -> Token {
+    /// The token of `parsed`, received at `at` (keeping `previous_scopes` when the response
+    /// names none). It is due `buffer` before it expires, or halfway through a lifetime
+    /// shorter than twice the buffer.
+    fn token(&self, parsed: TokenResponse, at: SystemTime, previous_scopes: Vec<String>) -> Token {
         let lifetime = parsed.expires_in.map(Duration::from_secs);
         let expires_at = lifetime.and_then(|l| at.checked_add(l));
         let refresh_at = lifetime
@@ -563,35 +571,7 @@ impl Shared {
             access_token: parsed.access_token,
             expires_at,
             refresh_at,
-            scopes: parsed.scopes.unwrap_or_default(),
-        }
-    }
-
-    fn update(
-        &self,
-        parsed: &TokenResponse,
-        refresh_token: Option<Secret>,
-        at: SystemTime,
-    ) -> TokenUpdate {
-        let previous_scopes = || {
-            self.lock()
-                .token
-                .as_ref()
-                .map(|t| t.scopes.clone())
-                .unwrap_or_default()
-        };
-        TokenUpdate {
-            credential_index: self.config.credential_index,
-            credential: OAuth2TokenCredential {
-                access_token: parsed.access_token.clone(),
-                refresh_token,
-                expires_at: parsed
-                    .expires_in
-                    .and_then(|s| at.checked_add(Duration::from_secs(s)))
-                    .map(format_rfc3339),
-                scopes: parsed.scopes.clone().unwrap_or_else(previous_scopes),
-                token_type: parsed.token_type.clone(),
-            },
+            scopes: parsed.scopes.unwrap_or(previous_scopes),
         }
     }
 }
