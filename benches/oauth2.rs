@@ -149,7 +149,7 @@ fn bench(c: &mut Criterion) {
         let (ratio, ns, base) = median_ratio(&mut case, &mut baseline);
         println!("  authorize ({label}): {ns:.1} ns vs baseline {base:.1} ns = {ratio:.2}x");
     }
-    const ITERS: u64 = 20_000;
+    const ITERS: u64 = 200_000;
     let ns = |d: Duration| d.as_nanos() as f64 / ITERS as f64;
     for (label, run) in [
         (
