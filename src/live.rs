@@ -247,7 +247,8 @@ impl<'a> LiveConnectionBuilder<'a> {
     /// The persistence hook: called with every new OAuth 2.0 credential (new access
     /// token, the refresh token to keep) before the new token is used, so the host can
     /// store it. It runs on the thread that completes the refresh, while other callers
-    /// wait; store durably before returning.
+    /// wait; store durably before returning, and do not get a token on this connection
+    /// from inside it (that would wait for itself).
     pub fn on_token_update(
         mut self,
         hook: impl Fn(&crate::auth::oauth2::TokenUpdate) + Send + Sync + 'static,

@@ -594,7 +594,8 @@ impl fmt::Debug for TokenRefresh {
     }
 }
 
-/// Waiting for another caller's token request to finish.
+/// Waiting for another caller's token request to finish. (Never wait while holding a
+/// [`TokenRefresh`] of the same connection: the wait would be for yourself.)
 #[derive(Debug)]
 #[must_use]
 pub struct TokenWait {
