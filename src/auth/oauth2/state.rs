@@ -20,12 +20,14 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, SystemTime};
 
+use http::header::{AUTHORIZATION, HeaderValue};
 use http::{HeaderMap, Request, Response, Uri};
 
 use super::error::OAuth2Error;
 use super::request::Client;
 use super::response::{self, TokenResponse};
 use super::time::format_rfc3339;
+use crate::auth::api_key::sensitive_header;
 use crate::auth::{ApiKey, Authenticator as _, OutgoingRequest};
 use crate::clock::Clock;
 use crate::error::AuthError;
@@ -69,7 +71,47 @@ struct Cached {
     state: u64,
     generation: u64,
     refresh_at: Option<SystemTime>,
-    apply: ApiKey,
+    apply: Apply,
+}
+
+/// How a token is put on a request.
+enum Apply {
+    /// `Authorization: Bearer <token>`, pre-built: the insert the hand-written baseline does.
+    Bearer(HeaderValue),
+    /// A vendor header or a query parameter, as an `api-key` scheme puts it.
+    Other(ApiKey),
+}
+
+impl Apply {
+    fn new(placement: &ApiKeyScheme, token: &Secret) -> Result<Self, AuthError> {
+        let unusable = |_| AuthError::UnsupportedHeader {
+            reason: "the access token cannot be sent in this placement",
+        };
+        let api_key = ApiKey::new(placement, token).map_err(unusable)?;
+        if !is_bearer(placement) {
+            return Ok(Self::Other(api_key));
+        }
+        let value = zeroize::Zeroizing::new(format!("Bearer {}", token.expose_secret()));
+        sensitive_header(value.as_bytes())
+            .map(Self::Bearer)
+            .map_err(unusable)
+    }
+
+    fn authorize(&self, request: &mut dyn OutgoingRequest) -> Result<(), AuthError> {
+        match self {
+            Self::Bearer(value) => {
+                request.headers_mut().insert(AUTHORIZATION, value.clone());
+                Ok(())
+            }
+            Self::Other(api_key) => api_key.authorize(request),
+        }
+    }
+}
+
+/// Whether tokens go in `Authorization: Bearer`: the placement has the `Bearer {key}`
+/// template (see [`super::placement`]).
+fn is_bearer(placement: &ApiKeyScheme) -> bool {
+    placement.value_template.is_some()
 }
 
 thread_local! {
@@ -310,11 +352,7 @@ impl Shared {
             Some(token) if !due || inner.in_flight.is_some() => token,
             _ => return Err(AuthError::TokenRefreshNeeded),
         };
-        let apply = ApiKey::new(&self.config.placement, &token.access_token).map_err(|_| {
-            AuthError::UnsupportedHeader {
-                reason: "the access token cannot be sent in this placement",
-            }
-        })?;
+        let apply = Apply::new(&self.config.placement, &token.access_token)?;
         apply.authorize(request)?;
         if !due {
             let entry = Cached {
@@ -358,11 +396,7 @@ impl Shared {
                     .any(|(n, v)| n == scheme.name.as_str() && v == token)
             });
         }
-        let prefix = if scheme.value_template.is_some() {
-            "Bearer "
-        } else {
-            ""
-        };
+        let prefix = if is_bearer(scheme) { "Bearer " } else { "" };
         headers.get_all(scheme.name.as_str()).iter().any(|value| {
             let value = value.as_bytes();
             value.len() == prefix.len() + token.len()
