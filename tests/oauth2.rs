@@ -560,6 +560,34 @@ fn form_encoded_body_as_github_sends_without_accept() {
 }
 
 #[test]
+fn bodies_are_read_whatever_content_type_they_claim() {
+    for (content_type, body, token) in [
+        (
+            "text/plain",
+            &br#"{"access_token":"json-as-text"}"#[..],
+            "json-as-text",
+        ),
+        (
+            "application/json",
+            &b"access_token=form-as-json&token_type=bearer"[..],
+            "form-as-json",
+        ),
+        (
+            "text/html",
+            &b"  {\"access_token\": \"padded\"}\n"[..],
+            "padded",
+        ),
+    ] {
+        let response = Response::builder()
+            .header("content-type", content_type)
+            .body(body.to_vec())
+            .unwrap();
+        let (f, _) = first_token(response).unwrap();
+        assert_eq!(authorized(&f.live).unwrap(), format!("Bearer {token}"));
+    }
+}
+
+#[test]
 fn error_with_status_200() {
     let err = first_token(json_response(
         200,

@@ -3,7 +3,6 @@
 use std::borrow::Cow;
 
 use http::Response;
-use http::header::CONTENT_TYPE;
 use serde_json::{Map, Value};
 
 use super::error::{OAuth2Error, sanitise};
@@ -33,15 +32,11 @@ enum Fields {
 }
 
 impl Fields {
+    /// Sniffs the body rather than trusting `Content-Type`, which servers get wrong: an
+    /// object is JSON, anything with `=` is a form, else perhaps a bare error code.
     fn read(response: &Response<Vec<u8>>) -> Option<Self> {
         let body = response.body().trim_ascii();
-        let content_type = response
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        if body.starts_with(b"{") || content_type.contains("json") {
+        if body.starts_with(b"{") {
             return match serde_json::from_slice(body) {
                 Ok(Value::Object(object)) => Some(Self::Json(object)),
                 _ => None,
