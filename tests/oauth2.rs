@@ -836,6 +836,39 @@ fn copies_for_other_base_urls_share_one_token() {
     assert_eq!(authorized(&f.live).unwrap(), "Bearer shared");
 }
 
+#[test]
+fn beside_other_credentials_the_hook_names_the_oauth2_one() {
+    let api_key: AuthSchemeConfig = serde_json::from_str(
+        r#"{"type": "api-key", "apiKey": {"id": "k", "name": "X-App-Key", "in": "header"}}"#,
+    )
+    .unwrap();
+    let seen: Arc<Mutex<Vec<usize>>> = Arc::default();
+    let hook_seen = Arc::clone(&seen);
+    let connection = Connection::new(vec![
+        ConnectionCredential::new(api_key, Credential::api_key("app-1")),
+        ConnectionCredential::new(scheme(CLIENT_GRANT, ""), client_credential()),
+    ]);
+    let live = LiveConnection::builder(&connection)
+        .base_url("https://api.example.com")
+        .on_token_update(move |update| hook_seen.lock().unwrap().push(update.credential_index))
+        .build()
+        .unwrap();
+    let mut request = api_request();
+    // Neither credential is applied while the token is missing.
+    assert_eq!(
+        live.authorize(&mut request),
+        Err(AuthError::TokenRefreshNeeded)
+    );
+    assert!(request.headers().is_empty());
+    live.authorize_with(&mut request, |_| {
+        Response::builder().body(br#"{"access_token":"at"}"#.to_vec())
+    })
+    .unwrap();
+    assert_eq!(request.headers()["x-app-key"], "app-1");
+    assert_eq!(request.headers()["authorization"], "Bearer at");
+    assert_eq!(*seen.lock().unwrap(), [1]);
+}
+
 // ---------------------------------------------------------------- bad input
 
 #[test]

@@ -31,7 +31,7 @@ pub struct OAuth2Scheme {
     /// The authorization endpoint (authorization code grant).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorize_url: Option<String>,
-    /// The token endpoint.
+    /// The token endpoint: an absolute `https` URL (`http` only to a loopback host).
     pub token_url: String,
     /// The scopes on offer.
     #[serde(default)]
