@@ -1149,6 +1149,19 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
+    fn any_redirect_is_checked_without_panicking(redirect in ".{0,200}", with_state in any::<bool>()) {
+        let AuthSchemeConfig::OAuth2(scheme) = scheme(CODE_GRANT, r#", "pkce": true"#) else {
+            unreachable!()
+        };
+        let request = AuthorizationRequest::new(&scheme, "https://c.example/cb", &[], &Rfc7636Octets).unwrap();
+        let redirect = if with_state { format!("{redirect}&state={}", request.state) } else { redirect };
+        let outcome = request.callback(&redirect);
+        if !redirect.contains(request.state.as_str()) {
+            prop_assert_eq!(outcome, Err(OAuth2Error::StateMismatch));
+        }
+    }
+
+    #[test]
     fn any_response_is_read_without_panicking_or_leaking(
         status in 100u16..600,
         content_type in prop_oneof![Just("application/json"), Just("text/plain"),
