@@ -157,4 +157,12 @@ pub enum AuthError {
         /// The rule broken.
         reason: &'static str,
     },
+    /// An OAuth 2.0 token is missing, due or was refused: get one with
+    /// [`crate::LiveConnection::token_step`] (or use
+    /// [`crate::LiveConnection::authorize_with`]), then authorize again.
+    #[error("an oauth2 access token is needed: send the token request first")]
+    TokenRefreshNeeded,
+    /// The OAuth 2.0 grant was refused or cannot be renewed: the user must reconnect.
+    #[error("the oauth2 connection must be reconnected by the user")]
+    ReconnectNeeded,
 }

@@ -43,6 +43,7 @@
 //! | load the platform's documents | [`ConnectionTemplate`], [`Connection`], [`AuthSchemeConfig`], [`Credential`] with serde |
 //! | create a connection with the platform's checks | [`ConnectionTemplate::connect`], [`ConnectionTemplate::bypass_connection`] |
 //! | put credentials on a request | [`Connection::build`] then [`LiveConnection::authorize`] |
+//! | get and refresh OAuth 2.0 tokens with your HTTP client | [`LiveConnection::authorize_with`], [`LiveConnection::authorize_with_async`], [`auth::oauth2`] |
 //! | log a request safely | [`LiveConnection::redacted`] |
 //! | show documents without secrets | `serde_json::to_string` or [`to_redacted_json`] |
 //! | persist documents with secrets | [`to_json_with_secrets`], [`export_with_secrets`] |
@@ -78,6 +79,7 @@ mod secret;
 pub mod url_template;
 pub mod webhook;
 
+pub use auth::oauth2::{AuthorizeError, OAuth2Error};
 pub use clock::{Clock, ManualClock, OsRandom, RandomSource, SystemClock};
 pub use error::{AuthError, BuildError};
 pub use live::{LiveConnection, LiveConnectionBuilder};

@@ -44,7 +44,8 @@ use crate::redact::RedactedRequest;
 /// ```
 pub struct LiveConnection {
     base_url: Arc<BaseUrl>,
-    authenticators: Vec<SchemeAuthenticator>,
+    /// Shared by [`LiveConnection::with_base_url`] copies, so they share OAuth 2.0 tokens.
+    authenticators: Arc<[SchemeAuthenticator]>,
     secret_query_names: Vec<String>,
 }
 
@@ -91,7 +92,7 @@ impl LiveConnection {
     pub fn authorize<B: RequestBody>(&self, request: &mut Request<B>) -> Result<(), AuthError> {
         // The common case, one pre-built header to an exactly spelled origin, skips the
         // dispatch and rollback machinery.
-        if let [only] = self.authenticators.as_slice()
+        if let [only] = &*self.authenticators
             && let Some((name, value)) = only.single_header()
             && self.base_url.is_exact_origin(request.uri())
         {
@@ -110,7 +111,7 @@ impl LiveConnection {
             }
             None => None,
         };
-        let outcome = match self.authenticators.as_slice() {
+        let outcome = match &*self.authenticators {
             [only] => only.authorize(request),
             several => {
                 let snapshot = Snapshot::take(request);
@@ -140,6 +141,39 @@ impl LiveConnection {
         if *self.base_url == **shared {
             self.base_url = Arc::clone(shared);
         }
+    }
+
+    /// The same credentials sending to another base URL: for one connection used by many
+    /// templates or environments. The copies share their OAuth 2.0 tokens, so a token is
+    /// fetched and refreshed once for all of them.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::MissingBaseUrl`] or [`BuildError::InvalidBaseUrl`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::{ConnectionTemplate, Credential};
+    ///
+    /// let template: ConnectionTemplate = serde_json::from_str(r#"{"name": "api",
+    ///     "templateBaseUrl": "https://api.example.com",
+    ///     "authSchemeConfigs": [{"type": "api-key", "apiKey": {"id": "k", "name": "X-Key", "in": "header"}}]}"#)?;
+    /// let live = template.connect(vec![Credential::api_key("k-1")])?.build(&template)?;
+    /// let sandbox = live.with_base_url("https://sandbox.example.com/v1")?;
+    /// assert_eq!(sandbox.base_url(), "https://sandbox.example.com/v1");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_base_url(&self, base_url: &str) -> Result<Self, BuildError> {
+        Ok(Self {
+            base_url: Arc::new(BaseUrl::parse(base_url)?),
+            authenticators: Arc::clone(&self.authenticators),
+            secret_query_names: self.secret_query_names.clone(),
+        })
+    }
+
+    pub(crate) fn authenticators(&self) -> &[SchemeAuthenticator] {
+        &self.authenticators
     }
 
     /// A view of `request` for logs and display: sensitive headers, credential headers
@@ -228,6 +262,19 @@ impl<'a> LiveConnectionBuilder<'a> {
         self
     }
 
+    /// The persistence hook: called with every new OAuth 2.0 credential (new access
+    /// token, the refresh token to keep) before the new token is used, so the host can
+    /// store it. It runs on the thread that completes the refresh, while other callers
+    /// wait; store durably before returning, and do not get a token on this connection
+    /// from inside it (that would wait for itself).
+    pub fn on_token_update(
+        mut self,
+        hook: impl Fn(&crate::auth::oauth2::TokenUpdate) + Send + Sync + 'static,
+    ) -> Self {
+        self.context.token_hook = Some(crate::auth::oauth2::TokenHook(Arc::new(hook)));
+        self
+    }
+
     /// Validates every credential against its scheme and pre-encodes it.
     ///
     /// # Errors
@@ -269,14 +316,15 @@ impl<'a> LiveConnectionBuilder<'a> {
         let authenticators = connection
             .credentials
             .iter()
-            .map(|pair| {
-                SchemeAuthenticator::build(
-                    &pair.auth_scheme_config,
-                    &pair.credential,
-                    &self.context,
-                )
+            .enumerate()
+            .map(|(credential_index, pair)| {
+                let context = BuildContext {
+                    credential_index,
+                    ..self.context.clone()
+                };
+                SchemeAuthenticator::build(&pair.auth_scheme_config, &pair.credential, &context)
             })
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Arc<[_]>, _>>()?;
         let secret_query_names = authenticators
             .iter()
             .flat_map(|a| a.secret_query_names().iter().cloned())

@@ -16,6 +16,7 @@ mod api_key;
 mod basic;
 mod bypass;
 pub mod oauth1;
+pub mod oauth2;
 
 use std::fmt;
 use std::sync::Arc;
@@ -182,11 +183,14 @@ impl RequestBody for &[u8] {
     }
 }
 
-/// What an authenticator may need while it is built: the injected clock and randomness.
+/// What an authenticator may need while it is built: the injected clock and randomness,
+/// and for OAuth 2.0 the persistence hook and the credential's position.
 #[derive(Debug, Clone)]
 pub(crate) struct BuildContext {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) random: Arc<dyn RandomSource>,
+    pub(crate) token_hook: Option<oauth2::TokenHook>,
+    pub(crate) credential_index: usize,
 }
 
 impl Default for BuildContext {
@@ -194,6 +198,8 @@ impl Default for BuildContext {
         Self {
             clock: Arc::new(crate::clock::SystemClock),
             random: Arc::new(crate::clock::OsRandom),
+            token_hook: None,
+            credential_index: 0,
         }
     }
 }
@@ -207,6 +213,7 @@ pub(crate) enum SchemeAuthenticator {
     Hmac(crate::webhook::Signer),
     /// Boxed: its keyed HMAC states are large.
     OAuth1(Box<OAuth1>),
+    OAuth2(oauth2::OAuth2),
 }
 
 impl SchemeAuthenticator {
@@ -246,6 +253,9 @@ impl SchemeAuthenticator {
                 }),
                 _ => Err(BuildError::OAuth1TokenRequired),
             },
+            AuthSchemeConfig::OAuth2(scheme) => {
+                oauth2::OAuth2::build(scheme, credential, context).map(Self::OAuth2)
+            }
             AuthSchemeConfig::None(_) => match credential {
                 Credential::None => Ok(Self::Bypass(Bypass)),
                 _ => Err(BuildError::BypassRequired),
@@ -262,7 +272,7 @@ impl SchemeAuthenticator {
         match self {
             Self::ApiKey(api_key) => api_key.single_header(),
             Self::Basic(basic) => Some(basic.single_header()),
-            Self::Bypass(_) | Self::Hmac(_) | Self::OAuth1(_) => None,
+            Self::Bypass(_) | Self::Hmac(_) | Self::OAuth1(_) | Self::OAuth2(_) => None,
         }
     }
 
@@ -272,6 +282,7 @@ impl SchemeAuthenticator {
             Self::ApiKey(api_key) => api_key.query_name(),
             Self::Hmac(signer) => signer.query_names(),
             Self::OAuth1(oauth1) => oauth1.query_names(),
+            Self::OAuth2(oauth2) => oauth2.query_name(),
             Self::Basic(_) | Self::Bypass(_) => &[],
         }
     }
@@ -285,6 +296,7 @@ impl Authenticator for SchemeAuthenticator {
             Self::Bypass(a) => a.authorize(request),
             Self::Hmac(a) => a.authorize(request),
             Self::OAuth1(a) => a.authorize(request),
+            Self::OAuth2(a) => a.authorize(request),
         }
     }
 }

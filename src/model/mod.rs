@@ -16,9 +16,10 @@ pub use oauth1::{
     NameValue, OAuth1Placement, OAuth1Scheme, OAuth1SignatureMethod, OAuth1TokenCredential,
 };
 pub use oauth2::{
-    AuthorizationCodeGrant, ClientCredentialsGrant, OAuth2ClientCredential, OAuth2CodeCredential,
-    OAuth2Grant, OAuth2PasswordCredential, OAuth2Scheme, OAuth2TokenCredential, PasswordGrant,
-    ScopeDefinition,
+    AuthorizationCodeGrant, ClientAuthMethod, ClientCredentialsGrant, OAuth2ClientCredential,
+    OAuth2CodeCredential, OAuth2Grant, OAuth2PasswordCredential, OAuth2Scheme,
+    OAuth2TokenCredential, PasswordGrant, ScopeDefinition, ScopeSeparator, TokenPlacement,
+    TokenRequestFormat,
 };
 pub use scheme::{
     ApiKeyScheme, AuthSchemeConfig, BasicAuthScheme, BasicKeyPart, KeyLocation, NoneScheme,

@@ -31,7 +31,7 @@ pub struct OAuth2Scheme {
     /// The authorization endpoint (authorization code grant).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorize_url: Option<String>,
-    /// The token endpoint.
+    /// The token endpoint: an absolute `https` URL (`http` only to a loopback host).
     pub token_url: String,
     /// The scopes on offer.
     #[serde(default)]
@@ -53,6 +53,95 @@ pub struct OAuth2Scheme {
     pub mtls_enabled: Option<bool>,
     /// The grant.
     pub grant: OAuth2Grant,
+    /// credgate: how the client authenticates to the token endpoint (HTTP Basic by
+    /// default, as RFC 6749 §2.3.1 recommends).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub client_auth_method: ClientAuthMethod,
+    /// credgate: how the token request body is encoded (form by default).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub token_request_format: TokenRequestFormat,
+    /// credgate: what joins scopes in `scope` parameters (a space by default).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub scope_separator: ScopeSeparator,
+    /// credgate: a separate endpoint for the refresh token grant (the token URL by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_url: Option<String>,
+    /// credgate: where the access token goes on requests (`Authorization: Bearer` by
+    /// default).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub token_placement: TokenPlacement,
+    /// credgate: how many seconds before `expires_at` a token counts as due for refresh
+    /// (60 by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiry_buffer_seconds: Option<u32>,
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
+/// How the client authenticates to the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum ClientAuthMethod {
+    /// `Authorization: Basic`, the client id and secret each form-urlencoded first
+    /// (RFC 6749 §2.3.1).
+    #[default]
+    Basic,
+    /// `client_id` and `client_secret` in the request body.
+    Body,
+}
+
+/// What joins scopes in a `scope` parameter: JSON `" "`, `","` or `"+"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum ScopeSeparator {
+    /// A space, as RFC 6749 §3.3 says.
+    #[default]
+    #[serde(rename = " ")]
+    Space,
+    /// A comma.
+    #[serde(rename = ",")]
+    Comma,
+    /// `+`: a form-encoded space, so it is sent as a space that form encoding writes as `+`.
+    #[serde(rename = "+")]
+    Plus,
+}
+
+/// How a token request body is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum TokenRequestFormat {
+    /// `application/x-www-form-urlencoded` (RFC 6749).
+    #[default]
+    Form,
+    /// `application/json`, every parameter a string.
+    Json,
+}
+
+/// Where the access token goes on each request.
+///
+/// JSON: `{"type": "bearer"}`, `{"type": "header", "name": "X-Shopify-Access-Token"}` or
+/// `{"type": "query", "name": "access_token"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum TokenPlacement {
+    /// `Authorization: Bearer <token>` (RFC 6750 §2.1), `Bearer` always capitalised.
+    #[default]
+    Bearer,
+    /// The token alone in a vendor header.
+    Header {
+        /// The header name.
+        name: String,
+    },
+    /// The token in a query parameter (RFC 6750 §2.3; avoid where a header works).
+    Query {
+        /// The parameter name.
+        name: String,
+    },
 }
 
 /// The grant an `oauth2` scheme uses, in the platform's tagged shape
@@ -186,6 +275,9 @@ pub struct OAuth2CodeCredential {
     /// Extra token request parameters, form-encoded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub additional_params: Option<String>,
+    /// credgate: the PKCE code verifier of the authorize request (RFC 7636).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_verifier: Option<Secret>,
 }
 
 /// `oauth2-password`: a resource owner's username and password.

@@ -1,0 +1,185 @@
+//! The token lifecycle on [`LiveConnection`]: the sans-I/O steps and the one-line wrappers.
+
+use std::future::Future;
+
+use http::{Request, Response};
+
+use super::error::{AuthorizeError, OAuth2Error};
+use super::state::{TokenStep, block_on};
+use crate::auth::{RequestBody, SchemeAuthenticator};
+use crate::error::AuthError;
+use crate::live::LiveConnection;
+
+/// How many times the wrappers go round (authorize, refresh or wait) before giving up; only
+/// a clock that jumps back or a run of abandoned refreshes needs more than two.
+const MAX_ROUNDS: usize = 8;
+
+impl LiveConnection {
+    fn oauth2(&self) -> impl Iterator<Item = &super::OAuth2> {
+        self.authenticators().iter().filter_map(|a| match a {
+            SchemeAuthenticator::OAuth2(oauth2) => Some(oauth2),
+            _ => None,
+        })
+    }
+
+    /// What to do so that [`authorize`](Self::authorize) succeeds after it failed with
+    /// [`AuthError::TokenRefreshNeeded`]: nothing ([`TokenStep::Ready`]), send a token
+    /// request ([`TokenStep::Send`]: this caller is the single flight), or wait for
+    /// another caller's ([`TokenStep::Wait`]). A connection without OAuth 2.0 is always
+    /// ready.
+    ///
+    /// # Errors
+    ///
+    /// [`OAuth2Error::NoRefreshToken`] when the token is due and nothing can renew it, or
+    /// the [`OAuth2Error::InvalidGrant`] that made the connection need the user to
+    /// reconnect.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::auth::oauth2::TokenStep;
+    /// use credgate::{AuthError, ConnectionTemplate, Credential};
+    ///
+    /// let template: ConnectionTemplate = serde_json::from_str(r#"{"name": "crm",
+    ///     "templateBaseUrl": "https://api.crm.example",
+    ///     "authSchemeConfigs": [{"type": "oauth2", "oauth2": {"id": "cc",
+    ///         "tokenUrl": "https://auth.crm.example/token",
+    ///         "grant": {"type": "clientCredentials", "clientCredentials": {}}}}]}"#)?;
+    /// let client: Credential = serde_json::from_str(r#"{"type": "oauth2-client",
+    ///     "data": {"oauth2Client": {"clientId": "id-1", "clientSecret": "s3cret"}}}"#)?;
+    /// let live = template.connect(vec![client])?.build(&template)?;
+    ///
+    /// let mut request = http::Request::get("/contacts").body(())?;
+    /// assert_eq!(live.authorize(&mut request), Err(AuthError::TokenRefreshNeeded));
+    /// match live.token_step()? {
+    ///     TokenStep::Send(refresh) => {
+    ///         assert_eq!(refresh.request().uri(), "https://auth.crm.example/token");
+    ///         // ... send refresh.request() with your client, then:
+    ///         let response = http::Response::new(br#"{"access_token": "at-1"}"#.to_vec());
+    ///         let update = refresh.complete(response)?;
+    ///         assert_eq!(update.credential.access_token.expose_secret(), "at-1");
+    ///     }
+    ///     TokenStep::Wait(wait) => wait.wait()?,
+    ///     TokenStep::Ready => {}
+    /// }
+    /// live.authorize(&mut request)?;
+    /// assert_eq!(request.headers()["authorization"], "Bearer at-1");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn token_step(&self) -> Result<TokenStep, OAuth2Error> {
+        for oauth2 in self.oauth2() {
+            match oauth2.step()? {
+                TokenStep::Ready => {}
+                other => return Ok(other),
+            }
+        }
+        Ok(TokenStep::Ready)
+    }
+
+    /// Reports that the API answered 401 to `request`, authorized by this connection: if
+    /// it carries the current token, the next [`authorize`](Self::authorize) asks for a
+    /// refresh. Reporting the same token many times refreshes once; reporting a token that
+    /// was already replaced does nothing. `true` if a token was marked.
+    pub fn report_unauthorized<B>(&self, request: &Request<B>) -> bool {
+        // Every OAuth 2.0 credential is asked, not only up to the first that matches.
+        self.oauth2()
+            .map(|oauth2| oauth2.report_unauthorized(request))
+            .fold(false, |any, marked| any | marked)
+    }
+
+    /// [`authorize`](Self::authorize), getting a token first when one is needed: `send`
+    /// is called (at most once) with the token request and returns the response, as your
+    /// blocking HTTP client does. Other threads that need the token meanwhile wait for
+    /// this one's.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthorizeError::Auth`] as for `authorize`, [`AuthorizeError::Token`] when the
+    /// token endpoint refuses, [`AuthorizeError::Transport`] with `send`'s error. The
+    /// request is then unchanged.
+    ///
+    /// # Example
+    ///
+    /// See the [`oauth2`](crate::auth::oauth2) module.
+    pub fn authorize_with<B, F, E>(
+        &self,
+        request: &mut Request<B>,
+        send: F,
+    ) -> Result<(), AuthorizeError<E>>
+    where
+        B: RequestBody,
+        F: FnOnce(Request<Vec<u8>>) -> Result<Response<Vec<u8>>, E>,
+    {
+        match self.authorize(request) {
+            Err(AuthError::TokenRefreshNeeded) => {
+                block_on(self.authorize_with_async(request, |token_request| {
+                    std::future::ready(send(token_request))
+                }))
+            }
+            done => done.map_err(AuthorizeError::Auth),
+        }
+    }
+
+    /// [`authorize_with`](Self::authorize_with) for async clients: `send` returns a
+    /// future. Waiting for another task's refresh does not block the thread, and needs no
+    /// particular async runtime.
+    ///
+    /// # Errors
+    ///
+    /// As for [`authorize_with`](Self::authorize_with).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use credgate::{ConnectionTemplate, Credential};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let template: ConnectionTemplate = serde_json::from_str(r#"{"name": "crm",
+    /// #     "templateBaseUrl": "https://api.crm.example",
+    /// #     "authSchemeConfigs": [{"type": "oauth2", "oauth2": {"id": "cc",
+    /// #         "tokenUrl": "https://auth.crm.example/token",
+    /// #         "grant": {"type": "clientCredentials", "clientCredentials": {}}}}]}"#)?;
+    /// # let client: Credential = serde_json::from_str(r#"{"type": "oauth2-client",
+    /// #     "data": {"oauth2Client": {"clientId": "id-1", "clientSecret": "s3cret"}}}"#)?;
+    /// let live = template.connect(vec![client])?.build(&template)?;
+    /// let mut request = http::Request::get("/contacts").body(())?;
+    /// live.authorize_with_async(&mut request, |_token_request| async {
+    ///     // my_async_client.send(_token_request).await
+    ///     Ok::<_, std::io::Error>(http::Response::new(br#"{"access_token": "at-1"}"#.to_vec()))
+    /// })
+    /// .await?;
+    /// assert_eq!(request.headers()["authorization"], "Bearer at-1");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn authorize_with_async<B, F, Fut, E>(
+        &self,
+        request: &mut Request<B>,
+        send: F,
+    ) -> Result<(), AuthorizeError<E>>
+    where
+        B: RequestBody,
+        F: FnOnce(Request<Vec<u8>>) -> Fut,
+        Fut: Future<Output = Result<Response<Vec<u8>>, E>>,
+    {
+        let mut send = Some(send);
+        for _ in 0..MAX_ROUNDS {
+            match self.authorize(request) {
+                Err(AuthError::TokenRefreshNeeded) => {}
+                done => return done.map_err(AuthorizeError::Auth),
+            }
+            match self.token_step()? {
+                TokenStep::Ready => {}
+                TokenStep::Wait(wait) => wait.await?,
+                TokenStep::Send(refresh) => {
+                    let Some(send) = send.take() else { break };
+                    let response = send(refresh.request().clone())
+                        .await
+                        .map_err(AuthorizeError::Transport)?;
+                    refresh.complete(response)?;
+                }
+            }
+        }
+        Err(AuthorizeError::Auth(AuthError::TokenRefreshNeeded))
+    }
+}

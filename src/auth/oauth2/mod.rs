@@ -1,0 +1,280 @@
+//! `oauth2`: the sans-I/O OAuth 2.0 token lifecycle (RFC 6749, RFC 6750, RFC 7636).
+//!
+//! credgate never sends a token request itself. When a connection's token is missing,
+//! inside its expiry buffer (60 s by default) or was reported refused with
+//! [`LiveConnection::report_unauthorized`](crate::LiveConnection::report_unauthorized),
+//! [`LiveConnection::authorize`](crate::LiveConnection::authorize) fails with
+//! [`crate::AuthError::TokenRefreshNeeded`], and
+//! [`LiveConnection::token_step`](crate::LiveConnection::token_step) hands out the token
+//! request (an `http::Request<Vec<u8>>`) to send; [`TokenRefresh::complete`] takes the
+//! `http::Response<Vec<u8>>` back. The wrappers
+//! [`authorize_with`](crate::LiveConnection::authorize_with) and
+//! [`authorize_with_async`](crate::LiveConnection::authorize_with_async) do the round trip
+//! with your HTTP client in one line.
+//!
+//! * **Grants**: client credentials (`oauth2-client`), authorization code (build the
+//!   authorize URL with [`AuthorizationRequest`], exchange the `oauth2-code` once),
+//!   refresh token (`oauth2-token`, optional separate refresh URL), password
+//!   (`oauth2-password`).
+//! * **Single flight**: however many threads or tasks find the token due, one token
+//!   request is issued; the others wait for it ([`TokenWait`] blocks or is a future, with
+//!   no async runtime of its own), or keep using the old token while it is still valid.
+//! * **No lost tokens**: every new credential reaches the persistence hook
+//!   ([`LiveConnectionBuilder::on_token_update`](crate::LiveConnectionBuilder::on_token_update))
+//!   and [`TokenRefresh::complete`]'s return value before its token is used; a response
+//!   without a refresh token keeps the old one; a failed refresh changes nothing.
+//! * **Endpoints** must be absolute `https` URLs; `http` is accepted only to a loopback
+//!   host (`localhost`, `127.0.0.0/8`, `[::1]`), for development and tests.
+//! * **Responses as they arrive**: JSON or form-encoded, `expires_in` as a number or a
+//!   string, `error` with status 200, plain-text error codes, no `token_type`, no
+//!   `expires_in` (the token is then used until a 401 is reported).
+//! * **mTLS** (`mtlsEnabled`) is up to the HTTP client that sends the token request.
+//!
+//! # Example
+//!
+//! ```
+//! use credgate::{Connection, ConnectionTemplate, Credential};
+//!
+//! let template: ConnectionTemplate = serde_json::from_str(r#"{"name": "crm",
+//!     "templateBaseUrl": "https://api.crm.example",
+//!     "authSchemeConfigs": [{"type": "oauth2", "oauth2": {"id": "cc",
+//!         "tokenUrl": "https://auth.crm.example/token",
+//!         "grant": {"type": "clientCredentials", "clientCredentials": {}}}}]}"#)?;
+//! let client: Credential = serde_json::from_str(r#"{"type": "oauth2-client",
+//!     "data": {"oauth2Client": {"clientId": "id-1", "clientSecret": "s3cret"}}}"#)?;
+//! let live = template.connect(vec![client])?.build(&template)?;
+//!
+//! let mut request = http::Request::get("/contacts").body(())?;
+//! live.authorize_with(&mut request, |token_request| {
+//!     // Your HTTP client sends `token_request`; here, the server's answer.
+//!     assert_eq!(token_request.body(), b"grant_type=client_credentials");
+//!     http::Response::builder()
+//!         .header("content-type", "application/json")
+//!         .body(br#"{"access_token": "at-1", "token_type": "bearer", "expires_in": "3600"}"#.to_vec())
+//! })?;
+//! assert_eq!(request.headers()["authorization"], "Bearer at-1");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod authorize;
+mod error;
+mod live;
+mod request;
+mod response;
+mod state;
+mod time;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::Request;
+
+pub use authorize::AuthorizationRequest;
+pub use error::{AuthorizeError, OAuth2Error};
+pub(crate) use state::TokenHook;
+pub use state::{TokenRefresh, TokenStep, TokenUpdate, TokenWait};
+
+use super::{ApiKey, Authenticator, BuildContext, OutgoingRequest};
+use crate::error::{AuthError, BuildError};
+use crate::model::{
+    ApiKeyScheme, Credential, KeyLocation, OAuth2Grant, OAuth2Scheme, TokenPlacement,
+};
+use crate::secret::Secret;
+use request::{Client, join_scopes};
+use state::{Code, Config, Initial, Primary, Shared};
+
+/// The expiry buffer when the scheme sets none.
+const DEFAULT_BUFFER: Duration = Duration::from_secs(60);
+
+/// An `oauth2` scheme with its credential: the token, shared by every clone.
+#[derive(Clone)]
+pub(crate) struct OAuth2 {
+    shared: Arc<Shared>,
+    /// The query parameter the token goes in, if any, for redaction.
+    query_name: Vec<String>,
+}
+
+impl OAuth2 {
+    /// Validates `credential` for `scheme` and pre-encodes the client.
+    pub(crate) fn build(
+        scheme: &OAuth2Scheme,
+        credential: &Credential,
+        context: &BuildContext,
+    ) -> Result<Self, BuildError> {
+        let mismatch = || BuildError::CredentialMismatch {
+            scheme_type: "oauth2".to_owned(),
+            credential_type: credential.type_name().to_owned(),
+        };
+        // The client of the code and password grants is the scheme's.
+        let scheme_client = || match &scheme.grant {
+            OAuth2Grant::AuthorizationCode(g) => {
+                Some((g.client_id.as_str(), g.client_secret.as_ref()))
+            }
+            OAuth2Grant::Password(g) => Some((g.client_id.as_str(), g.client_secret.as_ref())),
+            OAuth2Grant::ClientCredentials(_) => None,
+        };
+        let placement = placement(scheme)?;
+        let mut initial = Initial {
+            access_token: None,
+            refresh_token: None,
+            code: None,
+        };
+        let (client, primary) = match (&scheme.grant, credential) {
+            (_, Credential::None) => return Err(BuildError::ClientIdAndSecretRequired),
+            (OAuth2Grant::ClientCredentials(_), Credential::OAuth2Client(c)) => {
+                if c.client_secret.is_empty() {
+                    return Err(BuildError::ClientIdAndSecretRequired);
+                }
+                let client = Client::new(
+                    scheme,
+                    c.token_url.as_deref(),
+                    &c.client_id,
+                    Some(&c.client_secret),
+                    c.additional_params.as_deref(),
+                )?;
+                let scope = join_scopes(scheme, &c.scopes);
+                (client, Primary::ClientCredentials { scope })
+            }
+            (OAuth2Grant::Password(g), Credential::OAuth2Password(p)) => {
+                not_redacted(&p.password, "password")?;
+                if p.username.is_empty() || p.password.is_empty() {
+                    return Err(BuildError::UsernameAndPasswordRequired);
+                }
+                let client =
+                    Client::new(scheme, None, &g.client_id, g.client_secret.as_ref(), None)?;
+                let primary = Primary::Password {
+                    username: p.username.clone(),
+                    password: p.password.clone(),
+                    scope: join_scopes(scheme, &[]),
+                };
+                (client, primary)
+            }
+            (OAuth2Grant::AuthorizationCode(g), Credential::OAuth2Code(c)) => {
+                not_redacted(&c.code, "authorization code")?;
+                if c.code.is_empty() {
+                    return Err(BuildError::Empty {
+                        field: "authorization code",
+                    });
+                }
+                if let Some(verifier) = &c.code_verifier {
+                    not_redacted(verifier, "code verifier")?;
+                }
+                initial.code = Some(Code {
+                    code: c.code.clone(),
+                    redirect_url: c.redirect_url.clone(),
+                    verifier: c.code_verifier.clone(),
+                });
+                let client = Client::new(
+                    scheme,
+                    None,
+                    &g.client_id,
+                    g.client_secret.as_ref(),
+                    c.additional_params.as_deref(),
+                )?;
+                (client, Primary::None)
+            }
+            (_, Credential::OAuth2Token(t)) => {
+                let (client_id, client_secret) = scheme_client().ok_or_else(mismatch)?;
+                not_redacted(&t.access_token, "access token")?;
+                if let Some(refresh_token) = &t.refresh_token {
+                    not_redacted(refresh_token, "refresh token")?;
+                }
+                initial.refresh_token = t.refresh_token.clone().filter(|r| !r.is_empty());
+                if t.access_token.is_empty() && initial.refresh_token.is_none() {
+                    return Err(BuildError::Empty {
+                        field: "access token",
+                    });
+                }
+                let expires_at = match &t.expires_at {
+                    Some(at) => Some(time::parse_rfc3339(at).ok_or(BuildError::InvalidValue {
+                        field: "expires at",
+                        reason: "is not an RFC 3339 date-time",
+                    })?),
+                    None => None,
+                };
+                if !t.access_token.is_empty() {
+                    ApiKey::new(&placement, &t.access_token).map_err(|_| {
+                        BuildError::InvalidValue {
+                            field: "access token",
+                            reason: "cannot be sent where the scheme puts it",
+                        }
+                    })?;
+                    initial.access_token =
+                        Some((t.access_token.clone(), expires_at, t.scopes.clone()));
+                }
+                let client = Client::new(scheme, None, client_id, client_secret, None)?;
+                (client, Primary::None)
+            }
+            _ => return Err(mismatch()),
+        };
+        let query_name = match placement.location {
+            KeyLocation::Query => vec![placement.name.clone()],
+            _ => Vec::new(),
+        };
+        let config = Config {
+            placement,
+            clock: Arc::clone(&context.clock),
+            buffer: scheme
+                .expiry_buffer_seconds
+                .map_or(DEFAULT_BUFFER, |s| Duration::from_secs(s.into())),
+            client,
+            primary,
+            hook: context.token_hook.clone(),
+            credential_index: context.credential_index,
+        };
+        Ok(Self {
+            shared: Arc::new(Shared::new(config, initial)),
+            query_name,
+        })
+    }
+
+    /// What the caller does next to have a valid token.
+    pub(crate) fn step(&self) -> Result<TokenStep, OAuth2Error> {
+        self.shared.step()
+    }
+
+    /// Marks the token `request` carries as refused (once). `true` if it was current.
+    pub(crate) fn report_unauthorized<B>(&self, request: &Request<B>) -> bool {
+        self.shared
+            .report_unauthorized(request.headers(), request.uri())
+    }
+
+    /// The query parameter the token goes in, if any.
+    pub(crate) fn query_name(&self) -> &[String] {
+        &self.query_name
+    }
+}
+
+fn not_redacted(secret: &Secret, field: &'static str) -> Result<(), BuildError> {
+    if secret.is_redacted() {
+        return Err(BuildError::Redacted { field });
+    }
+    Ok(())
+}
+
+/// Where tokens go, as the `api-key` scheme that puts them there; names are checked here.
+fn placement(scheme: &OAuth2Scheme) -> Result<ApiKeyScheme, BuildError> {
+    let placement = match &scheme.token_placement {
+        TokenPlacement::Bearer => {
+            ApiKeyScheme::new(&scheme.id, "Authorization", KeyLocation::Header)
+                .with_value_template("Bearer {key}")
+        }
+        TokenPlacement::Header { name } => ApiKeyScheme::new(&scheme.id, name, KeyLocation::Header),
+        TokenPlacement::Query { name } => ApiKeyScheme::new(&scheme.id, name, KeyLocation::Query),
+    };
+    ApiKey::new(&placement, &Secret::new("token"))?;
+    Ok(placement)
+}
+
+impl Authenticator for OAuth2 {
+    fn authorize(&self, request: &mut dyn OutgoingRequest) -> Result<(), AuthError> {
+        self.shared.authorize(request)
+    }
+}
+
+impl fmt::Debug for OAuth2 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("OAuth2").field(&self.shared).finish()
+    }
+}

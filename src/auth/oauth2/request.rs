@@ -1,0 +1,202 @@
+//! Endpoints and token requests (RFC 6749 §4.1.3, §4.3.2, §4.4.2, §6), built by hand.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use http::{Method, Request, Uri};
+use url::form_urlencoded;
+
+use crate::error::BuildError;
+use crate::model::{ClientAuthMethod, OAuth2Scheme, ScopeSeparator, TokenRequestFormat};
+use crate::secret::Secret;
+
+/// Parses an OAuth 2.0 endpoint: an absolute `https` URL, or `http` to a loopback host
+/// (`localhost`, `127.0.0.0/8`, `[::1]`) for local development and tests. No userinfo, no
+/// fragment; a query is kept.
+///
+/// Every endpoint (token, refresh, authorize) goes through here, so per-connection
+/// placeholders can later be substituted in one place.
+pub(crate) fn parse_endpoint(input: &str, field: &'static str) -> Result<url::Url, BuildError> {
+    let invalid = |reason| BuildError::InvalidValue { field, reason };
+    let url = url::Url::parse(input.trim()).map_err(|_| invalid("is not an absolute URL"))?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => return Err(invalid("has no host")),
+    };
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        _ => return Err(invalid("must use https (http only to a loopback host)")),
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid("must not contain a username or password"));
+    }
+    if url.fragment().is_some() {
+        return Err(invalid("must not have a fragment"));
+    }
+    Ok(url)
+}
+
+/// Form-decodes `a=1&b=2` into pairs; empty input gives none.
+pub(crate) fn form_pairs(input: Option<&str>) -> Vec<(String, String)> {
+    form_urlencoded::parse(input.unwrap_or_default().trim().as_bytes())
+        .filter(|(name, _)| !name.is_empty())
+        .map(|(name, value)| (name.into_owned(), value.into_owned()))
+        .collect()
+}
+
+/// `scopes` (the scheme's default scopes when empty) joined with the scheme's separator. A
+/// `+` separator is a form-encoded space, so it joins with a space that form encoding then
+/// writes as `+`.
+pub(crate) fn join_scopes(scheme: &OAuth2Scheme, scopes: &[String]) -> Option<String> {
+    let scopes = if scopes.is_empty() {
+        &scheme.default_scopes
+    } else {
+        scopes
+    };
+    let separator = match scheme.scope_separator {
+        ScopeSeparator::Comma => ",",
+        _ => " ",
+    };
+    (!scopes.is_empty()).then(|| scopes.join(separator))
+}
+
+/// The client as the token endpoint sees it, encoded once.
+pub(crate) struct Client {
+    token_url: Uri,
+    refresh_url: Uri,
+    client_id: String,
+    /// `Some` for a confidential client; `None` for a public one (PKCE).
+    client_secret: Option<Secret>,
+    /// The pre-encoded `Authorization: Basic` of [`ClientAuthMethod::Basic`].
+    basic: Option<HeaderValue>,
+    format: TokenRequestFormat,
+    /// The scheme's `additionalTokenParams` then the credential's `additionalParams`.
+    extra: Vec<(String, String)>,
+}
+
+impl Client {
+    /// Validates and pre-encodes the client of `scheme`.
+    pub(crate) fn new(
+        scheme: &OAuth2Scheme,
+        token_url: Option<&str>,
+        client_id: &str,
+        client_secret: Option<&Secret>,
+        credential_params: Option<&str>,
+    ) -> Result<Self, BuildError> {
+        if client_id.is_empty() {
+            return Err(BuildError::ClientIdAndSecretRequired);
+        }
+        if client_secret.is_some_and(Secret::is_redacted) {
+            return Err(BuildError::Redacted {
+                field: "client secret",
+            });
+        }
+        let client_secret = client_secret.filter(|s| !s.is_empty()).cloned();
+        let token_url = parse_endpoint(
+            token_url
+                .filter(|u| !u.trim().is_empty())
+                .unwrap_or(&scheme.token_url),
+            "token URL",
+        )?;
+        let refresh_url = match &scheme.refresh_url {
+            Some(url) => parse_endpoint(url, "refresh URL")?,
+            None => token_url.clone(),
+        };
+        let to_uri = |url: url::Url, field| {
+            Uri::try_from(url.as_str()).map_err(|_| BuildError::InvalidValue {
+                field,
+                reason: "is not a valid request URI",
+            })
+        };
+        let basic = match (&client_secret, scheme.client_auth_method) {
+            (Some(secret), ClientAuthMethod::Basic) => Some(basic_header(client_id, secret)?),
+            _ => None,
+        };
+        let mut extra = form_pairs(Some(&scheme.additional_token_params));
+        extra.extend(form_pairs(credential_params));
+        Ok(Self {
+            token_url: to_uri(token_url, "token URL")?,
+            refresh_url: to_uri(refresh_url, "refresh URL")?,
+            client_id: client_id.to_owned(),
+            client_secret,
+            basic,
+            format: scheme.token_request_format,
+            extra,
+        })
+    }
+
+    /// The client secret, which token requests may carry.
+    pub(crate) fn secret(&self) -> Option<&str> {
+        self.client_secret.as_ref().map(Secret::expose_secret)
+    }
+
+    /// The token request with the grant's `params` (`grant_type` first): `POST` to the
+    /// token URL (the refresh URL for a `refresh` grant), `Accept: application/json`, the
+    /// client authenticated as configured, the body form-encoded or JSON.
+    pub(crate) fn token_request(&self, params: &[(&str, &str)], refresh: bool) -> Request<Vec<u8>> {
+        let mut params = params.to_vec();
+        match (&self.basic, &self.client_secret) {
+            (Some(_), _) => {}
+            (None, Some(secret)) => {
+                params.push(("client_id", &self.client_id));
+                params.push(("client_secret", secret.expose_secret()));
+            }
+            (None, None) => params.push(("client_id", &self.client_id)),
+        }
+        for (name, value) in &self.extra {
+            if !params.iter().any(|(n, _)| n == name) {
+                params.push((name, value));
+            }
+        }
+        let (content_type, body) = match self.format {
+            TokenRequestFormat::Form => {
+                let mut form = form_urlencoded::Serializer::new(String::new());
+                form.extend_pairs(&params);
+                (
+                    "application/x-www-form-urlencoded",
+                    form.finish().into_bytes(),
+                )
+            }
+            TokenRequestFormat::Json => {
+                let object: serde_json::Map<String, serde_json::Value> = params
+                    .iter()
+                    .map(|(n, v)| ((*n).to_owned(), serde_json::Value::from(*v)))
+                    .collect();
+                (
+                    "application/json",
+                    serde_json::Value::Object(object).to_string().into_bytes(),
+                )
+            }
+        };
+        let mut request = Request::new(body);
+        *request.method_mut() = Method::POST;
+        *request.uri_mut() = if refresh {
+            self.refresh_url.clone()
+        } else {
+            self.token_url.clone()
+        };
+        let headers = request.headers_mut();
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        if let Some(basic) = &self.basic {
+            headers.insert(AUTHORIZATION, basic.clone());
+        }
+        request
+    }
+}
+
+/// `Basic base64(form(id) ":" form(secret))`, RFC 6749 §2.3.1.
+fn basic_header(client_id: &str, secret: &Secret) -> Result<HeaderValue, BuildError> {
+    let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let plain = zeroize::Zeroizing::new(format!(
+        "{}:{}",
+        encode(client_id),
+        encode(secret.expose_secret())
+    ));
+    let mut header = zeroize::Zeroizing::new(String::from("Basic "));
+    STANDARD.encode_string(plain.as_bytes(), &mut header);
+    crate::auth::api_key::sensitive_header(header.as_bytes())
+}

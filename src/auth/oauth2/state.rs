@@ -1,0 +1,691 @@
+//! The token state shared by every clone of a connection: the hot read path, single-flight
+//! refresh, waiting (blocking and async) and the persistence hook.
+//!
+//! * Hot path: one atomic load of a generation counter that changes only when the token
+//!   does, then a thread-local copy of the pre-encoded token. No lock and no shared write,
+//!   so threads do not contend on a cache line (not even a reference count).
+//! * Everything else takes one mutex: at most once per token per thread, inside the expiry
+//!   buffer, and around refreshes.
+//!
+//! Each thread keeps its copy of up to [`THREAD_CACHE`] connections' encoded tokens until a
+//! newer token or another connection replaces it, so a token may outlive its connection in
+//! that cache (as it does in any request that carried it).
+
+use std::cell::RefCell;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, SystemTime};
+
+use http::header::{AUTHORIZATION, HeaderValue};
+use http::{HeaderMap, Request, Response, Uri};
+
+use super::error::OAuth2Error;
+use super::request::Client;
+use super::response::{self, TokenResponse};
+use super::time::format_rfc3339;
+use crate::auth::api_key::sensitive_header;
+use crate::auth::{ApiKey, Authenticator as _, OutgoingRequest};
+use crate::clock::Clock;
+use crate::error::AuthError;
+use crate::model::{ApiKeyScheme, OAuth2TokenCredential};
+use crate::secret::Secret;
+
+/// The persistence hook: called with every new credential before its token is used.
+#[derive(Clone)]
+pub(crate) struct TokenHook(pub(crate) Arc<dyn Fn(&TokenUpdate) + Send + Sync>);
+
+impl fmt::Debug for TokenHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TokenHook")
+    }
+}
+
+/// A credential change a host must persist: a new access token, and the refresh token to
+/// keep (rotated or not).
+///
+/// Given to the hook set with [`crate::LiveConnectionBuilder::on_token_update`] before the
+/// new token is used, and returned by [`TokenRefresh::complete`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct TokenUpdate {
+    /// The position of the OAuth 2.0 credential in the connection's `credentials`.
+    pub credential_index: usize,
+    /// The new `oauth2-token` credential. Store it in place of an `oauth2-code` or
+    /// `oauth2-token` credential; beside an `oauth2-client` or `oauth2-password` one it is
+    /// a cache.
+    pub credential: OAuth2TokenCredential,
+}
+
+/// Unique ids for thread-local cache entries.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// How many connections' tokens each thread keeps a copy of.
+const THREAD_CACHE: usize = 8;
+
+/// One thread's copy of a token, so applying it writes only memory this thread owns.
+struct Cached {
+    state: u64,
+    generation: u64,
+    refresh_at: Option<SystemTime>,
+    apply: Apply,
+}
+
+/// How a token is put on a request.
+enum Apply {
+    /// `Authorization: Bearer <token>`, pre-built: the insert the hand-written baseline does.
+    Bearer(HeaderValue),
+    /// A vendor header or a query parameter, as an `api-key` scheme puts it.
+    Other(ApiKey),
+}
+
+impl Apply {
+    fn new(placement: &ApiKeyScheme, token: &Secret) -> Result<Self, AuthError> {
+        let unusable = |_| AuthError::UnsupportedHeader {
+            reason: "the access token cannot be sent in this placement",
+        };
+        let api_key = ApiKey::new(placement, token).map_err(unusable)?;
+        if !is_bearer(placement) {
+            return Ok(Self::Other(api_key));
+        }
+        let value = zeroize::Zeroizing::new(format!("Bearer {}", token.expose_secret()));
+        sensitive_header(value.as_bytes())
+            .map(Self::Bearer)
+            .map_err(unusable)
+    }
+
+    fn authorize(&self, request: &mut dyn OutgoingRequest) -> Result<(), AuthError> {
+        match self {
+            Self::Bearer(value) => {
+                request.headers_mut().insert(AUTHORIZATION, value.clone());
+                Ok(())
+            }
+            Self::Other(api_key) => api_key.authorize(request),
+        }
+    }
+}
+
+/// Whether tokens go in `Authorization: Bearer`: the placement has the `Bearer {key}`
+/// template (see [`super::placement`]).
+fn is_bearer(placement: &ApiKeyScheme) -> bool {
+    placement.value_template.is_some()
+}
+
+thread_local! {
+    static CACHE: RefCell<Vec<Cached>> = const { RefCell::new(Vec::new()) };
+}
+
+/// What gets a new token when the current one is due.
+pub(crate) enum Primary {
+    /// Only the refresh token (and a code, until it is exchanged).
+    None,
+    /// `client_credentials` (§4.4).
+    ClientCredentials { scope: Option<String> },
+    /// `password` (§4.3).
+    Password {
+        username: String,
+        password: Secret,
+        scope: Option<String>,
+    },
+}
+
+/// An authorization code waiting to be exchanged (§4.1.3, RFC 7636 §4.5).
+pub(crate) struct Code {
+    pub(crate) code: Secret,
+    pub(crate) redirect_url: Option<String>,
+    pub(crate) verifier: Option<Secret>,
+}
+
+/// The token request parameters that carry secrets, kept out of any error.
+const SECRET_PARAMS: [&str; 4] = ["code", "code_verifier", "refresh_token", "password"];
+
+/// The grant of the next token request and its parameters: the code until it is
+/// exchanged, then the refresh token (unless refused), then the primary grant. `None` when
+/// there is nothing to get a token with.
+fn next_grant<'a>(
+    inner: &'a Inner,
+    primary: &'a Primary,
+) -> Option<(Used, Vec<(&'static str, &'a str)>)> {
+    if let Some(code) = &inner.code {
+        let mut params = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code.code.expose_secret()),
+        ];
+        params.extend(code.redirect_url.as_deref().map(|r| ("redirect_uri", r)));
+        params.extend(
+            code.verifier
+                .as_ref()
+                .map(|v| ("code_verifier", v.expose_secret())),
+        );
+        return Some((Used::Code, params));
+    }
+    if let Some(refresh_token) = inner
+        .refresh_token
+        .as_ref()
+        .filter(|_| !inner.refresh_refused)
+    {
+        let params = vec![
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token.expose_secret()),
+        ];
+        return Some((Used::Refresh, params));
+    }
+    let (mut params, scope) = match primary {
+        Primary::None => return None,
+        Primary::ClientCredentials { scope } => (vec![("grant_type", "client_credentials")], scope),
+        Primary::Password {
+            username,
+            password,
+            scope,
+        } => (
+            vec![
+                ("grant_type", "password"),
+                ("username", username.as_str()),
+                ("password", password.expose_secret()),
+            ],
+            scope,
+        ),
+    };
+    params.extend(scope.as_deref().map(|s| ("scope", s)));
+    Some((Used::Primary, params))
+}
+
+/// Which grant a flight uses, for what a failure means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Used {
+    Code,
+    Refresh,
+    Primary,
+}
+
+/// A token as held: the secret, when it expires and is due, and its scopes.
+struct Token {
+    access_token: Secret,
+    expires_at: Option<SystemTime>,
+    refresh_at: Option<SystemTime>,
+    scopes: Vec<String>,
+}
+
+/// The immutable configuration and the mutable state.
+pub(crate) struct Shared {
+    id: u64,
+    generation: AtomicU64,
+    config: Config,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    token: Option<Token>,
+    refresh_token: Option<Secret>,
+    code: Option<Code>,
+    /// The caller reported a 401 for the current token.
+    stale: bool,
+    /// The refresh token was refused; use the primary grant.
+    refresh_refused: bool,
+    /// Why no token can be had without the user (a refused code, or nothing to refresh
+    /// with).
+    reconnect: Option<OAuth2Error>,
+    in_flight: Option<u64>,
+    flights: u64,
+    /// The failure of the last failed flight, for its waiters.
+    failed: Option<(u64, OAuth2Error)>,
+    wakers: Vec<Waker>,
+}
+
+impl Inner {
+    fn due(&self, now: SystemTime) -> bool {
+        match &self.token {
+            None => true,
+            Some(token) => self.stale || token.refresh_at.is_some_and(|at| now >= at),
+        }
+    }
+
+    fn usable(&self, now: SystemTime) -> Option<&Token> {
+        self.token
+            .as_ref()
+            .filter(|t| !self.stale && t.expires_at.is_none_or(|at| now < at))
+    }
+}
+
+/// What a connection's token state is built from.
+pub(crate) struct Config {
+    pub(crate) placement: ApiKeyScheme,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) buffer: Duration,
+    pub(crate) client: Client,
+    pub(crate) primary: Primary,
+    pub(crate) hook: Option<TokenHook>,
+    pub(crate) credential_index: usize,
+}
+
+/// The initial state of a connection.
+pub(crate) struct Initial {
+    pub(crate) access_token: Option<(Secret, Option<SystemTime>, Vec<String>)>,
+    pub(crate) refresh_token: Option<Secret>,
+    pub(crate) code: Option<Code>,
+}
+
+/// How a caller gets on with a token.
+#[derive(Debug)]
+// Short-lived and returned once per refresh: boxing the request would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+#[must_use]
+pub enum TokenStep {
+    /// The token is valid (or a refresh is under way and the old token is still valid):
+    /// authorize.
+    Ready,
+    /// Send [`TokenRefresh::request`] and give the response to [`TokenRefresh::complete`].
+    Send(TokenRefresh),
+    /// Another caller is getting the token: wait for it, then authorize.
+    Wait(TokenWait),
+}
+
+impl Shared {
+    pub(crate) fn new(config: Config, initial: Initial) -> Self {
+        let buffer = config.buffer;
+        let token = initial
+            .access_token
+            .map(|(access_token, expires_at, scopes)| Token {
+                access_token,
+                refresh_at: expires_at.map(|at| at.checked_sub(buffer).unwrap_or(at)),
+                expires_at,
+                scopes,
+            });
+        Self {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            generation: AtomicU64::new(0),
+            config,
+            inner: Mutex::new(Inner {
+                token,
+                refresh_token: initial.refresh_token,
+                code: initial.code,
+                ..Inner::default()
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // No code runs under this lock that can leave the state half-changed.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Bumps the generation so every thread-local copy is read again.
+    fn changed(&self, _inner: &mut Inner) {
+        self.generation.fetch_add(1, Ordering::Release);
+    }
+
+    /// Puts the token on `request`.
+    pub(crate) fn authorize(&self, request: &mut dyn OutgoingRequest) -> Result<(), AuthError> {
+        let generation = self.generation.load(Ordering::Acquire);
+        // `try_with`: during thread teardown the cache is gone and the slow path serves.
+        let hit = CACHE.try_with(|cache| {
+            let cache = cache.borrow();
+            let entry = cache
+                .iter()
+                .find(|e| e.state == self.id && e.generation == generation)?;
+            if entry
+                .refresh_at
+                .is_some_and(|at| self.config.clock.now() >= at)
+            {
+                return None;
+            }
+            Some(entry.apply.authorize(request))
+        });
+        match hit.ok().flatten() {
+            Some(outcome) => outcome,
+            None => self.authorize_slow(request),
+        }
+    }
+
+    fn authorize_slow(&self, request: &mut dyn OutgoingRequest) -> Result<(), AuthError> {
+        let inner = self.lock();
+        if inner.reconnect.is_some() {
+            return Err(AuthError::ReconnectNeeded);
+        }
+        let now = self.config.clock.now();
+        let due = inner.due(now);
+        let token = match inner.usable(now) {
+            Some(token) if !due || inner.in_flight.is_some() => token,
+            _ => return Err(AuthError::TokenRefreshNeeded),
+        };
+        let apply = Apply::new(&self.config.placement, &token.access_token)?;
+        apply.authorize(request)?;
+        if !due {
+            let entry = Cached {
+                state: self.id,
+                generation: self.generation.load(Ordering::Acquire),
+                refresh_at: token.refresh_at,
+                apply,
+            };
+            let _ = CACHE.try_with(|cache| {
+                let mut cache = cache.borrow_mut();
+                cache.retain(|e| e.state != self.id);
+                if cache.len() >= THREAD_CACHE {
+                    cache.remove(0);
+                }
+                cache.push(entry);
+            });
+        }
+        Ok(())
+    }
+
+    /// Marks the current token refused if `request` carries it. `true` if it did.
+    pub(crate) fn report_unauthorized(&self, headers: &HeaderMap, uri: &Uri) -> bool {
+        let mut inner = self.lock();
+        let Some(token) = inner.token.as_ref() else {
+            return false;
+        };
+        if inner.stale || !self.carries(headers, uri, token.access_token.expose_secret()) {
+            return false;
+        }
+        inner.stale = true;
+        self.changed(&mut inner);
+        true
+    }
+
+    /// Whether `headers`/`uri` carry `token` where this connection puts it.
+    fn carries(&self, headers: &HeaderMap, uri: &Uri, token: &str) -> bool {
+        let scheme = &self.config.placement;
+        if scheme.location == crate::model::KeyLocation::Query {
+            return uri.query().is_some_and(|query| {
+                url::form_urlencoded::parse(query.as_bytes())
+                    .any(|(n, v)| n == scheme.name.as_str() && v == token)
+            });
+        }
+        let prefix = if is_bearer(scheme) { "Bearer " } else { "" };
+        headers.get_all(scheme.name.as_str()).iter().any(|value| {
+            let value = value.as_bytes();
+            value.len() == prefix.len() + token.len()
+                && value[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+                && &value[prefix.len()..] == token.as_bytes()
+        })
+    }
+
+    /// Decides what the caller does next.
+    pub(crate) fn step(self: &Arc<Self>) -> Result<TokenStep, OAuth2Error> {
+        let mut inner = self.lock();
+        if let Some(reason) = &inner.reconnect {
+            return Err(reason.clone());
+        }
+        let now = self.config.clock.now();
+        if !inner.due(now) {
+            return Ok(TokenStep::Ready);
+        }
+        if let Some(flight) = inner.in_flight {
+            return Ok(if inner.usable(now).is_some() {
+                TokenStep::Ready
+            } else {
+                TokenStep::Wait(TokenWait {
+                    shared: Arc::clone(self),
+                    flight,
+                })
+            });
+        }
+        let Some((used, params)) = next_grant(&inner, &self.config.primary) else {
+            inner.reconnect = Some(OAuth2Error::NoRefreshToken);
+            self.changed(&mut inner);
+            return Err(OAuth2Error::NoRefreshToken);
+        };
+        let request = self
+            .config
+            .client
+            .token_request(&params, used == Used::Refresh);
+        let secrets = params
+            .iter()
+            .filter(|(name, _)| SECRET_PARAMS.contains(name))
+            .map(|(_, value)| Secret::new(*value))
+            .chain(self.config.client.secret().map(Secret::new))
+            .collect();
+        inner.flights += 1;
+        let flight = inner.flights;
+        inner.in_flight = Some(flight);
+        Ok(TokenStep::Send(TokenRefresh {
+            shared: Arc::clone(self),
+            flight,
+            used,
+            request,
+            secrets,
+        }))
+    }
+
+    /// Ends `flight`: records a failure for its waiters and wakes them.
+    fn land(&self, mut inner: MutexGuard<'_, Inner>, flight: u64, failure: Option<OAuth2Error>) {
+        if inner.in_flight != Some(flight) {
+            return;
+        }
+        inner.in_flight = None;
+        if let Some(failure) = failure {
+            inner.failed = Some((flight, failure));
+        }
+        self.changed(&mut inner);
+        let wakers = std::mem::take(&mut inner.wakers);
+        drop(inner);
+        wakers.into_iter().for_each(Waker::wake);
+    }
+
+    /// `None` while `flight` is under way; then its failure, or `Ok` (success or
+    /// abandonment: try again).
+    fn outcome(inner: &Inner, flight: u64) -> Option<Result<(), OAuth2Error>> {
+        if inner.in_flight == Some(flight) {
+            return None;
+        }
+        Some(match &inner.failed {
+            Some((failed, error)) if *failed == flight => Err(error.clone()),
+            _ => Ok(()),
+        })
+    }
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuth2State")
+            .field("placement", &self.config.placement.location)
+            .field("generation", &self.generation.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+/// The token request this caller must send: the one request of a single flight. Every
+/// other caller waits for it (or keeps using the old token while it is still valid).
+///
+/// Dropping it without [`complete`](Self::complete) (the send failed, or the future was
+/// cancelled) ends the flight, and a waiting caller takes over.
+#[must_use = "dropping a TokenRefresh abandons the refresh"]
+pub struct TokenRefresh {
+    shared: Arc<Shared>,
+    flight: u64,
+    used: Used,
+    request: Request<Vec<u8>>,
+    secrets: Vec<Secret>,
+}
+
+impl TokenRefresh {
+    /// The token request: `POST` to the token (or refresh) URL with
+    /// `Accept: application/json`. Its body and `Authorization` header hold secrets: do
+    /// not log them.
+    pub fn request(&self) -> &Request<Vec<u8>> {
+        &self.request
+    }
+
+    /// Reads the token endpoint's `response`. On success the new credential (with the new
+    /// refresh token, or the old one when the response has none) goes to the persistence
+    /// hook, then becomes the connection's token, and is returned. `expires_at` counts from
+    /// now, when the response arrived.
+    ///
+    /// # Errors
+    ///
+    /// [`OAuth2Error`] for an error response or an unusable body. The previous credential
+    /// is kept; after [`OAuth2Error::InvalidGrant`] for an authorization code or a refresh
+    /// token without another grant, the connection needs the user to reconnect.
+    pub fn complete(mut self, response: Response<Vec<u8>>) -> Result<TokenUpdate, OAuth2Error> {
+        let shared = Arc::clone(&self.shared);
+        let received_at = shared.config.clock.now();
+        let sent: Vec<&str> = self.secrets.iter().map(Secret::expose_secret).collect();
+        let parsed = response::parse(&response, &sent).and_then(|parsed| {
+            ApiKey::new(&shared.config.placement, &parsed.access_token)
+                .map(|_| parsed)
+                .map_err(|_| OAuth2Error::Unparseable {
+                    status: response.status().as_u16(),
+                    reason: "the access token cannot be sent in an HTTP header or query",
+                })
+        });
+        let parsed = match parsed {
+            Ok(parsed) => parsed,
+            Err(error) => {
+                let mut inner = shared.lock();
+                if matches!(error, OAuth2Error::InvalidGrant { .. }) {
+                    match self.used {
+                        Used::Code => {
+                            inner.code = None;
+                            inner.reconnect = Some(error.clone());
+                        }
+                        Used::Refresh if !matches!(shared.config.primary, Primary::None) => {
+                            inner.refresh_refused = true;
+                        }
+                        Used::Refresh | Used::Primary => inner.reconnect = Some(error.clone()),
+                    }
+                }
+                shared.land(inner, self.flight, Some(error.clone()));
+                self.flight = 0;
+                return Err(error);
+            }
+        };
+        let (refresh_token, previous_scopes) = {
+            let inner = shared.lock();
+            let scopes = inner.token.as_ref().map(|t| t.scopes.clone());
+            // A response without a refresh token keeps the one we have.
+            let refresh_token = parsed
+                .refresh_token
+                .clone()
+                .or_else(|| inner.refresh_token.clone());
+            (refresh_token, scopes.unwrap_or_default())
+        };
+        let token_type = parsed.token_type.clone();
+        let token = shared.token(parsed, received_at, previous_scopes);
+        let update = TokenUpdate {
+            credential_index: shared.config.credential_index,
+            credential: OAuth2TokenCredential {
+                access_token: token.access_token.clone(),
+                refresh_token: refresh_token.clone(),
+                expires_at: token.expires_at.map(format_rfc3339),
+                scopes: token.scopes.clone(),
+                token_type,
+            },
+        };
+        if let Some(hook) = &shared.config.hook {
+            (hook.0)(&update);
+        }
+        let mut inner = shared.lock();
+        inner.token = Some(token);
+        inner.refresh_token = refresh_token;
+        inner.code = None;
+        inner.stale = false;
+        inner.refresh_refused = false;
+        shared.land(inner, self.flight, None);
+        self.flight = 0;
+        Ok(update)
+    }
+}
+
+impl Shared {
+    /// The token of `parsed`, received at `at` (keeping `previous_scopes` when the response
+    /// names none). It is due `buffer` before it expires, or halfway through a lifetime
+    /// shorter than twice the buffer.
+    fn token(&self, parsed: TokenResponse, at: SystemTime, previous_scopes: Vec<String>) -> Token {
+        let lifetime = parsed.expires_in.map(Duration::from_secs);
+        let expires_at = lifetime.and_then(|l| at.checked_add(l));
+        let refresh_at = lifetime
+            .zip(expires_at)
+            .map(|(lifetime, expires_at)| expires_at - self.config.buffer.min(lifetime / 2));
+        Token {
+            access_token: parsed.access_token,
+            expires_at,
+            refresh_at,
+            scopes: parsed.scopes.unwrap_or(previous_scopes),
+        }
+    }
+}
+
+impl Drop for TokenRefresh {
+    fn drop(&mut self) {
+        if self.flight != 0 {
+            let inner = self.shared.lock();
+            self.shared.land(inner, self.flight, None);
+        }
+    }
+}
+
+impl fmt::Debug for TokenRefresh {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenRefresh")
+            .field("flight", &self.flight)
+            .field("uri", &self.request().uri())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Waiting for another caller's token request to finish. (Never wait while holding a
+/// [`TokenRefresh`] of the same connection: the wait would be for yourself.)
+#[derive(Debug)]
+#[must_use]
+pub struct TokenWait {
+    shared: Arc<Shared>,
+    flight: u64,
+}
+
+impl TokenWait {
+    /// Blocks this thread until the other caller's refresh ends.
+    ///
+    /// # Errors
+    ///
+    /// The [`OAuth2Error`] that refresh failed with. `Ok` when it succeeded, or was
+    /// abandoned (then the next step sends a new request).
+    pub fn wait(self) -> Result<(), OAuth2Error> {
+        block_on(self)
+    }
+}
+
+/// Wakes a thread parked in [`block_on`].
+struct Unpark(std::thread::Thread);
+
+impl Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Runs `future` to completion on this thread, parking it while the future is pending: the
+/// blocking wrappers are the async ones driven here, with no runtime.
+pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        std::thread::park();
+    }
+}
+
+/// Waits without blocking a thread, on any async runtime: the refresh wakes the task.
+impl Future for TokenWait {
+    type Output = Result<(), OAuth2Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut inner = self.shared.lock();
+        match Shared::outcome(&inner, self.flight) {
+            Some(outcome) => Poll::Ready(outcome),
+            None => {
+                if !inner.wakers.iter().any(|w| w.will_wake(cx.waker())) {
+                    inner.wakers.push(cx.waker().clone());
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
