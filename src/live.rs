@@ -90,14 +90,16 @@ impl LiveConnection {
     /// ```
     #[inline]
     pub fn authorize<B: RequestBody>(&self, request: &mut Request<B>) -> Result<(), AuthError> {
-        // The common case, one pre-built header to an exactly spelled origin, skips the
-        // dispatch and rollback machinery.
+        // The common case, one credential to an exactly spelled origin, needs no URI
+        // resolution and no rollback: a pre-built header is inserted without dispatching.
         if let [only] = &*self.authenticators
-            && let Some((name, value)) = only.single_header()
             && self.base_url.is_exact_origin(request.uri())
         {
-            request.headers_mut().insert(name.clone(), value.clone());
-            return Ok(());
+            if let Some((name, value)) = only.single_header() {
+                request.headers_mut().insert(name.clone(), value.clone());
+                return Ok(());
+            }
+            return only.authorize(request);
         }
         self.authorize_dyn(request)
     }
