@@ -8,10 +8,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use credgate::ManualClock;
 use credgate::webhook::{
     FieldSource, Preset, TimeUnit, Verified, Verifier, VerifyError, WebhookConfig,
 };
+use credgate::{BuildError, ManualClock};
 
 /// 2023-11-14T22:13:20Z, the timestamp every timed case signs (seconds).
 const TS: u64 = 1_700_000_000;
@@ -1026,10 +1026,48 @@ fn configs_load_from_json() -> Result<(), Box<dyn std::error::Error>> {
         r#"{"scheme": {"type": "hmac", "hmac": {"algorithm": "sha256", "encoding": "hex", "in": "header",
             "name": "X-Sig", "message": ["body", "body"]}}, "secrets": ["x"]}"#,
         r#"{"scheme": {"type": "hmac", "hmac": {"algorithm": "sha256", "encoding": "hex", "in": "header",
-            "name": "X-Sig", "timestamp": {"from": {"list": "t"}}}}, "secrets": ["x"]}"#,
+            "name": "X-Sig", "message": ["timestamp", "body"], "timestamp": {"from": {"list": "t"}}}},
+            "secrets": ["x"]}"#,
     ] {
         let config: WebhookConfig = serde_json::from_str(bad)?;
         assert!(Verifier::from_config(&config).is_err(), "{bad}");
+    }
+    Ok(())
+}
+
+#[test]
+fn a_timestamp_the_signature_does_not_cover_is_rejected() -> Result<(), Box<dyn std::error::Error>>
+{
+    let config = |fields: &str| -> Result<WebhookConfig, serde_json::Error> {
+        serde_json::from_str(&format!(
+            r#"{{"scheme": {{"type": "hmac", "hmac": {{"algorithm": "sha256", "encoding": "hex",
+                "in": "header", "name": "X-Sig", {fields}}}}}, "secrets": ["x"]}}"#
+        ))
+    };
+    let uncovered = BuildError::InvalidValue {
+        field: "timestamp",
+        reason: "is not covered by the signature",
+    };
+    // Each would accept a replay carrying a fresh timestamp.
+    for bad in [
+        r#""digestInputs": ["body"], "timestamp": {"from": {"header": "X-Ts"}}"#,
+        r#""message": ["url", "body"], "timestamp": {"from": {"query": "ts"}}"#,
+        r#""message": ["url"], "timestamp": {"from": {"json": "/ts"}}"#,
+    ] {
+        assert_eq!(
+            Verifier::from_config(&config(bad)?).unwrap_err(),
+            uncovered,
+            "{bad}"
+        );
+    }
+    for good in [
+        r#""message": ["timestamp", "body"], "timestamp": {"from": {"header": "X-Ts"}}"#,
+        r#""digestInputs": ["body"], "timestamp": {"from": {"json": "/ts"}}"#,
+    ] {
+        Verifier::from_config(&config(good)?)?;
+    }
+    for preset in Preset::ALL {
+        Verifier::from_preset(preset, &["whsec_dGVzdA==".into()])?;
     }
     Ok(())
 }

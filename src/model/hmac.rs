@@ -100,7 +100,9 @@ pub struct HmacScheme {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature_from: Option<FieldSource>,
     /// credgate: the signed timestamp and its replay window. Without it no timestamp is
-    /// checked.
+    /// checked. The signature must cover it: the message holds
+    /// [`MessagePart::Timestamp`], or it is a [`FieldSource::Json`] field and the message
+    /// holds the body.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<TimestampRule>,
     /// credgate: the delivery id: signed when the message has [`MessagePart::Id`], and

@@ -201,7 +201,24 @@ fn validate_message(scheme: &HmacScheme, message: &[MessagePart]) -> Result<(), 
     if count(&MessagePart::Id) > 0 && scheme.id_from.is_none() {
         return invalid("holds the id but the scheme has no idFrom");
     }
+    // A window on a timestamp the MAC does not cover stops nothing: a replay just sends a
+    // fresh one.
+    if let Some(rule) = &scheme.timestamp
+        && !signs_field(message, &rule.from, &MessagePart::Timestamp)
+    {
+        return Err(BuildError::InvalidValue {
+            field: "timestamp",
+            reason: "is not covered by the signature",
+        });
+    }
     Ok(())
+}
+
+/// Whether the MAC covers a value read from `source`: the message holds it as `part`, or
+/// it is a field of the JSON body and the message holds the body.
+fn signs_field(message: &[MessagePart], source: &FieldSource, part: &MessagePart) -> bool {
+    message.contains(part)
+        || (matches!(source, FieldSource::Json(_)) && message.contains(&MessagePart::Body))
 }
 
 fn validate_source(

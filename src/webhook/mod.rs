@@ -190,8 +190,9 @@ impl Verifier {
     /// # Errors
     ///
     /// [`BuildError`] when there is no secret, a secret is empty, redacted or does not
-    /// decode, or the scheme is inconsistent (a message part without its source, a bad
-    /// header name, a list key without a key/value list format, ...).
+    /// decode, or the scheme is inconsistent (a message part without its source, a
+    /// timestamp the signature does not cover, a bad header name, a list key without a
+    /// key/value list format, ...).
     ///
     /// # Example
     ///
