@@ -1071,3 +1071,36 @@ fn a_timestamp_the_signature_does_not_cover_is_rejected() -> Result<(), Box<dyn 
     }
     Ok(())
 }
+
+#[test]
+fn misspelt_nested_scheme_fields_are_rejected() -> Result<(), Box<dyn std::error::Error>> {
+    let config = |fields: &str| {
+        serde_json::from_str::<WebhookConfig>(&format!(
+            r#"{{"scheme": {{"type": "hmac", "hmac": {{"algorithm": "sha256", "encoding": "hex",
+                "in": "header", "name": "Stripe-Signature", {fields}}}}}, "secrets": ["x"]}}"#
+        ))
+    };
+    let stripe_like = r#""message": ["timestamp", {"literal": "."}, "body"],
+        "format": {"kind": "keyValueList", "separator": ",", "signatureKey": "v1"}"#;
+    // The platform's own fields, and fields it may add, are still accepted at the top.
+    config(&format!(
+        r#"{stripe_like}, "timestamp": {{"from": {{"list": "t"}}, "pastTolerance": 10}},
+        "validationMessages": [], "credentialId": "c1", "organisationId": "o1", "futureField": 1"#
+    ))?;
+    for bad in [
+        format!(r#"{stripe_like}, "timestamp": {{"from": {{"list": "t"}}, "pastTolerence": 10}}"#),
+        format!(
+            r#"{stripe_like}, "timestamp": {{"from": {{"list": "t"}}, "units": "milliseconds"}}"#
+        ),
+        r#""message": ["body"], "format": {"kind": "keyValueList", "separator": ",",
+            "signatureKey": "v1", "signatureKeys": "v0"}"#
+            .to_owned(),
+        r#""message": ["body"], "format": {"kind": "single", "prefx": "sha256="}"#.to_owned(),
+        r#""message": ["body"], "format": {"kind": "versionedList", "version": "v1", "v": 2}"#
+            .to_owned(),
+    ] {
+        let err = config(&bad).expect_err(&bad);
+        assert!(err.to_string().contains("unknown field"), "{bad}: {err}");
+    }
+    Ok(())
+}

@@ -52,6 +52,9 @@ pub enum SignatureEncoding {
 /// `hmac`: the platform's MAC scheme, with credgate's optional fields for real webhook
 /// providers.
 ///
+/// Unknown fields are ignored, since the platform's documents carry fields credgate does
+/// not read; those of the nested [`TimestampRule`] and [`SignatureFormat`] are rejected.
+///
 /// # Example
 ///
 /// ```
@@ -212,7 +215,8 @@ pub enum FieldSource {
 #[serde(
     tag = "kind",
     rename_all = "camelCase",
-    rename_all_fields = "camelCase"
+    rename_all_fields = "camelCase",
+    deny_unknown_fields
 )]
 #[non_exhaustive]
 pub enum SignatureFormat {
@@ -263,7 +267,7 @@ pub enum TimeUnit {
 /// Where the signed timestamp is and how far from now it may be. Both boundaries are
 /// inclusive; the timestamp is required and must be a plain decimal integer.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct TimestampRule {
     /// Where it is read from.

@@ -91,7 +91,11 @@ use crate::secret::Secret;
 ///   "encoding": "hex", "in": "header", "name": "X-Signature"}}, "secrets": ["s3cret"]}
 /// ```
 ///
-/// Unknown fields are rejected, so a misspelt option is not silently ignored.
+/// Unknown fields are rejected here and inside a scheme's `timestamp` and `format`, so a
+/// misspelt option there (`"pastTolerence"`) is an error rather than its default. The
+/// `hmac` object itself accepts unknown fields, because the platform's documents carry
+/// fields credgate does not read (`validationMessages`, `credentialId`, ...): a misspelt
+/// field directly in it is ignored, so check a hand-written scheme by loading it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[non_exhaustive]
