@@ -1104,3 +1104,21 @@ fn misspelt_nested_scheme_fields_are_rejected() -> Result<(), Box<dyn std::error
     }
     Ok(())
 }
+
+#[test]
+fn the_proof_says_whether_the_signature_covers_the_id() {
+    for case in CASES {
+        let proof = verify(case).expect("valid");
+        let signed = matches!(
+            case.preset,
+            Preset::StandardWebhooks | Preset::Svix | Preset::Mailgun
+        );
+        assert_eq!(proof.id_is_signed(), signed, "{:?}", case.preset);
+        if signed {
+            assert!(proof.id().is_some(), "{:?}", case.preset);
+        }
+    }
+    // GitHub sends an id, but an attacker replaying a delivery can change it.
+    let github = verify(case(Preset::Github)).expect("valid");
+    assert!(github.id().is_some() && !github.id_is_signed());
+}

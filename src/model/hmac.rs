@@ -108,8 +108,9 @@ pub struct HmacScheme {
     /// holds the body.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<TimestampRule>,
-    /// credgate: the delivery id: signed when the message has [`MessagePart::Id`], and
-    /// returned for deduplication either way.
+    /// credgate: the delivery id: signed when the message has [`MessagePart::Id`] (or it
+    /// is a field of a signed JSON body), and returned for deduplication either way; see
+    /// [`Verified::id_is_signed`](crate::webhook::Verified::id_is_signed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_from: Option<FieldSource>,
     /// credgate: how a secret string becomes the MAC key (default: its UTF-8 bytes).

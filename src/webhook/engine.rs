@@ -48,6 +48,8 @@ pub(super) struct Engine {
     pub(super) needs_url: bool,
     /// Whether the body is part of the MAC (Mailgun's is not).
     pub(super) feeds_body: bool,
+    /// Whether the MAC covers the delivery id.
+    pub(super) signs_id: bool,
     /// Whether verification needs the body's content before the MAC (JSON fields, form
     /// parameters), which a stream cannot give.
     pub(super) reads_body: bool,
@@ -112,6 +114,10 @@ impl Engine {
                 )
             }),
             feeds_body: message.contains(&MessagePart::Body),
+            signs_id: scheme
+                .id_from
+                .as_ref()
+                .is_some_and(|source| signs_field(&message, source, &MessagePart::Id)),
             reads_body,
             query_names: match &signature_from {
                 FieldSource::Query(name) => vec![name.clone()],
