@@ -1125,3 +1125,23 @@ fn the_proof_says_whether_the_signature_covers_the_id() {
     let github = verify(case(Preset::Github)).expect("valid");
     assert!(github.id().is_some() && !github.id_is_signed());
 }
+
+#[test]
+fn an_explicit_signed_url_ignores_the_request_target() {
+    // A Square delivery signed for one endpoint, replayed to another with an absolute-form
+    // request target naming the first.
+    let square = case(Preset::Square);
+    let signed_for = square.signed_url.expect("Square signs the URL");
+    let replayed = http::Request::post(signed_for)
+        .header(square.headers[0].0, square.headers[0].1)
+        .body(square.body.to_vec())
+        .expect("valid request");
+    let verifier = Verifier::from_preset(Preset::Square, &[square.secret.into()]).expect("valid");
+    assert!(verifier.verify(&replayed).is_ok());
+    assert_eq!(
+        verifier
+            .verify_with_url(&replayed, "https://tenant-b.example.com/webhook")
+            .unwrap_err(),
+        VerifyError::Mismatch
+    );
+}
