@@ -52,6 +52,9 @@ pub enum SignatureEncoding {
 /// `hmac`: the platform's MAC scheme, with credgate's optional fields for real webhook
 /// providers.
 ///
+/// Unknown fields are ignored, since the platform's documents carry fields credgate does
+/// not read; those of the nested [`TimestampRule`] and [`SignatureFormat`] are rejected.
+///
 /// # Example
 ///
 /// ```
@@ -100,11 +103,14 @@ pub struct HmacScheme {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature_from: Option<FieldSource>,
     /// credgate: the signed timestamp and its replay window. Without it no timestamp is
-    /// checked.
+    /// checked. The signature must cover it: the message holds
+    /// [`MessagePart::Timestamp`], or it is a [`FieldSource::Json`] field and the message
+    /// holds the body.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<TimestampRule>,
-    /// credgate: the delivery id: signed when the message has [`MessagePart::Id`], and
-    /// returned for deduplication either way.
+    /// credgate: the delivery id: signed when the message has [`MessagePart::Id`] (or it
+    /// is a field of a signed JSON body), and returned for deduplication either way; see
+    /// [`Verified::id_is_signed`](crate::webhook::Verified::id_is_signed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_from: Option<FieldSource>,
     /// credgate: how a secret string becomes the MAC key (default: its UTF-8 bytes).
@@ -210,7 +216,8 @@ pub enum FieldSource {
 #[serde(
     tag = "kind",
     rename_all = "camelCase",
-    rename_all_fields = "camelCase"
+    rename_all_fields = "camelCase",
+    deny_unknown_fields
 )]
 #[non_exhaustive]
 pub enum SignatureFormat {
@@ -261,7 +268,7 @@ pub enum TimeUnit {
 /// Where the signed timestamp is and how far from now it may be. Both boundaries are
 /// inclusive; the timestamp is required and must be a plain decimal integer.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct TimestampRule {
     /// Where it is read from.

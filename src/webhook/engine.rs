@@ -48,6 +48,8 @@ pub(super) struct Engine {
     pub(super) needs_url: bool,
     /// Whether the body is part of the MAC (Mailgun's is not).
     pub(super) feeds_body: bool,
+    /// Whether the MAC covers the delivery id.
+    pub(super) signs_id: bool,
     /// Whether verification needs the body's content before the MAC (JSON fields, form
     /// parameters), which a stream cannot give.
     pub(super) reads_body: bool,
@@ -112,6 +114,10 @@ impl Engine {
                 )
             }),
             feeds_body: message.contains(&MessagePart::Body),
+            signs_id: scheme
+                .id_from
+                .as_ref()
+                .is_some_and(|source| signs_field(&message, source, &MessagePart::Id)),
             reads_body,
             query_names: match &signature_from {
                 FieldSource::Query(name) => vec![name.clone()],
@@ -201,7 +207,24 @@ fn validate_message(scheme: &HmacScheme, message: &[MessagePart]) -> Result<(), 
     if count(&MessagePart::Id) > 0 && scheme.id_from.is_none() {
         return invalid("holds the id but the scheme has no idFrom");
     }
+    // A window on a timestamp the MAC does not cover stops nothing: a replay just sends a
+    // fresh one.
+    if let Some(rule) = &scheme.timestamp
+        && !signs_field(message, &rule.from, &MessagePart::Timestamp)
+    {
+        return Err(BuildError::InvalidValue {
+            field: "timestamp",
+            reason: "is not covered by the signature",
+        });
+    }
     Ok(())
+}
+
+/// Whether the MAC covers a value read from `source`: the message holds it as `part`, or
+/// it is a field of the JSON body and the message holds the body.
+fn signs_field(message: &[MessagePart], source: &FieldSource, part: &MessagePart) -> bool {
+    message.contains(part)
+        || (matches!(source, FieldSource::Json(_)) && message.contains(&MessagePart::Body))
 }
 
 fn validate_source(

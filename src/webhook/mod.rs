@@ -91,7 +91,11 @@ use crate::secret::Secret;
 ///   "encoding": "hex", "in": "header", "name": "X-Signature"}}, "secrets": ["s3cret"]}
 /// ```
 ///
-/// Unknown fields are rejected, so a misspelt option is not silently ignored.
+/// Unknown fields are rejected here and inside a scheme's `timestamp` and `format`, so a
+/// misspelt option there (`"pastTolerence"`) is an error rather than its default. The
+/// `hmac` object itself accepts unknown fields, because the platform's documents carry
+/// fields credgate does not read (`validationMessages`, `credentialId`, ...): a misspelt
+/// field directly in it is ignored, so check a hand-written scheme by loading it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[non_exhaustive]
@@ -190,8 +194,9 @@ impl Verifier {
     /// # Errors
     ///
     /// [`BuildError`] when there is no secret, a secret is empty, redacted or does not
-    /// decode, or the scheme is inconsistent (a message part without its source, a bad
-    /// header name, a list key without a key/value list format, ...).
+    /// decode, or the scheme is inconsistent (a message part without its source, a
+    /// timestamp the signature does not cover, a bad header name, a list key without a
+    /// key/value list format, ...).
     ///
     /// # Example
     ///
@@ -254,8 +259,16 @@ impl Verifier {
         self
     }
 
-    /// Verifies a delivery. For schemes that sign the URL, the request URI must be
-    /// absolute; behind a proxy use [`verify_with_url`](Self::verify_with_url).
+    /// Verifies a delivery.
+    ///
+    /// For schemes that sign the URL (Twilio, Square, HubSpot), the signed URL is taken
+    /// from the request URI, which must then be absolute. That URI is what the request
+    /// says, not what was configured at the provider: behind a proxy it may not be the URL
+    /// the sender signed, and a client that sends an absolute-form request target
+    /// (`POST https://other.example/hook HTTP/1.1`) chooses it, so a delivery signed for
+    /// another endpoint or tenant would verify here. In either case, or whenever you cannot
+    /// vouch for the request target, pass the configured URL to
+    /// [`verify_with_url`](Self::verify_with_url) instead.
     ///
     /// # Errors
     ///
@@ -285,7 +298,9 @@ impl Verifier {
     }
 
     /// Verifies a delivery whose sender signed `signed_url` (Twilio, Square, HubSpot): the
-    /// URL as configured at the provider, since proxies rewrite `Host`.
+    /// URL as configured at the provider. The request URI is then ignored, so neither a
+    /// proxy rewriting `Host` nor a client choosing the request target changes what is
+    /// verified. Prefer it to [`verify`](Self::verify) for these schemes.
     ///
     /// # Errors
     ///
@@ -341,7 +356,8 @@ impl Verifier {
     /// Starts verifying a delivery whose body will arrive in chunks (the request's own
     /// body is ignored). The headers and timestamp are checked now; feed the body to
     /// [`StreamingVerification::update`] and call [`StreamingVerification::finish`].
-    /// Memory use does not depend on the body's size.
+    /// Memory use does not depend on the body's size. A signed URL is read from the request
+    /// URI as in [`verify`](Self::verify), with the same caveat.
     ///
     /// # Errors
     ///
@@ -368,7 +384,8 @@ impl Verifier {
         self.stream_inner(request, None)
     }
 
-    /// [`stream`](Self::stream) for a delivery whose sender signed `signed_url`.
+    /// [`stream`](Self::stream) for a delivery whose sender signed `signed_url`; see
+    /// [`verify_with_url`](Self::verify_with_url).
     ///
     /// # Errors
     ///

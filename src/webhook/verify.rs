@@ -20,6 +20,7 @@ pub struct Verified {
     secret_index: usize,
     timestamp: Option<SystemTime>,
     id: Option<String>,
+    id_signed: bool,
 }
 
 impl Verified {
@@ -35,8 +36,20 @@ impl Verified {
 
     /// The delivery id (`webhook-id`, `X-GitHub-Delivery`, Mailgun's token, ...), if the
     /// scheme names one and the delivery has it.
+    ///
+    /// The signature may not cover it (GitHub, Shopify, WooCommerce): see
+    /// [`id_is_signed`](Self::id_is_signed). An unsigned id only deduplicates honest
+    /// retries; it does not stop a replay, since an attacker can resend a captured
+    /// delivery with any id.
     pub fn id(&self) -> Option<&str> {
         self.id.as_deref()
+    }
+
+    /// Whether the signature covers [`id`](Self::id): there is an id, and it is part of
+    /// the signed message or a field of the signed JSON body. Only then does remembering
+    /// seen ids stop replays within the timestamp window.
+    pub fn id_is_signed(&self) -> bool {
+        self.id_signed
     }
 }
 
@@ -53,6 +66,7 @@ pub struct StreamingVerification {
     limit: u64,
     timestamp: Option<SystemTime>,
     id: Option<String>,
+    id_signed: bool,
 }
 
 /// One secret (and, for Twilio, one URL variant) being tried.
@@ -121,6 +135,7 @@ impl StreamingVerification {
             secret_index,
             timestamp: self.timestamp,
             id: self.id,
+            id_signed: self.id_signed,
         })
     }
 }
@@ -215,6 +230,7 @@ impl Engine {
             received: 0,
             limit: self.max_body_bytes,
             timestamp: timestamp.map(|(_, value, unit)| to_time(value, unit)),
+            id_signed: self.signs_id && id.is_some(),
             id: id.map(Cow::into_owned),
         })
     }
