@@ -322,6 +322,7 @@ impl<'a> LiveConnectionBuilder<'a> {
             .map(|(credential_index, pair)| {
                 let context = BuildContext {
                     credential_index,
+                    url_values: connection.values.clone(),
                     ..self.context.clone()
                 };
                 SchemeAuthenticator::build(&pair.auth_scheme_config, &pair.credential, &context)

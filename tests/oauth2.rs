@@ -1185,3 +1185,41 @@ proptest! {
         }
     }
 }
+
+/// Per-connection values fill `{placeholder}`s in the token URL, and a value cannot move
+/// the token request to another host.
+#[test]
+fn token_urls_take_the_connection_values() {
+    let scheme: AuthSchemeConfig = serde_json::from_str(
+        r#"{"type": "oauth2", "oauth2": {"id": "o",
+            "tokenUrl": "https://{subdomain}.zendesk.com/oauth/tokens",
+            "grant": {"type": "clientCredentials", "clientCredentials": {}}}}"#,
+    )
+    .unwrap();
+    let connect = |value: &str| {
+        let mut connection = Connection::new(vec![ConnectionCredential::new(
+            scheme.clone(),
+            client_credential(),
+        )]);
+        connection
+            .values
+            .insert("subdomain".to_owned(), value.to_owned());
+        LiveConnection::builder(&connection)
+            .base_url("https://{subdomain}.zendesk.com/api/v2")
+            .clock(Arc::new(ManualClock::at_unix_seconds(NOW)))
+            .build()
+    };
+    let live = connect("acme").unwrap();
+    assert_eq!(live.base_url(), "https://acme.zendesk.com/api/v2");
+    assert_eq!(
+        send_step(&live).request().uri(),
+        "https://acme.zendesk.com/oauth/tokens"
+    );
+    for evil in ["evil.com#", "evil.com/", "x@evil.com", "..", "a?b"] {
+        let err = connect(evil).unwrap_err();
+        assert!(
+            matches!(err, BuildError::InvalidUrlValue { .. }),
+            "{evil}: {err}"
+        );
+    }
+}

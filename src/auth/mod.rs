@@ -191,6 +191,8 @@ pub(crate) struct BuildContext {
     pub(crate) random: Arc<dyn RandomSource>,
     pub(crate) token_hook: Option<oauth2::TokenHook>,
     pub(crate) credential_index: usize,
+    /// The connection's values for `{placeholder}`s in endpoint URLs.
+    pub(crate) url_values: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for BuildContext {
@@ -200,6 +202,7 @@ impl Default for BuildContext {
             random: Arc::new(crate::clock::OsRandom),
             token_hook: None,
             credential_index: 0,
+            url_values: std::collections::BTreeMap::new(),
         }
     }
 }

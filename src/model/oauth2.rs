@@ -144,6 +144,42 @@ pub enum TokenPlacement {
     },
 }
 
+impl OAuth2Scheme {
+    /// This scheme with per-connection `{placeholder}` values filled into its token, refresh
+    /// and authorize URLs (`https://{subdomain}.zendesk.com/oauth/tokens`), validated as
+    /// [`crate::url_template::expand`] does so a value cannot move an endpoint to another
+    /// host. A connection's credentials use this automatically; call it yourself before
+    /// [`crate::auth::oauth2::AuthorizationRequest::new`].
+    ///
+    /// # Errors
+    ///
+    /// See [`crate::url_template::expand`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use credgate::OAuth2Scheme;
+    ///
+    /// let scheme: OAuth2Scheme = serde_json::from_str(r#"{"tokenUrl": "https://{subdomain}.zendesk.com/oauth/tokens",
+    ///     "grant": {"type": "clientCredentials", "clientCredentials": {}}}"#)?;
+    /// let values = BTreeMap::from([("subdomain".to_owned(), "acme".to_owned())]);
+    /// assert_eq!(scheme.with_url_values(&values)?.token_url, "https://acme.zendesk.com/oauth/tokens");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_url_values(
+        &self,
+        values: &std::collections::BTreeMap<String, String>,
+    ) -> Result<Self, crate::BuildError> {
+        let expand = |url: &str| crate::url_template::expand(url, values);
+        let mut expanded = self.clone();
+        expanded.token_url = expand(&self.token_url)?;
+        expanded.refresh_url = self.refresh_url.as_deref().map(expand).transpose()?;
+        expanded.authorize_url = self.authorize_url.as_deref().map(expand).transpose()?;
+        Ok(expanded)
+    }
+}
+
 /// The grant an `oauth2` scheme uses, in the platform's tagged shape
 /// `{"type": "authorizationCode", "authorizationCode": {...}}`.
 #[derive(Debug, Clone, PartialEq)]

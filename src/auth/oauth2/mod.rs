@@ -102,6 +102,7 @@ impl OAuth2 {
         credential: &Credential,
         context: &BuildContext,
     ) -> Result<Self, BuildError> {
+        let scheme = &scheme.with_url_values(&context.url_values)?;
         let mismatch = || BuildError::CredentialMismatch {
             scheme_type: "oauth2".to_owned(),
             credential_type: credential.type_name().to_owned(),
@@ -126,9 +127,14 @@ impl OAuth2 {
                 if c.client_secret.is_empty() {
                     return Err(BuildError::ClientIdAndSecretRequired);
                 }
+                let token_url = c
+                    .token_url
+                    .as_deref()
+                    .map(|url| crate::url_template::expand(url, &context.url_values))
+                    .transpose()?;
                 let client = Client::new(
                     scheme,
-                    c.token_url.as_deref(),
+                    token_url.as_deref(),
                     &c.client_id,
                     Some(&c.client_secret),
                     c.additional_params.as_deref(),
