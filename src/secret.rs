@@ -125,16 +125,17 @@ pub(crate) fn exposing() -> bool {
     EXPOSE.with(Cell::get)
 }
 
-/// Restores the previous export mode even if serialisation panics.
-struct ExposeGuard(bool);
+/// Sets the export mode for a scope and restores the previous one when dropped, even if
+/// serialisation panics.
+struct ModeGuard(bool);
 
-impl ExposeGuard {
-    fn enter() -> Self {
-        Self(EXPOSE.with(|flag| flag.replace(true)))
+impl ModeGuard {
+    fn enter(expose: bool) -> Self {
+        Self(EXPOSE.with(|flag| flag.replace(expose)))
     }
 }
 
-impl Drop for ExposeGuard {
+impl Drop for ModeGuard {
     fn drop(&mut self) {
         EXPOSE.with(|flag| flag.set(self.0));
     }
@@ -166,7 +167,7 @@ where
     T: Serialize + ?Sized,
     S: Serializer,
 {
-    let _guard = ExposeGuard::enter();
+    let _guard = ModeGuard::enter(true);
     value.serialize(serializer)
 }
 
@@ -210,24 +211,9 @@ pub fn to_json_with_secrets<T: Serialize + ?Sized>(value: &T) -> serde_json::Res
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 pub fn to_redacted_json<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
-    let _guard = RedactGuard::enter();
+    // Redacted even when called from inside an exporting serializer.
+    let _guard = ModeGuard::enter(false);
     serde_json::to_string(value)
-}
-
-/// Forces redaction inside a redacted export even when called from within an exporting
-/// serializer.
-struct RedactGuard(bool);
-
-impl RedactGuard {
-    fn enter() -> Self {
-        Self(EXPOSE.with(|flag| flag.replace(false)))
-    }
-}
-
-impl Drop for RedactGuard {
-    fn drop(&mut self) {
-        EXPOSE.with(|flag| flag.set(self.0));
-    }
 }
 
 #[cfg(test)]

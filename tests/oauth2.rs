@@ -1223,3 +1223,23 @@ fn token_urls_take_the_connection_values() {
         );
     }
 }
+
+/// Nothing a connection holds for OAuth 2.0 shows in its `Debug`, nor in a redacted request.
+#[test]
+fn debug_and_redacted_output_hide_every_oauth2_secret() {
+    let f = fixture(
+        scheme(CODE_GRANT, ""),
+        token_credential(
+            "access-s3cr3t",
+            Some("refresh-s3cr3t"),
+            Some("2100-01-01T00:00:00Z"),
+        ),
+    );
+    let mut request = api_request();
+    f.live.authorize(&mut request).unwrap();
+    let shown = format!("{:?} {:#?} {}", f.live, f.live, f.live.redacted(&request));
+    for secret in ["access-s3cr3t", "refresh-s3cr3t", "gX1fBat3bV"] {
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
+    assert!(request.headers()["authorization"].is_sensitive());
+}
