@@ -71,6 +71,27 @@ impl AuthorizationRequest {
     /// [`BuildError`] when the scheme's grant is not `authorizationCode`, it has no
     /// client id or authorize URL, the authorize URL is not `https` (or `http` to a
     /// loopback host), or `redirect_url` is not an absolute URL.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::auth::oauth2::AuthorizationRequest;
+    /// use credgate::{OAuth2Scheme, OsRandom};
+    ///
+    /// let scheme: OAuth2Scheme = serde_json::from_str(r#"{"id": "code",
+    ///     "authorizeUrl": "https://auth.example.com/authorize", "tokenUrl": "https://auth.example.com/token",
+    ///     "pkce": true, "defaultScopes": ["read"],
+    ///     "grant": {"type": "authorizationCode", "authorizationCode": {"clientId": "app-1"}}}"#)?;
+    /// let request = AuthorizationRequest::new(&scheme, "https://app.example/callback", &[], &OsRandom)?;
+    /// assert!(request.url.starts_with("https://auth.example.com/authorize?response_type=code"));
+    ///
+    /// // The user comes back to the redirect URL with the code and our `state`.
+    /// let redirect = format!("https://app.example/callback?code=c-1&state={}", request.state);
+    /// let code = request.callback(&redirect)?;
+    /// assert_eq!(code.code.expose_secret(), "c-1");
+    /// assert!(request.callback("?code=c-1&state=forged").is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(
         scheme: &OAuth2Scheme,
         redirect_url: &str,
@@ -135,6 +156,10 @@ impl AuthorizationRequest {
     /// [`OAuth2Error::StateMismatch`] for a missing or foreign `state` (checked first, in
     /// constant time), [`OAuth2Error::AuthorizationDenied`] for an `error`,
     /// [`OAuth2Error::MissingCode`] when there is no code.
+    ///
+    /// # Example
+    ///
+    /// See [`AuthorizationRequest::new`].
     pub fn callback(&self, redirect: &str) -> Result<OAuth2CodeCredential, OAuth2Error> {
         let query = redirect.split_once('?').map_or(redirect, |(_, q)| q);
         let query = query.split_once('#').map_or(query, |(q, _)| q);

@@ -521,6 +521,10 @@ impl TokenRefresh {
     /// [`OAuth2Error`] for an error response or an unusable body. The previous credential
     /// is kept; after [`OAuth2Error::InvalidGrant`] for an authorization code or a refresh
     /// token without another grant, the connection needs the user to reconnect.
+    ///
+    /// # Example
+    ///
+    /// See [`LiveConnection::token_step`](crate::LiveConnection::token_step).
     pub fn complete(mut self, response: Response<Vec<u8>>) -> Result<TokenUpdate, OAuth2Error> {
         let shared = Arc::clone(&self.shared);
         let received_at = shared.config.clock.now();
@@ -644,6 +648,10 @@ impl TokenWait {
     ///
     /// The [`OAuth2Error`] that refresh failed with. `Ok` when it succeeded, or was
     /// abandoned (then the next step sends a new request).
+    ///
+    /// # Example
+    ///
+    /// See [`LiveConnection::token_step`](crate::LiveConnection::token_step).
     pub fn wait(self) -> Result<(), OAuth2Error> {
         block_on(self)
     }
