@@ -41,8 +41,10 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         "data": {"oauth2Client": {"clientId": "demo-client", "clientSecret": "demo-secret"}}}))?;
     let live = template.connect(vec![client])?.build(&template)?;
 
+    // A token request carries secrets in its body: never follow a redirect with it.
     let agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
+        .max_redirects(0)
         .build()
         .new_agent();
     let mut request = Request::get("/reports?month=11").body(Vec::new())?;

@@ -1243,3 +1243,97 @@ fn debug_and_redacted_output_hide_every_oauth2_secret() {
     }
     assert!(request.headers()["authorization"].is_sensitive());
 }
+
+/// A lifetime too long for RFC 3339 is capped, so the stored credential loads again.
+#[test]
+fn a_huge_expires_in_still_stores_a_credential_that_loads() {
+    let f = expired(Some("rt-1"));
+    let update = send_step(&f.live)
+        .complete(json_response(
+            200,
+            r#"{"access_token": "at", "expires_in": 300000000000}"#,
+        ))
+        .unwrap();
+    let stored =
+        credgate::to_json_with_secrets(&Credential::OAuth2Token(update.credential)).unwrap();
+    let reloaded: Credential = serde_json::from_str(&stored).unwrap();
+    assert!(build(scheme(CODE_GRANT, ""), reloaded).is_ok(), "{stored}");
+}
+
+/// A negative lifetime is an expired token, never one without expiry.
+#[test]
+fn a_negative_expires_in_is_already_expired() {
+    let f = expired(Some("rt-1"));
+    let update = send_step(&f.live)
+        .complete(json_response(
+            200,
+            r#"{"access_token": "at", "expires_in": -1}"#,
+        ))
+        .unwrap();
+    assert!(update.credential.expires_at.is_some());
+    assert_eq!(authorized(&f.live), Err(AuthError::TokenRefreshNeeded));
+}
+
+/// After the server refuses a refresh token, the primary grant takes over and the dead
+/// refresh token is neither stored nor sent again.
+#[test]
+fn a_refused_refresh_token_is_dropped_for_the_primary_grant() {
+    let f = fixture(scheme(CLIENT_GRANT, ""), client_credential());
+    send_step(&f.live)
+        .complete(json_response(
+            200,
+            r#"{"access_token": "a1", "refresh_token": "r1", "expires_in": 3600}"#,
+        ))
+        .unwrap();
+    f.clock.advance(Duration::from_secs(3600));
+    let refused = send_step(&f.live);
+    assert_eq!(
+        form(refused.request().body())[0],
+        ("grant_type".to_owned(), "refresh_token".to_owned())
+    );
+    assert!(
+        refused
+            .complete(json_response(400, r#"{"error": "invalid_grant"}"#))
+            .is_err()
+    );
+    let fallback = send_step(&f.live);
+    assert_eq!(
+        form(fallback.request().body())[0],
+        ("grant_type".to_owned(), "client_credentials".to_owned())
+    );
+    let update = fallback
+        .complete(json_response(
+            200,
+            r#"{"access_token": "a2", "expires_in": 3600}"#,
+        ))
+        .unwrap();
+    assert!(update.credential.refresh_token.is_none());
+    f.clock.advance(Duration::from_secs(3600));
+    let next = send_step(&f.live);
+    assert_eq!(
+        form(next.request().body())[0],
+        ("grant_type".to_owned(), "client_credentials".to_owned())
+    );
+}
+
+/// An error description that repeats the Basic header does not carry the client's
+/// credentials into the error.
+#[test]
+fn errors_do_not_echo_the_encoded_client_credentials() {
+    let f = expired(Some("rt-1"));
+    let refresh = send_step(&f.live);
+    let basic = refresh.request().headers()["authorization"]
+        .to_str()
+        .unwrap()
+        .strip_prefix("Basic ")
+        .unwrap()
+        .to_owned();
+    let err = refresh
+        .complete(json_response(
+            401,
+            &format!(r#"{{"error": "invalid_client", "error_description": "bad credentials in Basic {basic}"}}"#),
+        ))
+        .unwrap_err();
+    assert!(!err.to_string().contains(&basic), "{err}");
+    assert!(!format!("{err:?}").contains(&basic), "{err:?}");
+}

@@ -172,6 +172,7 @@ fn refresh_credential() -> Credential {
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
+        .max_redirects(0)
         .build()
         .new_agent()
 }

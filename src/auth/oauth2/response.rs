@@ -90,8 +90,9 @@ impl Fields {
     }
 }
 
-/// `expires_in` as a JSON number (integer or not) or a string of digits; anything else
-/// reads as absent.
+/// `expires_in` as a JSON number (integer or not) or a string of digits; a negative
+/// lifetime reads as 0 (already expired, never as "no expiry"); anything else reads as
+/// absent.
 fn expires_in(fields: &Fields) -> Option<u64> {
     let text = fields.get("expires_in")?;
     let text = text.trim();
@@ -99,7 +100,9 @@ fn expires_in(fields: &Fields) -> Option<u64> {
         let seconds = text.parse::<f64>().ok()?;
         // Truncation is intended: a lifetime of 3599.9 s is 3599 s.
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        (seconds.is_finite() && seconds >= 0.0).then(|| seconds.min(u64::MAX as f64) as u64)
+        seconds
+            .is_finite()
+            .then(|| seconds.clamp(0.0, u64::MAX as f64) as u64)
     })
 }
 

@@ -434,11 +434,30 @@ impl Shared {
             .config
             .client
             .token_request(&params, used == Used::Refresh);
-        let secrets = params
+        // Every form a secret takes on the wire, so that no error can echo it: as given,
+        // form- and percent-encoded, and the Basic header's base64.
+        let raw: Vec<&str> = params
             .iter()
             .filter(|(name, _)| SECRET_PARAMS.contains(name))
-            .map(|(_, value)| Secret::new(*value))
-            .chain(self.config.client.secret().map(Secret::new))
+            .map(|(_, value)| *value)
+            .chain(self.config.client.secret())
+            .collect();
+        let basic = request
+            .headers()
+            .get(http::header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Basic "));
+        let secrets = raw
+            .iter()
+            .flat_map(|secret| {
+                [
+                    (*secret).to_owned(),
+                    url::form_urlencoded::byte_serialize(secret.as_bytes()).collect(),
+                    crate::encoding::encode(secret),
+                ]
+            })
+            .chain(basic.map(str::to_owned))
+            .map(Secret::new)
             .collect();
         inner.flights += 1;
         let flight = inner.flights;
@@ -506,7 +525,9 @@ pub struct TokenRefresh {
 impl TokenRefresh {
     /// The token request: `POST` to the token (or refresh) URL with
     /// `Accept: application/json`. Its body and `Authorization` header hold secrets: do
-    /// not log them.
+    /// not log them, and send it with redirects turned off (a client that follows a 307 or
+    /// 308 would resend the secrets to the new location; credgate treats any 3xx answer as
+    /// a failed request).
     pub fn request(&self) -> &Request<Vec<u8>> {
         &self.request
     }
@@ -548,6 +569,9 @@ impl TokenRefresh {
                             inner.reconnect = Some(error.clone());
                         }
                         Used::Refresh if !matches!(shared.config.primary, Primary::None) => {
+                            // The refused refresh token is dead: never send or store it
+                            // again; the primary grant takes over.
+                            inner.refresh_token = None;
                             inner.refresh_refused = true;
                         }
                         Used::Refresh | Used::Primary => inner.reconnect = Some(error.clone()),
@@ -600,7 +624,12 @@ impl Shared {
     /// names none). It is due `buffer` before it expires, or halfway through a lifetime
     /// shorter than twice the buffer.
     fn token(&self, parsed: TokenResponse, at: SystemTime, previous_scopes: Vec<String>) -> Token {
-        let lifetime = parsed.expires_in.map(Duration::from_secs);
+        // A longer lifetime than a century would write an `expiresAt` past year 9999, which
+        // RFC 3339 cannot hold and the stored credential could not be read back from.
+        const MAX_LIFETIME_SECS: u64 = 100 * 365 * 86_400;
+        let lifetime = parsed
+            .expires_in
+            .map(|seconds| Duration::from_secs(seconds.min(MAX_LIFETIME_SECS)));
         let expires_at = lifetime.and_then(|l| at.checked_add(l));
         let refresh_at = lifetime
             .zip(expires_at)
