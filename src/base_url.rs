@@ -100,15 +100,26 @@ impl BaseUrl {
     /// The base URL of `connection`: its template's (`template_url`, with the connection's
     /// [`values`](Connection::values) expanded), or, when the connection has its own
     /// `baseUrl`, that URL's scheme, host and port followed by the template's path prefix.
+    ///
+    /// Unless `any_host` is set (the template's `allowAnyBaseUrl`), an override must keep
+    /// the template's `https` and stay on its domain: the template host's parent domain
+    /// when it has three labels or more (`acme.myshopify.com` under `test.myshopify.com`),
+    /// else the host itself and its subdomains. A connection may come from an end user,
+    /// who must not be able to point the integration's requests at a host of their choice.
     pub(crate) fn for_connection(
         template_url: Option<&str>,
         connection: &Connection,
+        any_host: bool,
     ) -> Result<Self, BuildError> {
         let template = template_url
             .filter(|url| !url.trim().is_empty())
             .map(|url| Self::parse(&url_template::expand(url, &connection.values)?))
             .transpose()?;
-        match (connection.base_url.as_deref(), template) {
+        let own = connection
+            .base_url
+            .as_deref()
+            .filter(|url| !url.trim().is_empty());
+        match (own, template) {
             (Some(own), template) => {
                 let own = own.trim();
                 let host_start = own.find("://").map_or(0, |i| i + 3);
@@ -116,6 +127,14 @@ impl BaseUrl {
                     .find(['/', '?', '#'])
                     .map_or(own.len(), |i| host_start + i);
                 let own = Self::parse(&own[..host_end])?;
+                if let Some(template) = &template
+                    && !any_host
+                    && !template.admits_override(&own)
+                {
+                    return Err(BuildError::InvalidBaseUrl {
+                        reason: "override must keep the template's https and stay on its domain",
+                    });
+                }
                 let path = template.as_ref().map_or("", Self::path);
                 Ok(Self {
                     prefix: format!("{}{path}", own.origin),
@@ -125,6 +144,31 @@ impl BaseUrl {
             (None, Some(template)) => Ok(template),
             (None, None) => Err(BuildError::MissingBaseUrl),
         }
+    }
+
+    /// Whether `other` may stand in for this base URL as a connection's override: no
+    /// downgrade from https, and a host on this one's domain (see [`Self::for_connection`]).
+    fn admits_override(&self, other: &Self) -> bool {
+        if self.https && !other.https {
+            return false;
+        }
+        if other.host == self.host {
+            return true;
+        }
+        // IP addresses (`[v6]`, dotted digits) admit no other host.
+        let is_name = !self.host.starts_with('[')
+            && !self.host.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+        let labels = self.host.split('.').count();
+        let domain = match self.host.split_once('.') {
+            Some((_, parent)) if is_name && labels >= 3 => parent,
+            _ if is_name => self.host.as_str(),
+            _ => return false,
+        };
+        other.host == domain
+            || other
+                .host
+                .strip_suffix(domain)
+                .is_some_and(|sub| sub.len() > 1 && sub.ends_with('.'))
     }
 
     /// The path prefix, without its trailing `/` (empty for none).
@@ -180,6 +224,20 @@ impl BaseUrl {
                 if authority.as_str().contains('@') {
                     return Err(AuthError::UnsupportedUri {
                         reason: "must not contain a username or password",
+                    });
+                }
+                // `http` reads `:+443` as 443 and an out-of-range port as none at all; a
+                // port must be plain digits that fit, or empty (RFC 3986 §3.2.3).
+                let port_text = authority
+                    .as_str()
+                    .strip_prefix(authority.host())
+                    .and_then(|rest| rest.strip_prefix(':'))
+                    .unwrap_or_default();
+                if !port_text.bytes().all(|b| b.is_ascii_digit())
+                    || (!port_text.is_empty() && uri.port_u16().is_none())
+                {
+                    return Err(AuthError::UnsupportedUri {
+                        reason: "has a port that is not a number from 0 to 65535",
                     });
                 }
                 let https = scheme.eq_ignore_ascii_case("https");

@@ -314,7 +314,8 @@ impl<'a> LiveConnectionBuilder<'a> {
             .base_url
             .as_deref()
             .or(self.template.map(|t| t.template_base_url.as_str()));
-        let base_url = BaseUrl::for_connection(template_url, connection)?;
+        let any_host = self.template.is_some_and(|t| t.allow_any_base_url);
+        let base_url = BaseUrl::for_connection(template_url, connection, any_host)?;
         let authenticators = connection
             .credentials
             .iter()

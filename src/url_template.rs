@@ -64,7 +64,14 @@ pub fn expand(template: &str, values: &BTreeMap<String, String>) -> Result<Strin
         None => None,
         Some(end) => {
             let suffix = &host[end + 1..];
-            if !suffix.starts_with('.') || suffix.len() < 2 || suffix.contains(['{', '@']) {
+            // At least two labels (`.zendesk.com`), so that a value never picks the whole
+            // registrable domain under a bare top-level domain (`{host}.com`).
+            let labels = suffix.split('.').skip(1);
+            if !suffix.starts_with('.')
+                || labels.clone().count() < 2
+                || labels.clone().any(str::is_empty)
+                || suffix.contains(['{', '@'])
+            {
                 return Err(invalid_template(
                     "must follow a placeholder in the host with a fixed domain",
                 ));

@@ -648,3 +648,57 @@ fn bad_names_and_keys_are_rejected_without_echoing_the_key() {
         }
     }
 }
+
+#[test]
+fn routing_and_framing_headers_cannot_carry_a_key() {
+    for name in [
+        "Host",
+        "Content-Length",
+        "Transfer-Encoding",
+        "Connection",
+        "TE",
+    ] {
+        let err = api_key_template(ApiKeyScheme::new("k", name, KeyLocation::Header))
+            .connect(vec![Credential::api_key("k-1")])
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                BuildError::InvalidName {
+                    location: "header",
+                    ..
+                }
+            ),
+            "{name}: {err}"
+        );
+    }
+}
+
+#[test]
+fn ports_that_are_not_plain_numbers_are_refused() -> TestResult {
+    let live = live(&template("weather"), vec![Credential::api_key("k-1")]);
+    for odd in [
+        "https://api.weather.example:+443/v2/x",
+        "https://api.weather.example:74979/v2/x",
+        "https://api.weather.example:99999999999/v2/x",
+    ] {
+        let mut request = get(odd);
+        assert!(
+            matches!(
+                live.authorize(&mut request),
+                Err(AuthError::UnsupportedUri { .. })
+            ),
+            "{odd}"
+        );
+        assert!(request.headers().is_empty(), "{odd}");
+    }
+    for same in [
+        "https://api.weather.example:/v2/x",
+        "https://api.weather.example:0443/v2/x",
+    ] {
+        let mut request = get(same);
+        live.authorize(&mut request)?;
+        assert_eq!(request.headers()["x-api-key"], "k-1", "{same}");
+    }
+    Ok(())
+}

@@ -13,11 +13,15 @@ fn values(value: &str) -> BTreeMap<String, String> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
-    /// Any string at all, including `/ @ # ? : %` and whitespace: either refused, or the
-    /// URL parses to a host that ends with `.zendesk.com`, on https's default port, with no
-    /// userinfo, and the path the template gave.
+    /// Values near the accepted ones, with and without `/ @ # ? : \\`, `%2e`, `..` or
+    /// anything else: either refused, or the URL parses to a host that ends with
+    /// `.zendesk.com`, on https's default port, with no userinfo, and the path the template
+    /// gave.
     #[test]
-    fn no_value_escapes_the_domain(value in any::<String>(), tail in "(/api/v2)?") {
+    fn no_value_escapes_the_domain(
+        value in "[a-zA-Z0-9._~-]{1,8}([/@#?:\\\\]|%2e|\\.\\.)?[a-zA-Z0-9._~-]{0,8}|\\PC{0,12}",
+        tail in "(/api/v2)?",
+    ) {
         let template = format!("https://{{sub}}.zendesk.com{tail}");
         if let Ok(expanded) = credgate::url_template::expand(&template, &values(&value)) {
             let url = url::Url::parse(&expanded).expect("an expanded URL parses");
@@ -63,7 +67,25 @@ fn base_url_of(
     own: Option<&str>,
     pairs: &[(&str, &str)],
 ) -> Result<String, credgate::BuildError> {
-    let template = api_key_template(template_url);
+    base_url_under(api_key_template(template_url), own, pairs)
+}
+
+/// The same under a template with `allowAnyBaseUrl`.
+fn any_base_url_of(
+    template_url: &str,
+    own: Option<&str>,
+    pairs: &[(&str, &str)],
+) -> Result<String, credgate::BuildError> {
+    let mut template = api_key_template(template_url);
+    template.allow_any_base_url = true;
+    base_url_under(template, own, pairs)
+}
+
+fn base_url_under(
+    template: credgate::ConnectionTemplate,
+    own: Option<&str>,
+    pairs: &[(&str, &str)],
+) -> Result<String, credgate::BuildError> {
     let mut connection = template.connect(vec![credgate::Credential::api_key("k-1")])?;
     connection.base_url = own.map(str::to_owned);
     connection.values = pairs
@@ -81,12 +103,36 @@ fn a_connection_base_url_keeps_scheme_host_and_port_only() -> Result<(), credgat
         "https://eu.example.com/v2"
     );
     assert_eq!(
-        base_url_of(
+        any_base_url_of(
             template,
             Some("http://Local.test:8080/other/path?q=1#f"),
             &[]
         )?,
         "http://local.test:8080/v2"
+    );
+    // Without `allowAnyBaseUrl`, an override keeps https and the template's domain.
+    let refused = credgate::BuildError::InvalidBaseUrl {
+        reason: "override must keep the template's https and stay on its domain",
+    };
+    for other in [
+        "http://eu.example.com",
+        "https://example.com.evil.test",
+        "https://evilexample.com",
+        "http://169.254.169.254",
+    ] {
+        assert_eq!(
+            base_url_of(template, Some(other), &[]),
+            Err(refused.clone()),
+            "{other}"
+        );
+    }
+    assert_eq!(
+        base_url_of(template, Some("example.com:8443"), &[])?,
+        "https://example.com:8443/v2"
+    );
+    assert_eq!(
+        base_url_of("https://slack.com/api", Some("eu.slack.com"), &[])?,
+        "https://eu.slack.com/api"
     );
     assert_eq!(
         base_url_of("", Some("shop.example.com/admin"), &[])?,
@@ -114,14 +160,97 @@ fn a_templated_base_url_takes_the_connection_values() -> Result<(), credgate::Bu
         err.to_string(),
         r##"URL value for {subdomain} may contain only letters, digits, "-", "_", "." and "~" (no "/", "@", "#", "?", ":", "%" or whitespace)"##
     );
-    // The override wins over the template, values or not.
+    // The override wins over the template, values or not, on the template's domain, or
+    // anywhere where the template allows it.
     assert_eq!(
+        base_url_of(template, Some("eu.zendesk.com"), &[("subdomain", "acme")])?,
+        "https://eu.zendesk.com/api/v2"
+    );
+    assert!(
         base_url_of(
+            template,
+            Some("support.acme.example"),
+            &[("subdomain", "acme")]
+        )
+        .is_err()
+    );
+    assert_eq!(
+        any_base_url_of(
             template,
             Some("support.acme.example"),
             &[("subdomain", "acme")]
         )?,
         "https://support.acme.example/api/v2"
     );
+    Ok(())
+}
+
+/// A placeholder must be followed by a domain of two labels at least, so a value never
+/// picks the whole registrable domain.
+#[test]
+fn a_placeholder_cannot_choose_the_registrable_domain() {
+    for template in [
+        "https://{sub}.com",
+        "https://{sub}.uk/x",
+        "https://{sub}..com",
+    ] {
+        assert!(
+            matches!(
+                credgate::url_template::expand(template, &values("evil")),
+                Err(credgate::BuildError::InvalidUrlTemplate { .. })
+            ),
+            "{template}"
+        );
+    }
+}
+
+/// An end user's connection can bring neither a scheme of its own nor a base URL off the
+/// template's domain.
+#[test]
+fn an_activation_cannot_bring_its_own_scheme_or_host() -> Result<(), Box<dyn std::error::Error>> {
+    use credgate::{Activation, AuthSchemeConfig, EndUser, Registry, RegistryError};
+    let mut template = api_key_template("https://{sub}.zendesk.com/api/v2");
+    template.dynamic = true;
+    template.connection_template_id = "zd".to_owned();
+    let registry = Registry::new();
+    registry.add_environment("production")?;
+    registry.add_template("production", template)?;
+
+    let mut own_scheme = registry.connect(
+        "production",
+        "t",
+        vec![credgate::Credential::api_key("k-1")],
+    )?;
+    own_scheme.values = values("acme");
+    own_scheme.credentials[0].auth_scheme_config = serde_json::from_str::<AuthSchemeConfig>(
+        r#"{"type": "api-key", "apiKey": {"id": "mine", "name": "X-Anything", "in": "query"}}"#,
+    )?;
+    let err = registry
+        .activate(Activation::new(
+            "production",
+            EndUser::new("u1"),
+            vec![own_scheme],
+        ))
+        .unwrap_err();
+    assert!(matches!(err, RegistryError::ForeignScheme { .. }), "{err}");
+
+    let mut elsewhere = registry.connect(
+        "production",
+        "t",
+        vec![credgate::Credential::api_key("k-1")],
+    )?;
+    elsewhere.values = values("acme");
+    elsewhere.base_url = Some("http://169.254.169.254".to_owned());
+    assert!(
+        registry
+            .activate(Activation::new(
+                "production",
+                EndUser::new("u2"),
+                vec![elsewhere]
+            ))
+            .is_err()
+    );
+    assert!(registry.resolve("production", "t", Some("u1")).is_err());
+    assert!(registry.resolve("production", "t", Some("u2")).is_err());
     Ok(())
 }

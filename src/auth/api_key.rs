@@ -139,12 +139,29 @@ impl ApiKey {
     }
 }
 
+/// Headers that route or frame the request rather than authenticate it: a credential in one
+/// of them could send the request elsewhere or smuggle another.
+const FORBIDDEN_HEADERS: [&str; 9] = [
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "upgrade",
+    "te",
+    "trailer",
+    "keep-alive",
+    "proxy-connection",
+];
+
 fn header_placement(scheme: &ApiKeyScheme, value: &str) -> Result<Placement, BuildError> {
-    let name =
-        HeaderName::from_bytes(scheme.name.as_bytes()).map_err(|_| BuildError::InvalidName {
-            name: scheme.name.clone(),
-            location: "header",
-        })?;
+    let invalid = || BuildError::InvalidName {
+        name: scheme.name.clone(),
+        location: "header",
+    };
+    let name = HeaderName::from_bytes(scheme.name.as_bytes()).map_err(|_| invalid())?;
+    if FORBIDDEN_HEADERS.contains(&name.as_str()) {
+        return Err(invalid());
+    }
     if let Some(template) = &scheme.value_template
         && HeaderValue::from_str(template).is_err()
     {

@@ -73,6 +73,10 @@ pub struct ConnectionTemplate {
     /// Whether a bypass connection may stand in for the configured schemes.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_bypass: bool,
+    /// Whether a connection's `baseUrl` may name any host (a self-hosted instance, say).
+    /// Without it an override must keep the template's `https` and stay on its domain.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_any_base_url: bool,
 }
 
 impl ConnectionTemplate {
@@ -91,6 +95,7 @@ impl ConnectionTemplate {
             dynamic: false,
             auth_scheme_configs,
             allow_bypass: false,
+            allow_any_base_url: false,
         }
     }
 

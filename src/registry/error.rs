@@ -110,6 +110,19 @@ pub enum RegistryError {
         /// The template id the connection names.
         connection_template_id: String,
     },
+    /// A connection carries an auth scheme that neither its template nor the template's
+    /// system offers.
+    #[error(
+        "auth scheme \"{scheme}\" is not offered by template \"{template}\" in environment \"{environment}\""
+    )]
+    ForeignScheme {
+        /// The environment.
+        environment: String,
+        /// The template.
+        template: String,
+        /// The scheme's id.
+        scheme: String,
+    },
     /// No template of the environment has the template id a connection names.
     #[error("no template with id \"{id}\" in environment \"{environment}\"")]
     UnknownTemplateId {

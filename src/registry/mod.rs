@@ -233,12 +233,15 @@ impl TemplateEntry {
         }
     }
 
-    /// Checks that `connection` belongs to this template and is of the kind it takes.
+    /// Checks that `connection` belongs to this template and is of the kind it takes, and
+    /// that each of its schemes is one the template or its system offers (by id), so a
+    /// connection cannot bring schemes of its own; bypass is checked when it is built.
     fn accepts(
         &self,
         environment: &str,
         connection: &Connection,
         dynamic: bool,
+        systems: &[System],
     ) -> Result<(), RegistryError> {
         if self.template.dynamic != dynamic {
             return Err(RegistryError::WrongKind {
@@ -253,6 +256,32 @@ impl TemplateEntry {
                 environment: environment.to_owned(),
                 template: self.name().to_owned(),
                 connection_template_id: connection.connection_template_id.clone(),
+            });
+        }
+        let system_schemes = systems
+            .iter()
+            .filter(|s| {
+                s.name == self.template.domain
+                    || (!s.domain.is_empty() && s.domain == self.template.domain)
+            })
+            .flat_map(|s| &s.auth_scheme_configs);
+        let known = self
+            .template
+            .auth_scheme_configs
+            .iter()
+            .chain(system_schemes);
+        let foreign = connection.credentials.iter().find(|pair| {
+            let scheme = &pair.auth_scheme_config;
+            !matches!(scheme, AuthSchemeConfig::None(_))
+                && !known
+                    .clone()
+                    .any(|k| k.id() == scheme.id() && k.type_name() == scheme.type_name())
+        });
+        if let Some(pair) = foreign {
+            return Err(RegistryError::ForeignScheme {
+                environment: environment.to_owned(),
+                template: self.name().to_owned(),
+                scheme: pair.auth_scheme_config.id().to_owned(),
             });
         }
         Ok(())
@@ -651,7 +680,7 @@ impl Registry {
         let env = config.environment(environment)?;
         let entry = env.template(environment, template)?;
         check_unlinked(env, environment, template)?;
-        entry.accepts(environment, &connection, false)?;
+        entry.accepts(environment, &connection, false, &config.systems)?;
         let live = self.build(environment, entry, &connection)?;
         config
             .environment_mut(environment)?
@@ -709,7 +738,7 @@ impl Registry {
         let env = config.environment(environment)?;
         let entry = env.template(environment, template)?;
         check_unlinked(env, environment, template)?;
-        entry.accepts(environment, &stored.connection, false)?;
+        entry.accepts(environment, &stored.connection, false, &config.systems)?;
         entry.check_shared(environment, &stored.connection, &stored.live)?;
         config
             .environment_mut(environment)?
@@ -792,10 +821,10 @@ impl Registry {
                         id: id.to_owned(),
                     });
                 };
-                first.accepts(environment, &connection, true)?;
+                first.accepts(environment, &connection, true, &config.systems)?;
                 let live = self.build(environment, first, &connection)?;
                 for entry in &entries[1..] {
-                    entry.accepts(environment, &connection, true)?;
+                    entry.accepts(environment, &connection, true, &config.systems)?;
                     entry.check_shared(environment, &connection, &live)?;
                 }
                 if let Some(taken) = entries
