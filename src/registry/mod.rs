@@ -90,12 +90,13 @@ struct Config {
 
 #[derive(Debug, Default)]
 struct Environment {
-    templates: BTreeMap<String, TemplateEntry>,
+    /// Shared so that an activation can build its connections after releasing the lock.
+    templates: BTreeMap<String, Arc<TemplateEntry>>,
     /// Template name to static connection id.
     links: BTreeMap<String, String>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct TemplateEntry {
     template: ConnectionTemplate,
     key: Arc<TemplateKey>,
@@ -184,6 +185,7 @@ impl Environment {
     fn template(&self, environment: &str, template: &str) -> Result<&TemplateEntry, RegistryError> {
         self.templates
             .get(template)
+            .map(|entry| &**entry)
             .ok_or_else(|| RegistryError::UnknownTemplate {
                 environment: environment.to_owned(),
                 template: template.to_owned(),
@@ -456,7 +458,8 @@ impl Registry {
                 name: entry.template.name,
             });
         }
-        env.templates.insert(entry.name().to_owned(), entry);
+        env.templates
+            .insert(entry.name().to_owned(), Arc::new(entry));
         Ok(())
     }
 
@@ -502,7 +505,8 @@ impl Registry {
             });
         }
         let entry = TemplateEntry::new(environment, template, Arc::clone(&old.key))?;
-        env.templates.insert(entry.name().to_owned(), entry);
+        env.templates
+            .insert(entry.name().to_owned(), Arc::new(entry));
         Ok(())
     }
 
@@ -606,12 +610,17 @@ impl Registry {
                 owner: format!("system \"{system}\""),
             })?;
         slot.clone_from(&scheme);
-        let domain = found.domain.clone();
+        // The same rule that ties a template to its system everywhere else: the template's
+        // `domain` names the system by domain or by name.
+        let (name, domain) = (found.name.clone(), found.domain.clone());
         let templates = config
             .environments
             .values_mut()
             .flat_map(|env| env.templates.values_mut());
-        for entry in templates.filter(|e| !domain.is_empty() && e.template.domain == domain) {
+        for entry in templates.filter(|e| {
+            e.template.domain == name || (!domain.is_empty() && e.template.domain == domain)
+        }) {
+            let entry = Arc::make_mut(entry);
             for slot in &mut entry.template.auth_scheme_configs {
                 if slot.id() == scheme.id() {
                     slot.clone_from(&scheme);
@@ -801,52 +810,64 @@ impl Registry {
         } = activation;
         non_empty(&user.external_id, "end user external id")?;
         let environment = environment.as_str();
-        let mut built: Vec<UserConnection> = Vec::with_capacity(connections.len());
-        let environment_name = {
+        // Each connection is checked and paired with its templates under the read lock, and
+        // built after it is released: building can be slow, and a writer queued behind a
+        // slow reader would hold up every other reader, static resolutions included.
+        let (environment_name, checked) = {
             let config = self.read();
             let (name, env) = config
                 .environments
                 .get_key_value(environment)
                 .ok_or_else(|| unknown_environment(environment))?;
+            let mut checked = Vec::with_capacity(connections.len());
             for connection in connections {
                 let id = connection.connection_template_id.as_str();
-                let entries: Vec<&TemplateEntry> = env
+                let entries: Vec<Arc<TemplateEntry>> = env
                     .templates
                     .values()
                     .filter(|e| e.template.template_id() == id)
+                    .cloned()
                     .collect();
-                let Some(first) = entries.first() else {
+                if entries.is_empty() {
                     return Err(RegistryError::UnknownTemplateId {
                         environment: environment.to_owned(),
                         id: id.to_owned(),
                     });
-                };
-                first.accepts(environment, &connection, true, &config.systems)?;
-                let live = self.build(environment, first, &connection)?;
-                for entry in &entries[1..] {
+                }
+                for entry in &entries {
                     entry.accepts(environment, &connection, true, &config.systems)?;
-                    entry.check_shared(environment, &connection, &live)?;
                 }
-                if let Some(taken) = entries
-                    .iter()
-                    .find(|e| built.iter().any(|b| Arc::ptr_eq(&b.template, &e.key)))
-                {
-                    return Err(RegistryError::Duplicate {
-                        what: "end-user connection for template",
-                        name: taken.name().to_owned(),
-                    });
-                }
-                let stored = Arc::new(StoredConnection::new(connection, &first.schemes));
-                for entry in entries {
-                    built.push(UserConnection {
-                        template: Arc::clone(&entry.key),
-                        connection: Arc::clone(&stored),
-                        live: Arc::clone(&live),
-                    });
-                }
+                checked.push((connection, entries));
             }
-            Arc::clone(name)
+            (Arc::clone(name), checked)
         };
+        let mut built: Vec<UserConnection> = Vec::with_capacity(checked.len());
+        for (connection, entries) in checked {
+            let Some((first, others)) = entries.split_first() else {
+                continue;
+            };
+            let live = self.build(environment, first, &connection)?;
+            for entry in others {
+                entry.check_shared(environment, &connection, &live)?;
+            }
+            if let Some(taken) = entries
+                .iter()
+                .find(|e| built.iter().any(|b| Arc::ptr_eq(&b.template, &e.key)))
+            {
+                return Err(RegistryError::Duplicate {
+                    what: "end-user connection for template",
+                    name: taken.name().to_owned(),
+                });
+            }
+            let stored = Arc::new(StoredConnection::new(connection, &first.schemes));
+            for entry in &entries {
+                built.push(UserConnection {
+                    template: Arc::clone(&entry.key),
+                    connection: Arc::clone(&stored),
+                    live: Arc::clone(&live),
+                });
+            }
+        }
         let record = UserActivation {
             id,
             display_name: user.display_name,
