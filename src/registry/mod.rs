@@ -470,7 +470,8 @@ impl Registry {
     ///
     /// [`RegistryError::UnknownEnvironment`], [`RegistryError::UnknownTemplate`],
     /// [`RegistryError::UnsupportedChange`] when it would switch between static and
-    /// embedded, and [`RegistryError::Build`] for a base URL that cannot be parsed.
+    /// embedded or change the `connectionTemplateId` its connections name, and
+    /// [`RegistryError::Build`] for a base URL that cannot be parsed.
     ///
     /// # Example
     ///
@@ -502,6 +503,14 @@ impl Registry {
             return Err(RegistryError::UnsupportedChange {
                 template: template.name,
                 reason: "a template cannot switch between static and embedded",
+            });
+        }
+        // Connections name their template by this id; changing it would orphan them on the
+        // next import.
+        if old.template.template_id() != template.template_id() {
+            return Err(RegistryError::UnsupportedChange {
+                template: template.name,
+                reason: "a template's connectionTemplateId cannot change",
             });
         }
         let entry = TemplateEntry::new(environment, template, Arc::clone(&old.key))?;
