@@ -5,6 +5,8 @@ use std::fmt;
 use http::header::{COOKIE, HeaderName, HeaderValue};
 use http::uri::PathAndQuery;
 
+use zeroize::Zeroizing;
+
 use super::{Authenticator, OutgoingRequest};
 use crate::encoding;
 use crate::error::{AuthError, BuildError};
@@ -52,11 +54,11 @@ enum Placement {
     Query {
         /// Kept in a one-element slice so redaction can borrow it as a list.
         name: [String; 1],
-        pair: String,
+        pair: Zeroizing<String>,
     },
     Cookie {
         name: String,
-        pair: String,
+        pair: Zeroizing<String>,
         header: HeaderValue,
     },
 }
@@ -89,7 +91,7 @@ impl ApiKey {
             return Err(BuildError::ApiKeyRequired);
         }
         let key = key.expose_secret();
-        let value = match &scheme.value_template {
+        let value = Zeroizing::new(match &scheme.value_template {
             None => key.to_owned(),
             Some(template) => {
                 if template.matches(KEY_PLACEHOLDER).count() != 1 {
@@ -100,7 +102,7 @@ impl ApiKey {
                 }
                 template.replacen(KEY_PLACEHOLDER, key, 1)
             }
-        };
+        });
         let placement = match scheme.location {
             KeyLocation::Header => header_placement(scheme, &value)?,
             KeyLocation::Query => {
@@ -111,11 +113,11 @@ impl ApiKey {
                     });
                 }
                 Placement::Query {
-                    pair: format!(
+                    pair: Zeroizing::new(format!(
                         "{}={}",
                         encoding::encode(&scheme.name),
-                        encoding::encode(&value)
-                    ),
+                        *Zeroizing::new(encoding::encode(&value))
+                    )),
                     name: [scheme.name.clone()],
                 }
             }
@@ -192,7 +194,7 @@ fn cookie_placement(scheme: &ApiKeyScheme, value: &str) -> Result<Placement, Bui
             reason: "contains a character not allowed in a cookie value (space, quote, comma, semicolon, backslash or non-ASCII)",
         });
     }
-    let pair = format!("{}={value}", scheme.name);
+    let pair = Zeroizing::new(format!("{}={value}", scheme.name));
     Ok(Placement::Cookie {
         header: sensitive_header(pair.as_bytes())?,
         name: scheme.name.clone(),
