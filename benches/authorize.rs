@@ -4,8 +4,10 @@
 //! Run with `cargo bench --bench authorize`; the ratios to the baseline are printed at the
 //! end.
 
+mod common;
+
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use credgate::{
     ApiKeyScheme, AuthSchemeConfig, ConnectionTemplate, Credential, KeyLocation, LiveConnection,
@@ -34,23 +36,13 @@ fn request() -> Request<Vec<u8>> {
     Request::get(URI).body(Vec::new()).expect("valid request")
 }
 
-/// Nanoseconds per call of one batch of `f`.
-fn batch_ns(f: &mut dyn FnMut()) -> f64 {
-    const CALLS: u32 = 20_000;
-    let start = Instant::now();
-    for _ in 0..CALLS {
-        f();
-    }
-    start.elapsed().as_nanos() as f64 / f64::from(CALLS)
-}
-
 /// The median over rounds of (case time / baseline time), baseline and case measured back to
 /// back in each round so that load from other processes affects both alike.
 fn median_ratio(baseline: &mut dyn FnMut(), case: &mut dyn FnMut()) -> (f64, f64) {
     let mut rounds: Vec<(f64, f64)> = (0..31)
         .map(|_| {
-            let base = batch_ns(baseline);
-            let ns = batch_ns(case);
+            let base = common::batch_ns(20_000, baseline);
+            let ns = common::batch_ns(20_000, case);
             (ns / base, ns)
         })
         .collect();

@@ -4,6 +4,8 @@
 //! `cargo bench --bench oauth1 -- --warm-up-time 1 --measurement-time 3`; the target is the
 //! whole signing within 4x of the bare HMAC.
 
+mod common;
+
 use std::hint::black_box;
 use std::sync::Arc;
 
@@ -89,9 +91,9 @@ fn signing(c: &mut Criterion) {
     };
     let mut rounds: Vec<f64> = (0..21)
         .map(|_| {
-            let bare = batch_ns(&mut bare);
-            let clone = batch_ns(&mut clone_only);
-            (batch_ns(&mut sign) - clone) / bare
+            let bare = common::batch_ns(2_000, &mut bare);
+            let clone = common::batch_ns(2_000, &mut clone_only);
+            (common::batch_ns(2_000, &mut sign) - clone) / bare
         })
         .collect();
     rounds.sort_by(f64::total_cmp);
@@ -99,16 +101,6 @@ fn signing(c: &mut Criterion) {
         "\nwhole signing / bare HMAC-SHA1 of its base string (median of 21 back-to-back rounds): {:.2}x",
         rounds[rounds.len() / 2]
     );
-}
-
-/// Nanoseconds per call of one batch of `f`.
-fn batch_ns(f: &mut dyn FnMut()) -> f64 {
-    const CALLS: u32 = 2_000;
-    let start = std::time::Instant::now();
-    for _ in 0..CALLS {
-        f();
-    }
-    start.elapsed().as_nanos() as f64 / f64::from(CALLS)
 }
 
 criterion_group! {

@@ -6,6 +6,8 @@
 //! ratios, measured back to back so that load from other processes affects both sides
 //! alike, are printed at the end.
 
+mod common;
+
 use std::hint::black_box;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
@@ -42,16 +44,6 @@ fn live(clock: Arc<dyn Clock>) -> LiveConnection {
 
 fn request() -> Request<Vec<u8>> {
     Request::get(URI).body(Vec::new()).expect("request")
-}
-
-/// Nanoseconds per call of one batch of `f`.
-fn batch_ns(f: &mut dyn FnMut()) -> f64 {
-    const CALLS: u32 = 20_000;
-    let start = Instant::now();
-    for _ in 0..CALLS {
-        f();
-    }
-    start.elapsed().as_nanos() as f64 / f64::from(CALLS)
 }
 
 /// The median over rounds of `a(n) / b(n)`, the two measured back to back in each round.
@@ -133,7 +125,7 @@ fn bench(c: &mut Criterion) {
     println!("\nmedian ratios, both sides measured back to back in each round:");
     let mut base_req = request();
     let mut baseline = || {
-        batch_ns(&mut || {
+        common::batch_ns(20_000, &mut || {
             black_box(&mut base_req)
                 .headers_mut()
                 .insert(AUTHORIZATION, prebuilt.clone());
@@ -142,7 +134,7 @@ fn bench(c: &mut Criterion) {
     for (label, live) in [("system clock", &system), ("manual clock", &manual)] {
         let mut req = request();
         let mut case = || {
-            batch_ns(&mut || {
+            common::batch_ns(20_000, &mut || {
                 let _ = live.authorize(black_box(&mut req));
             })
         };

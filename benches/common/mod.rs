@@ -1,0 +1,12 @@
+//! Timing shared by the benchmarks that print ratios to a baseline measured back to back.
+
+use std::time::Instant;
+
+/// Nanoseconds per call of one batch of `calls` calls of `f`.
+pub(crate) fn batch_ns(calls: u32, f: &mut dyn FnMut()) -> f64 {
+    let start = Instant::now();
+    for _ in 0..calls {
+        f();
+    }
+    start.elapsed().as_nanos() as f64 / f64::from(calls)
+}
