@@ -91,12 +91,12 @@ impl LiveConnection {
     #[inline]
     pub fn authorize<B: RequestBody>(&self, request: &mut Request<B>) -> Result<(), AuthError> {
         // The common case, one credential to an exactly spelled origin, needs no URI
-        // resolution and no rollback: a pre-built header is inserted without dispatching.
+        // resolution and no rollback: a pre-built header (for OAuth 2.0, this thread's copy
+        // of the current token) is inserted without dispatching.
         if let [only] = &*self.authenticators
             && self.base_url.is_exact_origin(request.uri())
         {
-            if let Some((name, value)) = only.single_header() {
-                request.headers_mut().insert(name.clone(), value.clone());
+            if only.insert_header(request.headers_mut()) {
                 return Ok(());
             }
             return only.authorize(request);

@@ -1337,3 +1337,43 @@ fn errors_do_not_echo_the_encoded_client_credentials() {
     assert!(!err.to_string().contains(&basic), "{err}");
     assert!(!format!("{err:?}").contains(&basic), "{err:?}");
 }
+
+#[test]
+fn connections_sharing_a_thread_cache_slot_keep_their_own_tokens() {
+    // More connections than each thread keeps copies for, so some share a slot and
+    // evict each other; every request must still carry its own connection's token.
+    let connections: Vec<(String, Fixture)> = (0..40)
+        .map(|i| {
+            let token = format!("token-{i}");
+            let credential = token_credential(&token, Some("rt"), Some("2100-01-01T00:00:00Z"));
+            (token, fixture(scheme(CODE_GRANT, ""), credential))
+        })
+        .collect();
+    for _round in 0..3 {
+        for (token, f) in &connections {
+            assert_eq!(authorized(&f.live), Ok(format!("Bearer {token}")));
+        }
+    }
+}
+
+#[test]
+fn a_token_is_used_on_other_threads_until_the_buffer_then_refreshed_once() {
+    let f = fixture(
+        scheme(CODE_GRANT, ""),
+        token_credential("old", Some("rt"), Some("2026-11-22T10:02:00Z")),
+    );
+    // NOW is 10:00:00, so the token is due at 10:01:00 and expires at 10:02:00.
+    std::thread::scope(|scope| {
+        scope.spawn(|| assert_eq!(authorized(&f.live), Ok("Bearer old".to_owned())));
+    });
+    f.clock.advance(Duration::from_secs(59));
+    std::thread::scope(|scope| {
+        scope.spawn(|| assert_eq!(authorized(&f.live), Ok("Bearer old".to_owned())));
+    });
+    assert_eq!(authorized(&f.live), Ok("Bearer old".to_owned()));
+    f.clock.advance(Duration::from_secs(1));
+    assert_eq!(authorized(&f.live), Err(AuthError::TokenRefreshNeeded));
+    std::thread::scope(|scope| {
+        scope.spawn(|| assert_eq!(authorized(&f.live), Err(AuthError::TokenRefreshNeeded)));
+    });
+}

@@ -136,8 +136,9 @@ impl Basic {
 }
 
 impl Basic {
-    pub(crate) fn single_header(&self) -> (&http::HeaderName, &HeaderValue) {
-        (&AUTHORIZATION, &self.header)
+    /// The pre-built `Authorization` value.
+    pub(crate) fn header(&self) -> &HeaderValue {
+        &self.header
     }
 }
 

@@ -269,13 +269,26 @@ impl SchemeAuthenticator {
         }
     }
 
-    /// The one header this authenticator sets, when that is all it does, so a connection
-    /// can insert it directly.
-    pub(crate) fn single_header(&self) -> Option<(&http::HeaderName, &http::HeaderValue)> {
+    /// Inserts the one header this authenticator sets, when that is all it has to do now,
+    /// so a connection needs no dispatch on the request type. `false` when the full
+    /// [`Authenticator::authorize`] must run; `headers` is then unchanged.
+    #[inline]
+    pub(crate) fn insert_header(&self, headers: &mut http::HeaderMap) -> bool {
         match self {
-            Self::ApiKey(api_key) => api_key.single_header(),
-            Self::Basic(basic) => Some(basic.single_header()),
-            Self::Bypass(_) | Self::Hmac(_) | Self::OAuth1(_) | Self::OAuth2(_) => None,
+            Self::ApiKey(api_key) => match api_key.single_header() {
+                Some((name, value)) => {
+                    headers.insert(name.clone(), value.clone());
+                    true
+                }
+                None => false,
+            },
+            // The constant name lets the compiler fold the header's hash away.
+            Self::Basic(basic) => {
+                headers.insert(http::header::AUTHORIZATION, basic.header().clone());
+                true
+            }
+            Self::OAuth2(oauth2) => oauth2.insert_cached(headers),
+            Self::Bypass(_) | Self::Hmac(_) | Self::OAuth1(_) => false,
         }
     }
 

@@ -246,6 +246,13 @@ impl OAuth2 {
             .report_unauthorized(request.headers(), request.uri())
     }
 
+    /// Inserts this thread's copy of the current token's header; `false` when
+    /// [`Authenticator::authorize`] must run.
+    #[inline]
+    pub(crate) fn insert_cached(&self, headers: &mut http::HeaderMap) -> bool {
+        self.shared.insert_cached(headers)
+    }
+
     /// The query parameter the token goes in, if any.
     pub(crate) fn query_name(&self) -> &[String] {
         &self.query_name

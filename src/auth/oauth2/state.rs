@@ -1,15 +1,17 @@
 //! The token state shared by every clone of a connection: the hot read path, single-flight
 //! refresh, waiting (blocking and async) and the persistence hook.
 //!
-//! * Hot path: one atomic load of a generation counter that changes only when the token
-//!   does, then a thread-local copy of the pre-encoded token. No lock and no shared write,
-//!   so threads do not contend on a cache line (not even a reference count).
+//! * Hot path: one atomic load of a generation that changes only when the token does, one
+//!   slot of a thread-local table holding this thread's copy of the pre-encoded token, and
+//!   one clock read for the expiry check. No lock and no shared write, so threads do not
+//!   contend on a cache line (not even a reference count).
 //! * Everything else takes one mutex: at most once per token per thread, inside the expiry
 //!   buffer, and around refreshes.
 //!
-//! Each thread keeps its copy of up to [`THREAD_CACHE`] connections' encoded tokens until a
-//! newer token or another connection replaces it, so a token may outlive its connection in
-//! that cache (as it does in any request that carried it).
+//! Each thread keeps copies of up to [`THREAD_CACHE`] connections' encoded tokens, one slot
+//! per connection id modulo that size, until a newer token or another connection replaces
+//! it, so a token may outlive its connection in that table (as it does in any request that
+//! carried it).
 
 use std::cell::RefCell;
 use std::fmt;
@@ -18,7 +20,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::header::{AUTHORIZATION, HeaderValue};
 use http::{HeaderMap, Request, Response, Uri};
@@ -60,19 +62,27 @@ pub struct TokenUpdate {
     pub credential: OAuth2TokenCredential,
 }
 
-/// Unique ids for thread-local cache entries.
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+/// Connection ids, which pick a connection's slot in each thread's table.
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+
+/// Generations, unique across connections so that a slot's copy matches only the connection
+/// and token it was made from; 0 is never one.
+static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
 
 /// How many connections' tokens each thread keeps a copy of.
-const THREAD_CACHE: usize = 8;
+const THREAD_CACHE: usize = 16;
 
 /// One thread's copy of a token, so applying it writes only memory this thread owns.
 struct Cached {
-    state: u64,
     generation: u64,
-    refresh_at: Option<SystemTime>,
+    /// When the token is due, in whole seconds since the Unix epoch rounded down (so the
+    /// copy is dropped up to a second early); [`NEVER`] for a token without expiry.
+    refresh_at: u64,
     apply: Apply,
 }
+
+/// The `refresh_at` of a token that is used until a 401 is reported.
+const NEVER: u64 = u64::MAX;
 
 /// How a token is put on a request.
 enum Apply {
@@ -115,7 +125,8 @@ fn is_bearer(placement: &ApiKeyScheme) -> bool {
 }
 
 thread_local! {
-    static CACHE: RefCell<Vec<Cached>> = const { RefCell::new(Vec::new()) };
+    static CACHE: RefCell<[Option<Cached>; THREAD_CACHE]> =
+        const { RefCell::new([const { None }; THREAD_CACHE]) };
 }
 
 /// What gets a new token when the current one is due.
@@ -211,7 +222,8 @@ struct Token {
 
 /// The immutable configuration and the mutable state.
 pub(crate) struct Shared {
-    id: u64,
+    /// This connection's slot in each thread's table.
+    slot: usize,
     generation: AtomicU64,
     config: Config,
     inner: Mutex<Inner>,
@@ -296,8 +308,9 @@ impl Shared {
                 scopes,
             });
         Self {
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            generation: AtomicU64::new(0),
+            // The remainder is below THREAD_CACHE, so it fits a usize.
+            slot: (NEXT_ID.fetch_add(1, Ordering::Relaxed) % THREAD_CACHE as u64) as usize,
+            generation: AtomicU64::new(NEXT_GENERATION.fetch_add(1, Ordering::Relaxed)),
             config,
             inner: Mutex::new(Inner {
                 token,
@@ -313,29 +326,53 @@ impl Shared {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Bumps the generation so every thread-local copy is read again.
+    /// Takes a new generation so every thread-local copy is read again.
     fn changed(&self, _inner: &mut Inner) {
-        self.generation.fetch_add(1, Ordering::Release);
+        let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
+        self.generation.store(generation, Ordering::Release);
+    }
+
+    /// Runs `f` on this thread's copy of the token, if it has a current one that is not yet
+    /// due; `None` sends the caller to the slow path.
+    #[inline]
+    fn with_cached<R>(&self, f: impl FnOnce(&Apply) -> R) -> Option<R> {
+        let generation = self.generation.load(Ordering::Acquire);
+        // `try_with`: during thread teardown the table is gone and the slow path serves.
+        CACHE
+            .try_with(|cache| {
+                let cache = cache.try_borrow().ok()?;
+                let entry = cache[self.slot].as_ref()?;
+                let fresh = entry.generation == generation
+                    && (entry.refresh_at == NEVER
+                        || self.config.clock.unix_seconds() < entry.refresh_at);
+                fresh.then(|| f(&entry.apply))
+            })
+            .ok()
+            .flatten()
+    }
+
+    /// Inserts the token's header from this thread's copy, without dispatching on the
+    /// request type. `false` when the full [`authorize`](Self::authorize) must run: no
+    /// current copy, the token is due, or it goes in the query.
+    #[inline]
+    pub(crate) fn insert_cached(&self, headers: &mut HeaderMap) -> bool {
+        self.with_cached(|apply| match apply {
+            // The constant name lets the compiler fold the header's hash away.
+            Apply::Bearer(value) => {
+                headers.insert(AUTHORIZATION, value.clone());
+                true
+            }
+            Apply::Other(api_key) => api_key
+                .single_header()
+                .map(|(name, value)| headers.insert(name.clone(), value.clone()))
+                .is_some(),
+        })
+        .unwrap_or(false)
     }
 
     /// Puts the token on `request`.
     pub(crate) fn authorize(&self, request: &mut dyn OutgoingRequest) -> Result<(), AuthError> {
-        let generation = self.generation.load(Ordering::Acquire);
-        // `try_with`: during thread teardown the cache is gone and the slow path serves.
-        let hit = CACHE.try_with(|cache| {
-            let cache = cache.borrow();
-            let entry = cache
-                .iter()
-                .find(|e| e.state == self.id && e.generation == generation)?;
-            if entry
-                .refresh_at
-                .is_some_and(|at| self.config.clock.now() >= at)
-            {
-                return None;
-            }
-            Some(entry.apply.authorize(request))
-        });
-        match hit.ok().flatten() {
+        match self.with_cached(|apply| apply.authorize(request)) {
             Some(outcome) => outcome,
             None => self.authorize_slow(request),
         }
@@ -356,18 +393,17 @@ impl Shared {
         apply.authorize(request)?;
         if !due {
             let entry = Cached {
-                state: self.id,
                 generation: self.generation.load(Ordering::Acquire),
-                refresh_at: token.refresh_at,
+                refresh_at: token.refresh_at.map_or(NEVER, |at| {
+                    at.duration_since(UNIX_EPOCH)
+                        .map_or(0, |since| since.as_secs())
+                }),
                 apply,
             };
             let _ = CACHE.try_with(|cache| {
-                let mut cache = cache.borrow_mut();
-                cache.retain(|e| e.state != self.id);
-                if cache.len() >= THREAD_CACHE {
-                    cache.remove(0);
+                if let Ok(mut cache) = cache.try_borrow_mut() {
+                    cache[self.slot] = Some(entry);
                 }
-                cache.push(entry);
             });
         }
         Ok(())
