@@ -4,6 +4,7 @@
 mod document;
 mod error;
 mod store;
+mod table;
 
 use std::collections::BTreeMap;
 use std::fmt;

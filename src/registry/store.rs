@@ -15,8 +15,8 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use foldhash::SharedSeed;
 use foldhash::fast::FoldHasher;
-use hashbrown::hash_table::{Entry, HashTable};
 
+use super::table::Table;
 use crate::live::LiveConnection;
 use crate::model::{AuthSchemeConfig, Connection, ConnectionCredential, Credential};
 
@@ -195,10 +195,6 @@ impl Slot {
     }
 }
 
-/// A shard's table. Its slots do not keep their hash: a resize (rare, and on one shard)
-/// hashes the keys again.
-type Table = HashTable<Slot>;
-
 /// Enough shards that two threads resolving different users rarely take the same shard's
 /// read lock (whose lock word every reader writes), and that a shard's table stays small
 /// (about 60 users at a million) so its resize is a short write.
@@ -210,7 +206,7 @@ const SHARDS: usize = 16_384;
 /// 128-byte shards showed no difference beyond the noise).
 #[derive(Debug, Default)]
 #[repr(align(64))]
-struct Shard(RwLock<Table>);
+struct Shard(RwLock<Table<Slot>>);
 
 /// The sharded table from environment and external user id to the user's activation.
 ///
@@ -253,20 +249,20 @@ impl Activations {
 
     /// The shard takes bits 40 to 53 of the hash: the table's buckets use the low bits and
     /// its control bytes the top 7, so all three stay independent.
-    fn shard(&self, hash: u64) -> &RwLock<Table> {
+    fn shard(&self, hash: u64) -> &RwLock<Table<Slot>> {
         #[allow(clippy::cast_possible_truncation)] // masked to 14 bits
         let index = (hash >> 40) as usize & (SHARDS - 1);
         &self.shards[index].0
     }
 
     /// A poisoned lock only means a panic elsewhere; every write leaves the table whole.
-    fn read(&self, hash: u64) -> RwLockReadGuard<'_, Table> {
+    fn read(&self, hash: u64) -> RwLockReadGuard<'_, Table<Slot>> {
         self.shard(hash)
             .read()
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn write(&self, hash: u64) -> RwLockWriteGuard<'_, Table> {
+    fn write(&self, hash: u64) -> RwLockWriteGuard<'_, Table<Slot>> {
         self.shard(hash)
             .write()
             .unwrap_or_else(PoisonError::into_inner)
@@ -313,20 +309,17 @@ impl Activations {
     ) -> Option<UserActivation> {
         let hash = self.hash(&environment, user);
         let slot = Slot::new(environment, user, activation);
+        let rehash = |old: &Slot| self.hash(&old.environment, old.user.to_str());
         let mut table = self.write(hash);
         slot.activation.count_users(true);
-        let old = match table.entry(
-            hash,
-            |old| old.is(&slot.environment, user),
-            |old| self.hash(&old.environment, old.user.to_str()),
-        ) {
-            Entry::Occupied(mut occupied) => {
-                let old = std::mem::replace(occupied.get_mut(), slot);
+        let old = match table.find_index(hash, |old| old.is(&slot.environment, user)) {
+            Some(index) => table.get_mut(index).map(|old| {
+                let old = std::mem::replace(old, slot);
                 old.activation.count_users(false);
-                Some(*old.activation)
-            }
-            Entry::Vacant(vacant) => {
-                vacant.insert(slot);
+                *old.activation
+            }),
+            None => {
+                table.insert_new(hash, slot, rehash);
                 None
             }
         };
@@ -345,7 +338,8 @@ impl Activations {
     ) -> Result<UserActivation, UserActivation> {
         let hash = self.hash(environment, user);
         let mut table = self.write(hash);
-        match table.find_mut(hash, |slot| slot.is(environment, user)) {
+        let index = table.find_index(hash, |slot| slot.is(environment, user));
+        match index.and_then(|index| table.get_mut(index)) {
             Some(slot) if still(&slot.activation) => {
                 activation.count_users(true);
                 slot.activation.count_users(false);
@@ -360,11 +354,10 @@ impl Activations {
     /// Removes the user's activation in `environment`.
     pub(super) fn remove(&self, environment: &str, user: &str) -> Option<UserActivation> {
         let hash = self.hash(environment, user);
+        let rehash = |slot: &Slot| self.hash(&slot.environment, slot.user.to_str());
         let mut table = self.write(hash);
-        let (removed, _) = table
-            .find_entry(hash, |slot| slot.is(environment, user))
-            .ok()?
-            .remove();
+        let index = table.find_index(hash, |slot| slot.is(environment, user))?;
+        let removed = table.remove(index, rehash)?;
         removed.activation.count_users(false);
         drop(table);
         Some(*removed.activation)
