@@ -33,7 +33,7 @@ use store::{Activations, StoredConnection, TemplateKey, UserActivation, UserConn
 ///   [`activate`](Self::activate) and taken away by [`deactivate`](Self::deactivate).
 /// * [`resolve`](Self::resolve) returns the shared `Arc<LiveConnection>`. For end users it
 ///   takes one read lock among 16,384 shards, so it never waits on activations of other
-///   users, and a write holds its shard only for one map operation.
+///   users, and a write holds its shard only for one table operation.
 /// * Connections keep the auth schemes they were created with: a template or system scheme
 ///   edited later applies to connections created afterwards, and
 ///   [`move_connection_to_scheme`](Self::move_connection_to_scheme) moves an existing one.

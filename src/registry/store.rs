@@ -3,8 +3,8 @@
 //!
 //! Laid out for a million users: a table slot is one cache line holding the user's id
 //! inline (when short), the environment shared with every other user's, and the first
-//! template and live connection, so resolving touches the shard's lock, one control group,
-//! one slot and the live connection's reference count, and little else. The documents kept
+//! template and live connection, so resolving touches the shard's lock and table header, the
+//! slot its hash points at (or the next few) and the live connection's reference count, and little else. The documents kept
 //! for export sit behind a box, their schemes shared with the template's.
 
 use std::collections::BTreeMap;
@@ -247,8 +247,8 @@ impl Activations {
         hasher.finish()
     }
 
-    /// The shard takes bits 40 to 53 of the hash: the table's buckets use the low bits and
-    /// its control bytes the top 7, so all three stay independent.
+    /// The shard takes bits 40 to 53 of the hash and the shard's table the low bits, so the
+    /// two stay independent.
     fn shard(&self, hash: u64) -> &RwLock<Table<Slot>> {
         #[allow(clippy::cast_possible_truncation)] // masked to 14 bits
         let index = (hash >> 40) as usize & (SHARDS - 1);
