@@ -3,9 +3,10 @@
 //!
 //! Laid out for a million users: a table slot is one cache line holding the user's id
 //! inline (when short), the environment shared with every other user's, and the first
-//! template and live connection, so resolving touches the shard's lock and table header, the
-//! slot its hash points at (or the next few) and the live connection's reference count, and little else. The documents kept
-//! for export sit behind a box, their schemes shared with the template's.
+//! template and live connection, so resolving touches the shard's lock and table header,
+//! the slot its hash points at (or the next few) and the live connection's reference
+//! count, and little else. The documents kept for export sit behind a box, their schemes
+//! shared with the template's.
 
 use std::collections::BTreeMap;
 use std::fmt;
