@@ -12,9 +12,9 @@
 //! * **under load**: the resolution latency percentiles while another thread activates
 //!   100,000 users one by one, and the same reader's alone just before;
 //! * **scaling**: resolutions per second from two threads against one, by the wall clock
-//!   and per CPU second of each thread (which other processes on the machine do not
-//!   skew), next to the same ratio for two threads that share nothing (each its own
-//!   1,000-user registry): what the machine gives at best.
+//!   and per CPU second of each thread (which other processes on the machine skew less),
+//!   next to the same ratio for two threads that share nothing (each its own registry of
+//!   as many users, and each its own 1,000-user registry): what the machine gives at best.
 //!
 //! The criterion benchmarks then time the same resolutions, and one and two threads (time
 //! per resolution at the aggregate rate).
@@ -234,8 +234,9 @@ fn scaling(one: &[(&Registry, Vec<String>)], two: &[(&Registry, Vec<String>)]) -
 }
 
 /// How resolution scales from one to two threads on the large registry (1,000 recurring
-/// users per thread, different ones), and, as the baseline, two threads that share nothing:
-/// each resolves in its own 1,000-user registry.
+/// users per thread, different ones), and, as baselines, two threads that share nothing:
+/// each resolves in its own registry of as many users (as bound by memory as the shared
+/// case), and each in its own 1,000-user registry (bound by the cores alone).
 fn report_scaling(large: &Registry, users: usize) {
     let one = [(large, walk(users, 1_000, 10))];
     let two = [
@@ -243,20 +244,33 @@ fn report_scaling(large: &Registry, users: usize) {
         (large, walk(users, 1_000, 11)),
     ];
     let [wall, cpu, wall_rate, cpu_rate] = scaling(&one, &two);
+
+    let other = empty_registry();
+    populate(&other, 0..users);
+    let two_large = [
+        (large, walk(users, 1_000, 10)),
+        (&other, walk(users, 1_000, 11)),
+    ];
+    let [large_wall, large_cpu, ..] = scaling(&one, &two_large);
+    drop(other);
+
     let private = [empty_registry(), empty_registry()];
     for registry in &private {
         populate(registry, 0..1_000);
     }
-    let one_private = [(&private[0], walk(1_000, 1_000, 10))];
-    let two_private = [
+    let one_small = [(&private[0], walk(1_000, 1_000, 10))];
+    let two_small = [
         (&private[0], walk(1_000, 1_000, 10)),
         (&private[1], walk(1_000, 1_000, 11)),
     ];
-    let [base_wall, base_cpu, ..] = scaling(&one_private, &two_private);
+    let [small_wall, small_cpu, ..] = scaling(&one_small, &two_small);
     println!(
-        "scaling: 2 threads resolve {wall:.2}x as fast as 1 by the wall clock ({:.0} ns per resolution on one thread), {cpu:.2}x per CPU second ({:.0} ns of CPU); baseline, 2 threads sharing nothing: {base_wall:.2}x by the wall clock, {base_cpu:.2}x per CPU second",
+        "scaling: 2 threads on one registry resolve {wall:.2}x as fast as 1 by the wall clock ({:.0} ns per resolution on one thread), {cpu:.2}x per CPU second ({:.0} ns of CPU)",
         1e9 / wall_rate,
         1e9 / cpu_rate,
+    );
+    println!(
+        "scaling: baselines sharing nothing: 2 threads on 2 registries of {users} users {large_wall:.2}x by the wall clock, {large_cpu:.2}x per CPU second; on 2 registries of 1,000 users {small_wall:.2}x and {small_cpu:.2}x",
     );
     println!(
         "scaling: target 1.7x: {} by the wall clock, {} per CPU second",
