@@ -582,3 +582,63 @@ fn an_import_with_a_link_to_no_connection_is_refused() -> TestResult {
     );
     Ok(())
 }
+
+/// Enough users that shards' tables grow several times (a grown table hashes its users
+/// again): every user still resolves to their own connection, in each environment apart,
+/// through re-activation and deactivation of others.
+#[test]
+fn users_keep_their_connection_as_shards_grow_and_shrink() -> TestResult {
+    const USERS: usize = 24_000;
+    let registry = registry();
+    let user = |i: usize| format!("user-{i:06}");
+    for i in 0..USERS {
+        activate(&registry, &user(i), &format!("key-{i}"), "acme")?;
+    }
+    // The same external ids in the other environment are other users.
+    for i in (0..USERS).step_by(7) {
+        let connection = registry.connect(
+            "staging",
+            "zendesk",
+            vec![Credential::api_key(format!("staging-{i}"))],
+        )?;
+        let mut connection = connection;
+        connection
+            .values
+            .insert("subdomain".to_owned(), "acme".to_owned());
+        registry.activate(Activation::new(
+            "staging",
+            EndUser::new(user(i)),
+            vec![connection],
+        ))?;
+    }
+    // Every third user re-activated with a new key, every fifth deactivated.
+    for i in (0..USERS).step_by(3) {
+        activate(&registry, &user(i), &format!("new-key-{i}"), "acme")?;
+    }
+    for i in (0..USERS).step_by(5) {
+        assert!(registry.deactivate("production", &user(i)));
+    }
+    for i in 0..USERS {
+        let resolved = registry.resolve("production", "zendesk", Some(&user(i)));
+        if i % 5 == 0 {
+            assert!(resolved.is_err(), "{} is deactivated", user(i));
+            continue;
+        }
+        let expected = if i % 3 == 0 {
+            format!("new-key-{i}")
+        } else {
+            format!("key-{i}")
+        };
+        let request = authorized(&registry, "production", "zendesk", Some(&user(i)));
+        assert_eq!(request.headers()["authorization"], expected.as_str());
+    }
+    for i in 0..USERS {
+        let resolved = registry.resolve("staging", "zendesk", Some(&user(i)));
+        assert_eq!(resolved.is_ok(), i % 7 == 0, "{} in staging", user(i));
+    }
+    assert_eq!(
+        registry.export().activations.len(),
+        USERS - USERS / 5 + USERS.div_ceil(7)
+    );
+    Ok(())
+}

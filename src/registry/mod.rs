@@ -4,6 +4,7 @@
 mod document;
 mod error;
 mod store;
+mod table;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -31,8 +32,8 @@ use store::{Activations, StoredConnection, TemplateKey, UserActivation, UserConn
 /// * An embedded template (`"dynamic": true`) has one connection per **end user**, given by
 ///   [`activate`](Self::activate) and taken away by [`deactivate`](Self::deactivate).
 /// * [`resolve`](Self::resolve) returns the shared `Arc<LiveConnection>`. For end users it
-///   takes one read lock among 1,024 shards, so it never waits on activations of other
-///   users, and a write holds its shard only for one map operation.
+///   takes one read lock among 16,384 shards, so it never waits on activations of other
+///   users, and a write holds its shard only for one table operation.
 /// * Connections keep the auth schemes they were created with: a template or system scheme
 ///   edited later applies to connections created afterwards, and
 ///   [`move_connection_to_scheme`](Self::move_connection_to_scheme) moves an existing one.
