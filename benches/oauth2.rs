@@ -186,7 +186,9 @@ fn bench(c: &mut Criterion) {
     };
     let shared = median(&mut rounds, &scaling);
     let own = median(&mut rounds, &baseline_scaling);
-    let relative = median(&mut rounds, &|round| scaling(round) / baseline_scaling(round));
+    let relative = median(&mut rounds, &|round| {
+        scaling(round) / baseline_scaling(round)
+    });
     println!(
         "  authorize, one connection shared by 2 threads: {shared:.2}x the throughput of 1 thread"
     );
