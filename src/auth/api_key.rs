@@ -126,10 +126,17 @@ impl ApiKey {
         Ok(Self { placement })
     }
 
-    pub(crate) fn single_header(&self) -> Option<(&HeaderName, &HeaderValue)> {
+    /// Inserts the key's header when it goes in one (a header placement), so a caller
+    /// holding a `HeaderMap` needs no dispatch on the request type. `false` for the query
+    /// and cookie placements, which need [`Authenticator::authorize`].
+    #[inline]
+    pub(crate) fn insert_header(&self, headers: &mut http::HeaderMap) -> bool {
         match &self.placement {
-            Placement::Header { name, value } => Some((name, value)),
-            Placement::Query { .. } | Placement::Cookie { .. } => None,
+            Placement::Header { name, value } => {
+                headers.insert(name.clone(), value.clone());
+                true
+            }
+            Placement::Query { .. } | Placement::Cookie { .. } => false,
         }
     }
 

@@ -275,13 +275,7 @@ impl SchemeAuthenticator {
     #[inline]
     pub(crate) fn insert_header(&self, headers: &mut http::HeaderMap) -> bool {
         match self {
-            Self::ApiKey(api_key) => match api_key.single_header() {
-                Some((name, value)) => {
-                    headers.insert(name.clone(), value.clone());
-                    true
-                }
-                None => false,
-            },
+            Self::ApiKey(api_key) => api_key.insert_header(headers),
             // The constant name lets the compiler fold the header's hash away.
             Self::Basic(basic) => {
                 headers.insert(http::header::AUTHORIZATION, basic.header().clone());

@@ -109,11 +109,24 @@ impl Apply {
 
     fn authorize(&self, request: &mut dyn OutgoingRequest) -> Result<(), AuthError> {
         match self {
-            Self::Bearer(value) => {
-                request.headers_mut().insert(AUTHORIZATION, value.clone());
+            Self::Bearer(_) => {
+                self.insert_header(request.headers_mut());
                 Ok(())
             }
             Self::Other(api_key) => api_key.authorize(request),
+        }
+    }
+
+    /// Inserts the token's header; `false` when it goes in the query instead.
+    #[inline]
+    fn insert_header(&self, headers: &mut HeaderMap) -> bool {
+        match self {
+            // The constant name lets the compiler fold the header's hash away.
+            Self::Bearer(value) => {
+                headers.insert(AUTHORIZATION, value.clone());
+                true
+            }
+            Self::Other(api_key) => api_key.insert_header(headers),
         }
     }
 }
@@ -356,18 +369,8 @@ impl Shared {
     /// current copy, the token is due, or it goes in the query.
     #[inline]
     pub(crate) fn insert_cached(&self, headers: &mut HeaderMap) -> bool {
-        self.with_cached(|apply| match apply {
-            // The constant name lets the compiler fold the header's hash away.
-            Apply::Bearer(value) => {
-                headers.insert(AUTHORIZATION, value.clone());
-                true
-            }
-            Apply::Other(api_key) => api_key
-                .single_header()
-                .map(|(name, value)| headers.insert(name.clone(), value.clone()))
-                .is_some(),
-        })
-        .unwrap_or(false)
+        self.with_cached(|apply| apply.insert_header(headers))
+            .unwrap_or(false)
     }
 
     /// Puts the token on `request`.
