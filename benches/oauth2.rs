@@ -169,26 +169,15 @@ fn bench(c: &mut Criterion) {
     // which the machine gives two threads less than two cores shows in both.
     const ITERS: u64 = 200_000;
     let ns = |d: Duration| d.as_nanos() as f64 / ITERS as f64;
-    let mut rounds: Vec<[f64; 4]> = (0..31)
-        .map(|_| {
-            [&authorize as &(dyn Fn(u64) + Sync), &insert]
-                .map(|run| [ns(per_op(1, ITERS, run)), ns(per_op(2, ITERS, run))])
-                .concat()
-                .try_into()
-                .expect("two runs of two timings")
-        })
+    let scaling =
+        |run: &(dyn Fn(u64) + Sync)| ns(per_op(1, ITERS, run)) / ns(per_op(2, ITERS, run));
+    let rounds: Vec<(f64, f64)> = (0..31)
+        .map(|_| (scaling(&authorize), scaling(&insert)))
         .collect();
-    let scaling = |[one, two, ..]: [f64; 4]| one / two;
-    let baseline_scaling = |[_, _, one, two]: [f64; 4]| one / two;
-    let median = |rounds: &mut Vec<[f64; 4]>, key: &dyn Fn([f64; 4]) -> f64| {
-        rounds.sort_by(|a, b| key(*a).total_cmp(&key(*b)));
-        key(rounds[rounds.len() / 2])
-    };
-    let shared = median(&mut rounds, &scaling);
-    let own = median(&mut rounds, &baseline_scaling);
-    let relative = median(&mut rounds, &|round| {
-        scaling(round) / baseline_scaling(round)
-    });
+    let median_of = |key: fn(&(f64, f64)) -> f64| common::median(rounds.iter().map(key).collect());
+    let shared = median_of(|(shared, _)| *shared);
+    let own = median_of(|(_, own)| *own);
+    let relative = median_of(|(shared, own)| shared / own);
     println!(
         "  authorize, one connection shared by 2 threads: {shared:.2}x the throughput of 1 thread"
     );

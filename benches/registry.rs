@@ -57,11 +57,6 @@ fn resolve_all(registry: &Registry, users: &[String], iters: u64) {
     }
 }
 
-fn median(mut samples: Vec<f64>) -> f64 {
-    samples.sort_by(f64::total_cmp);
-    samples[samples.len() / 2]
-}
-
 /// Median nanoseconds per resolution for each case, over rounds that time each case once
 /// in turn (one pass over its walk to warm it, then 100 passes timed), so that a slow
 /// moment of the machine falls on all cases alike.
@@ -103,7 +98,7 @@ fn report_flat(small: &Registry, large: &Registry, large_users: usize) {
             }));
         }
     }
-    let medians: Vec<f64> = samples.into_iter().map(median).collect();
+    let medians: Vec<f64> = samples.into_iter().map(common::median).collect();
     let base = medians[0];
     for ((name, ..), ns) in cases.iter().zip(&medians) {
         println!(

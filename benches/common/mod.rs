@@ -10,3 +10,10 @@ pub(crate) fn batch_ns(calls: u32, f: &mut dyn FnMut()) -> f64 {
     }
     start.elapsed().as_nanos() as f64 / f64::from(calls)
 }
+
+/// The median of `samples`.
+#[allow(dead_code)] // not every benchmark takes medians of plain samples
+pub(crate) fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
