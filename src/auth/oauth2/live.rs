@@ -132,8 +132,7 @@ impl LiveConnection {
     ///
     /// ```
     /// # use credgate::{ConnectionTemplate, Credential};
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
     /// # let template: ConnectionTemplate = serde_json::from_str(r#"{"name": "crm",
     /// #     "templateBaseUrl": "https://api.crm.example",
     /// #     "authSchemeConfigs": [{"type": "oauth2", "oauth2": {"id": "cc",
@@ -151,6 +150,10 @@ impl LiveConnection {
     /// assert_eq!(request.headers()["authorization"], "Bearer at-1");
     /// # Ok(())
     /// # }
+    /// # // Any executor runs it; nothing in it waits, so one poll without a runtime ends it.
+    /// # let mut future = std::pin::pin!(example());
+    /// # let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    /// # assert!(matches!(future.as_mut().poll(&mut context), std::task::Poll::Ready(Ok(()))));
     /// ```
     pub async fn authorize_with_async<B, F, Fut, E>(
         &self,
