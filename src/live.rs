@@ -307,15 +307,7 @@ impl<'a> LiveConnectionBuilder<'a> {
         if connection.credentials.is_empty() {
             return Err(BuildError::NoCredentials);
         }
-        if let Some(template) = self.template {
-            check_bypass_allowed(template, &connection.credentials)?;
-        }
-        let template_url = self
-            .base_url
-            .as_deref()
-            .or(self.template.map(|t| t.template_base_url.as_str()));
-        let any_host = self.template.is_some_and(|t| t.allow_any_base_url);
-        let base_url = BaseUrl::for_connection(template_url, connection, any_host)?;
+        let base_url = templated_base_url(connection, self.template, self.base_url.as_deref())?;
         let authenticators = connection
             .credentials
             .iter()
@@ -339,6 +331,22 @@ impl<'a> LiveConnectionBuilder<'a> {
             secret_query_names,
         })
     }
+}
+
+/// What `template` (or, instead of its base URL, `base_url`) decides about `connection`:
+/// whether its bypass is allowed and, if so, its base URL. The rest of a build depends on
+/// the connection alone.
+pub(crate) fn templated_base_url(
+    connection: &Connection,
+    template: Option<&ConnectionTemplate>,
+    base_url: Option<&str>,
+) -> Result<BaseUrl, BuildError> {
+    if let Some(template) = template {
+        check_bypass_allowed(template, &connection.credentials)?;
+    }
+    let template_url = base_url.or(template.map(|t| t.template_base_url.as_str()));
+    let any_host = template.is_some_and(|t| t.allow_any_base_url);
+    BaseUrl::for_connection(template_url, connection, any_host)
 }
 
 fn is_bypass(pair: &ConnectionCredential) -> bool {

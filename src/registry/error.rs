@@ -172,6 +172,23 @@ pub enum RegistryError {
         /// Why.
         reason: &'static str,
     },
+    /// A template change under which an existing connection would be built differently:
+    /// another base URL, or a bypass no longer allowed. Connections keep what they were
+    /// built with, and an export must load as the same registry, so the change is refused;
+    /// remove or replace the connection first.
+    #[error(
+        "template \"{template}\" in environment \"{environment}\" cannot be changed while the connection of {holder} depends on it: {reason}"
+    )]
+    TemplateInUse {
+        /// The environment.
+        environment: String,
+        /// The template.
+        template: String,
+        /// Whose connection: `connection "c1"` or `end user "u1"`.
+        holder: String,
+        /// What would change for it.
+        reason: String,
+    },
     /// A connection could not be built for a template: the platform's message, and where.
     #[error("template \"{template}\" in environment \"{environment}\": {source}")]
     Build {

@@ -8,6 +8,7 @@ mod table;
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 pub use document::{ConnectionLink, EnvironmentDocument, RegistryDocument};
@@ -15,7 +16,7 @@ pub use error::RegistryError;
 
 use crate::base_url::BaseUrl;
 use crate::clock::{Clock, OsRandom, RandomSource, SystemClock};
-use crate::live::LiveConnection;
+use crate::live::{LiveConnection, templated_base_url};
 use crate::model::{
     Activation, AuthSchemeConfig, Connection, ConnectionTemplate, Credential, System,
 };
@@ -84,6 +85,9 @@ pub struct Registry {
 /// Everything but the activations: small, changed rarely, behind one lock.
 #[derive(Debug, Default)]
 struct Config {
+    /// Counts changes to templates and systems, so that an activation checked against them
+    /// under one read lock and stored under another can tell whether they changed.
+    generation: u64,
     systems: Vec<System>,
     environments: BTreeMap<Arc<str>, Environment>,
     connections: BTreeMap<String, StaticConnection>,
@@ -105,6 +109,23 @@ struct TemplateEntry {
     schemes: Vec<Arc<AuthSchemeConfig>>,
     /// The template's base URL when it has no placeholders, shared by its connections.
     base_url: Option<Arc<BaseUrl>>,
+}
+
+/// An end user's connections in one environment, built for the templates as they were at
+/// the configuration's `generation`.
+struct BuiltConnections {
+    environment: Arc<str>,
+    generation: u64,
+    connections: Box<[UserConnection]>,
+}
+
+/// Where a connection offered to the registry comes from: a new one must use schemes its
+/// template or the template's system offers; a restored one (from an export) keeps the
+/// schemes it was created with, which the template may no longer offer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    New,
+    Restored,
 }
 
 #[derive(Debug)]
@@ -236,14 +257,16 @@ impl TemplateEntry {
         }
     }
 
-    /// Checks that `connection` belongs to this template and is of the kind it takes, and
-    /// that each of its schemes is one the template or its system offers (by id), so a
-    /// connection cannot bring schemes of its own; bypass is checked when it is built.
+    /// Checks that `connection` belongs to this template and is of the kind it takes and,
+    /// for a new connection, that each of its schemes is one the template or its system
+    /// offers (by id), so a connection cannot bring schemes of its own. A restored one may
+    /// keep a scheme the template no longer offers. Bypass is checked when it is built.
     fn accepts(
         &self,
         environment: &str,
         connection: &Connection,
         dynamic: bool,
+        origin: Origin,
         systems: &[System],
     ) -> Result<(), RegistryError> {
         if self.template.dynamic != dynamic {
@@ -260,6 +283,9 @@ impl TemplateEntry {
                 template: self.name().to_owned(),
                 connection_template_id: connection.connection_template_id.clone(),
             });
+        }
+        if origin == Origin::Restored {
+            return Ok(());
         }
         let system_schemes = systems
             .iter()
@@ -298,17 +324,52 @@ impl TemplateEntry {
         connection: &Connection,
         live: &LiveConnection,
     ) -> Result<(), RegistryError> {
-        let rebuilt = LiveConnection::builder(connection)
-            .template(&self.template)
-            .build()
+        let base_url = templated_base_url(connection, Some(&self.template), None)
             .map_err(|source| self.build_error(environment, source))?;
-        if rebuilt.base_url() != live.base_url() {
+        if base_url.as_str() != live.base_url() {
             return Err(RegistryError::BaseUrlMismatch {
                 environment: environment.to_owned(),
                 template: self.name().to_owned(),
             });
         }
         Ok(())
+    }
+
+    /// Whether a connection is built alike under this template and under `other`: same
+    /// base URL rules and same bypass rule (the schemes of a built connection are its own).
+    fn builds_like(&self, other: &Self) -> bool {
+        let (this, other) = (&self.template, &other.template);
+        let all_none = |t: &ConnectionTemplate| {
+            t.auth_scheme_configs
+                .iter()
+                .all(|s| matches!(s, AuthSchemeConfig::None(_)))
+        };
+        this.template_base_url == other.template_base_url
+            && this.allow_any_base_url == other.allow_any_base_url
+            && this.allow_bypass == other.allow_bypass
+            && all_none(this) == all_none(other)
+    }
+
+    /// Checks that `connection`, built as `live` under the template this one replaces,
+    /// would be built the same under this one; `holder` names it in the error.
+    fn keeps(
+        &self,
+        environment: &str,
+        holder: impl FnOnce() -> String,
+        connection: &Connection,
+        live: &LiveConnection,
+    ) -> Result<(), RegistryError> {
+        let reason = match templated_base_url(connection, Some(&self.template), None) {
+            Ok(base_url) if base_url.as_str() == live.base_url() => return Ok(()),
+            Ok(_) => "its base URL would change".to_owned(),
+            Err(source) => source.to_string(),
+        };
+        Err(RegistryError::TemplateInUse {
+            environment: environment.to_owned(),
+            template: self.name().to_owned(),
+            holder: holder(),
+            reason,
+        })
     }
 
     fn build_error(&self, environment: &str, source: crate::BuildError) -> RegistryError {
@@ -343,6 +404,14 @@ impl Registry {
 
     fn write(&self) -> RwLockWriteGuard<'_, Config> {
         self.config.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// [`write`](Self::write), to change what connections are checked against: templates
+    /// and systems.
+    fn write_templates(&self) -> RwLockWriteGuard<'_, Config> {
+        let mut config = self.write();
+        config.generation += 1;
+        config
     }
 
     fn build(
@@ -380,7 +449,7 @@ impl Registry {
     /// ```
     pub fn add_system(&self, system: System) -> Result<(), RegistryError> {
         non_empty(&system.name, "system name")?;
-        let mut config = self.write();
+        let mut config = self.write_templates();
         if config.system(&system.name).is_ok() {
             return Err(RegistryError::Duplicate {
                 what: "system",
@@ -451,7 +520,7 @@ impl Registry {
         non_empty(&template.name, "template name")?;
         let key = TemplateKey::new(&template.name);
         let entry = TemplateEntry::new(environment, template, key)?;
-        let mut config = self.write();
+        let mut config = self.write_templates();
         let env = config.environment_mut(environment)?;
         if env.templates.contains_key(entry.name()) {
             return Err(RegistryError::Duplicate {
@@ -471,8 +540,13 @@ impl Registry {
     ///
     /// [`RegistryError::UnknownEnvironment`], [`RegistryError::UnknownTemplate`],
     /// [`RegistryError::UnsupportedChange`] when it would switch between static and
-    /// embedded or change the `connectionTemplateId` its connections name, and
-    /// [`RegistryError::Build`] for a base URL that cannot be parsed.
+    /// embedded or change the `connectionTemplateId` its connections name,
+    /// [`RegistryError::Build`] for a base URL that cannot be parsed, and
+    /// [`RegistryError::TemplateInUse`] when an existing connection would be built
+    /// differently under the new template: another base URL (a changed URL, a new
+    /// placeholder it has no value for) or a bypass no longer allowed. Checking that reads
+    /// every end user's connection of an embedded template whose base URL or bypass rule
+    /// changes.
     ///
     /// # Example
     ///
@@ -497,8 +571,8 @@ impl Registry {
         environment: &str,
         template: ConnectionTemplate,
     ) -> Result<(), RegistryError> {
-        let mut config = self.write();
-        let env = config.environment_mut(environment)?;
+        let mut config = self.write_templates();
+        let env = config.environment(environment)?;
         let old = env.template(environment, &template.name)?;
         if old.template.dynamic != template.dynamic {
             return Err(RegistryError::UnsupportedChange {
@@ -515,9 +589,50 @@ impl Registry {
             });
         }
         let entry = TemplateEntry::new(environment, template, Arc::clone(&old.key))?;
-        env.templates
+        if !entry.builds_like(old) {
+            // Every connection keeps what it was built with; one that the next import would
+            // build differently (another host, a bypass now refused) must go first, or the
+            // export would no longer load as this registry.
+            let linked = env.links.get(entry.name());
+            if let Some(stored) = linked.and_then(|id| config.connections.get(id)) {
+                let holder = || format!("connection \"{}\"", stored.connection.id);
+                entry.keeps(environment, holder, &stored.connection, &stored.live)?;
+            }
+            if old.key.users.load(Ordering::Relaxed) > 0 {
+                self.check_users_keep(environment, &old.key, &entry)?;
+            }
+        }
+        config
+            .environment_mut(environment)?
+            .templates
             .insert(entry.name().to_owned(), Arc::new(entry));
         Ok(())
+    }
+
+    /// Checks every end user's connection for the template of `key` against `entry`, its
+    /// replacement. Runs under the configuration's write lock, so no activation checked
+    /// against the old template can be stored meanwhile.
+    fn check_users_keep(
+        &self,
+        environment: &str,
+        key: &Arc<TemplateKey>,
+        entry: &TemplateEntry,
+    ) -> Result<(), RegistryError> {
+        let mut outcome = Ok(());
+        self.activations.for_each(|env, user, activation| {
+            if outcome.is_err() || env != environment {
+                return;
+            }
+            outcome = activation
+                .connections
+                .iter()
+                .filter(|c| Arc::ptr_eq(&c.template, key))
+                .try_for_each(|c| {
+                    let holder = || format!("end user \"{user}\"");
+                    entry.keeps(environment, holder, &c.connection.to_connection(), &c.live)
+                });
+        });
+        outcome
     }
 
     /// Sets the auth schemes of a template to those of its system (the system whose
@@ -601,7 +716,7 @@ impl Registry {
         system: &str,
         scheme: AuthSchemeConfig,
     ) -> Result<(), RegistryError> {
-        let mut config = self.write();
+        let mut config = self.write_templates();
         let config = &mut *config;
         let position = config
             .systems
@@ -688,6 +803,16 @@ impl Registry {
         template: &str,
         connection: Connection,
     ) -> Result<(), RegistryError> {
+        self.add_connection_from(environment, template, connection, Origin::New)
+    }
+
+    fn add_connection_from(
+        &self,
+        environment: &str,
+        template: &str,
+        connection: Connection,
+        origin: Origin,
+    ) -> Result<(), RegistryError> {
         non_empty(&connection.id, "connection id")?;
         let mut config = self.write();
         if config.connections.contains_key(&connection.id) {
@@ -699,7 +824,7 @@ impl Registry {
         let env = config.environment(environment)?;
         let entry = env.template(environment, template)?;
         check_unlinked(env, environment, template)?;
-        entry.accepts(environment, &connection, false, &config.systems)?;
+        entry.accepts(environment, &connection, false, origin, &config.systems)?;
         let live = self.build(environment, entry, &connection)?;
         config
             .environment_mut(environment)?
@@ -752,12 +877,28 @@ impl Registry {
         template: &str,
         connection_id: &str,
     ) -> Result<(), RegistryError> {
+        self.link_connection_from(environment, template, connection_id, Origin::New)
+    }
+
+    fn link_connection_from(
+        &self,
+        environment: &str,
+        template: &str,
+        connection_id: &str,
+        origin: Origin,
+    ) -> Result<(), RegistryError> {
         let mut config = self.write();
         let stored = config.connection(connection_id)?;
         let env = config.environment(environment)?;
         let entry = env.template(environment, template)?;
         check_unlinked(env, environment, template)?;
-        entry.accepts(environment, &stored.connection, false, &config.systems)?;
+        entry.accepts(
+            environment,
+            &stored.connection,
+            false,
+            origin,
+            &config.systems,
+        )?;
         entry.check_shared(environment, &stored.connection, &stored.live)?;
         config
             .environment_mut(environment)?
@@ -812,6 +953,10 @@ impl Registry {
     ///
     /// See [`Registry`].
     pub fn activate(&self, activation: Activation) -> Result<(), RegistryError> {
+        self.activate_from(activation, Origin::New)
+    }
+
+    fn activate_from(&self, activation: Activation, origin: Origin) -> Result<(), RegistryError> {
         let Activation {
             id,
             user,
@@ -819,11 +964,39 @@ impl Registry {
             connections,
         } = activation;
         non_empty(&user.external_id, "end user external id")?;
-        let environment = environment.as_str();
-        // Each connection is checked and paired with its templates under the read lock, and
-        // built after it is released: building can be slow, and a writer queued behind a
-        // slow reader would hold up every other reader, static resolutions included.
-        let (environment_name, checked) = {
+        let mut record = UserActivation {
+            id,
+            display_name: user.display_name,
+            connections: Box::default(),
+        };
+        loop {
+            let built = self.build_user_connections(&environment, &connections, origin)?;
+            record.connections = built.connections;
+            let config = self.read();
+            // Stored only if no template changed since the connections were checked against
+            // them (a template change checks the stored ones); otherwise check again.
+            if config.generation == built.generation {
+                let replaced =
+                    self.activations
+                        .insert(built.environment, &user.external_id, record);
+                drop(config);
+                drop(replaced);
+                return Ok(());
+            }
+        }
+    }
+
+    /// An end user's connections in `environment`, checked and paired with their templates
+    /// under the read lock and built after it is released (building can be slow, and a
+    /// writer queued behind a slow reader would hold up every other reader, static
+    /// resolutions included), with the configuration's generation they were checked at.
+    fn build_user_connections(
+        &self,
+        environment: &str,
+        connections: &[Connection],
+        origin: Origin,
+    ) -> Result<BuiltConnections, RegistryError> {
+        let (environment_name, generation, checked) = {
             let config = self.read();
             let (name, env) = config
                 .environments
@@ -845,20 +1018,20 @@ impl Registry {
                     });
                 }
                 for entry in &entries {
-                    entry.accepts(environment, &connection, true, &config.systems)?;
+                    entry.accepts(environment, connection, true, origin, &config.systems)?;
                 }
                 checked.push((connection, entries));
             }
-            (Arc::clone(name), checked)
+            (Arc::clone(name), config.generation, checked)
         };
         let mut built: Vec<UserConnection> = Vec::with_capacity(checked.len());
         for (connection, entries) in checked {
             let Some((first, others)) = entries.split_first() else {
                 continue;
             };
-            let live = self.build(environment, first, &connection)?;
+            let live = self.build(environment, first, connection)?;
             for entry in others {
-                entry.check_shared(environment, &connection, &live)?;
+                entry.check_shared(environment, connection, &live)?;
             }
             if let Some(taken) = entries
                 .iter()
@@ -869,7 +1042,7 @@ impl Registry {
                     name: taken.name().to_owned(),
                 });
             }
-            let stored = Arc::new(StoredConnection::new(connection, &first.schemes));
+            let stored = Arc::new(StoredConnection::new(connection.clone(), &first.schemes));
             for entry in &entries {
                 built.push(UserConnection {
                     template: Arc::clone(&entry.key),
@@ -878,15 +1051,11 @@ impl Registry {
                 });
             }
         }
-        let record = UserActivation {
-            id,
-            display_name: user.display_name,
+        Ok(BuiltConnections {
+            environment: environment_name,
+            generation,
             connections: built.into_boxed_slice(),
-        };
-        // The replaced activation, if any, is dropped here, after the shard's lock.
-        self.activations
-            .insert(environment_name, &user.external_id, record);
-        Ok(())
+        })
     }
 
     /// Removes the end user's activation in `environment`: new resolutions for them fail,
@@ -1070,8 +1239,9 @@ impl Registry {
             template: template.to_owned(),
             user: external_id.to_owned(),
         };
-        // Copy the activation under the shard's read lock, build outside any lock, then put
-        // the copy back only if nobody replaced the activation in between.
+        // Copy the activation under the shard's read lock, build it under the configuration's
+        // (so that its template cannot change before it is stored), then put the copy back
+        // only if nobody replaced the activation in between.
         let mut record = self
             .activations
             .get_activation(environment, external_id)
@@ -1082,28 +1252,27 @@ impl Registry {
             .find(|c| &*c.template.name == template)
             .ok_or_else(not_activated)?;
         let old_live = Arc::clone(&target.live);
-        let (moved, live) = {
-            let config = self.read();
-            let entry = config.template(environment, template)?;
-            let moved = with_scheme(target.connection.to_connection(), scheme)?;
-            let live = self.build(environment, entry, &moved)?;
-            (Arc::new(StoredConnection::new(moved, &entry.schemes)), live)
-        };
+        let config = self.read();
+        let entry = config.template(environment, template)?;
+        let moved = with_scheme(target.connection.to_connection(), scheme)?;
+        let live = self.build(environment, entry, &moved)?;
+        let moved = Arc::new(StoredConnection::new(moved, &entry.schemes));
         for c in record.connections.iter_mut() {
             if Arc::ptr_eq(&c.live, &old_live) {
                 c.connection = Arc::clone(&moved);
                 c.live = Arc::clone(&live);
             }
         }
-        self.activations
+        let replaced = self
+            .activations
             .replace_if(environment, external_id, record, |current| {
                 current
                     .connections
                     .iter()
                     .any(|c| Arc::ptr_eq(&c.live, &old_live))
-            })
-            .map(drop)
-            .map_err(|_| not_activated())
+            });
+        drop(config);
+        replaced.map(drop).map_err(|_| not_activated())
     }
 
     /// Everything in the registry as one document. Serialise it with
@@ -1160,7 +1329,8 @@ impl Registry {
     }
 
     /// A registry holding everything in `document`, checked as the individual calls
-    /// check it.
+    /// check it, except that a connection may keep an auth scheme its template no longer
+    /// offers: it was created before the template's schemes changed.
     ///
     /// # Errors
     ///
@@ -1206,13 +1376,13 @@ impl Registry {
             let Some((environment, template)) = links.next() else {
                 return Err(RegistryError::UnknownConnection { id });
             };
-            registry.add_connection(environment, template, connection)?;
+            registry.add_connection_from(environment, template, connection, Origin::Restored)?;
             for (environment, template) in links {
-                registry.link_connection(environment, template, &id)?;
+                registry.link_connection_from(environment, template, &id, Origin::Restored)?;
             }
         }
         for activation in document.activations {
-            registry.activate(activation)?;
+            registry.activate_from(activation, Origin::Restored)?;
         }
         Ok(registry)
     }
