@@ -8,7 +8,8 @@
 //! * **flat**: the median time per resolution with 1,000 users among 1,000 (the baseline),
 //!   with 1,000 recurring users among all (as a server with that many active users at a
 //!   time would see), and with 65,536 users among all (most lookups then miss every
-//!   cache), measured in alternating rounds;
+//!   cache), measured in alternating rounds; and 100 recurring users among 1,000 and among
+//!   all, a working set whose pages fit in the TLB either way;
 //! * **under load**: the resolution latency percentiles while another thread activates
 //!   100,000 users one by one, and the same reader's alone just before;
 //! * **scaling**: resolutions per second from two threads against one, by the wall clock
@@ -81,6 +82,20 @@ fn report_flat(small: &Registry, large: &Registry, large_users: usize) {
             walk(large_users, 1 << 16, 1),
             2,
         ),
+        // A working set whose pages the TLB holds in either registry: what the layout
+        // costs at a million apart from the page walks.
+        (
+            "100 recurring users among 1,000",
+            small,
+            walk(1_000, 100, 1),
+            1_000,
+        ),
+        (
+            "100 recurring users among all",
+            large,
+            walk(large_users, 100, 1),
+            1_000,
+        ),
     ];
     let mut samples = vec![Vec::with_capacity(ROUNDS); cases.len()];
     for _ in 0..ROUNDS {
@@ -106,6 +121,10 @@ fn report_flat(small: &Registry, large: &Registry, large_users: usize) {
             ns / base,
         );
     }
+    println!(
+        "flat: 100 recurring users, {large_users} against 1,000 in all: {:.2}x",
+        medians[4] / medians[3],
+    );
     let recurring = medians[1];
     println!(
         "flat: target under 200 ns with 1,000 recurring users among {large_users}: {} ({recurring:.0} ns, {:.2}x the 1,000-user baseline)",
