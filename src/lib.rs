@@ -86,6 +86,6 @@ pub use live::{LiveConnection, LiveConnectionBuilder};
 pub use model::*;
 pub use redact::RedactedRequest;
 pub use registry::{
-    ConnectionLink, EnvironmentDocument, Registry, RegistryDocument, RegistryError,
+    ConnectionLink, EnvironmentDocument, Registry, RegistryDocument, RegistryError, TokenOwner,
 };
 pub use secret::{REDACTED, Secret, export_with_secrets, to_json_with_secrets, to_redacted_json};

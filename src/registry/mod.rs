@@ -14,6 +14,7 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use document::{ConnectionLink, EnvironmentDocument, RegistryDocument};
 pub use error::RegistryError;
 
+use crate::auth::oauth2::TokenUpdate;
 use crate::base_url::BaseUrl;
 use crate::clock::{Clock, OsRandom, RandomSource, SystemClock};
 use crate::live::{LiveConnection, templated_base_url};
@@ -80,6 +81,66 @@ pub struct Registry {
     activations: Activations,
     clock: Arc<dyn Clock>,
     random: Arc<dyn RandomSource>,
+    token_hook: Option<RegistryTokenHook>,
+}
+
+type RegistryTokenHook = Arc<dyn Fn(TokenOwner<'_>, &TokenUpdate) + Send + Sync>;
+
+/// Whose connection received a new OAuth 2.0 token: given to the hook set with
+/// [`Registry::with_token_hook`], so the host can store the new credential where it keeps
+/// that connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenOwner<'a> {
+    /// The static connection with this id.
+    Connection {
+        /// The connection's id.
+        id: &'a str,
+    },
+    /// An end user's connection, serving the templates with this `connectionTemplateId`.
+    EndUser {
+        /// The environment of the activation.
+        environment: &'a str,
+        /// The end user's external id.
+        external_id: &'a str,
+        /// The connection's `connectionTemplateId`.
+        connection_template_id: &'a str,
+    },
+}
+
+/// [`TokenOwner`], owned by the hook of one connection.
+enum Owner {
+    Connection(String),
+    EndUser {
+        environment: String,
+        external_id: String,
+        connection_template_id: String,
+    },
+}
+
+impl Owner {
+    fn end_user(environment: &str, external_id: &str, connection: &Connection) -> Self {
+        Self::EndUser {
+            environment: environment.to_owned(),
+            external_id: external_id.to_owned(),
+            connection_template_id: connection.connection_template_id.clone(),
+        }
+    }
+
+    fn borrow(&self) -> TokenOwner<'_> {
+        match self {
+            Self::Connection(id) => TokenOwner::Connection { id },
+            Self::EndUser {
+                environment,
+                external_id,
+                connection_template_id,
+            } => TokenOwner::EndUser {
+                environment,
+                external_id,
+                connection_template_id,
+            },
+        }
+    }
 }
 
 /// Everything but the activations: small, changed rarely, behind one lock.
@@ -141,6 +202,7 @@ impl Default for Registry {
             activations: Activations::default(),
             clock: Arc::new(SystemClock),
             random: Arc::new(OsRandom),
+            token_hook: None,
         }
     }
 }
@@ -397,6 +459,37 @@ impl Registry {
         self
     }
 
+    /// The persistence hook of every connection built from now on: called with the
+    /// connection's owner and each new OAuth 2.0 credential (new access token, the refresh
+    /// token to keep) before the new token is used, as
+    /// [`on_token_update`](crate::LiveConnectionBuilder::on_token_update) is. The
+    /// registry's own [`export`](Self::export) holds the new credentials either way.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use credgate::{Registry, TokenOwner};
+    ///
+    /// let stored: Arc<Mutex<Vec<String>>> = Arc::default();
+    /// let store = Arc::clone(&stored);
+    /// let registry = Registry::new().with_token_hook(move |owner, update| {
+    ///     if let TokenOwner::Connection { id } = owner {
+    ///         // Store update.credential with connection `id`, durably, then return.
+    ///         store.lock().unwrap().push(id.to_owned());
+    ///     }
+    /// });
+    /// # drop(registry);
+    /// ```
+    #[must_use]
+    pub fn with_token_hook(
+        mut self,
+        hook: impl Fn(TokenOwner<'_>, &TokenUpdate) + Send + Sync + 'static,
+    ) -> Self {
+        self.token_hook = Some(Arc::new(hook));
+        self
+    }
+
     fn read(&self) -> RwLockReadGuard<'_, Config> {
         // A poisoned lock only means a panic elsewhere; every write leaves the config whole.
         self.config.read().unwrap_or_else(PoisonError::into_inner)
@@ -419,11 +512,17 @@ impl Registry {
         environment: &str,
         entry: &TemplateEntry,
         connection: &Connection,
+        owner: impl FnOnce() -> Owner,
     ) -> Result<Arc<LiveConnection>, RegistryError> {
-        let mut live = LiveConnection::builder(connection)
+        let mut builder = LiveConnection::builder(connection)
             .template(&entry.template)
             .clock(Arc::clone(&self.clock))
-            .random(Arc::clone(&self.random))
+            .random(Arc::clone(&self.random));
+        if let Some(hook) = &self.token_hook {
+            let (hook, owner) = (Arc::clone(hook), owner());
+            builder = builder.on_token_update(move |update| hook(owner.borrow(), update));
+        }
+        let mut live = builder
             .build()
             .map_err(|source| entry.build_error(environment, source))?;
         if let Some(shared) = &entry.base_url {
@@ -825,7 +924,8 @@ impl Registry {
         let entry = env.template(environment, template)?;
         check_unlinked(env, environment, template)?;
         entry.accepts(environment, &connection, false, origin, &config.systems)?;
-        let live = self.build(environment, entry, &connection)?;
+        let owner = || Owner::Connection(connection.id.clone());
+        let live = self.build(environment, entry, &connection, owner)?;
         config
             .environment_mut(environment)?
             .links
@@ -970,7 +1070,8 @@ impl Registry {
             connections: Box::default(),
         };
         loop {
-            let built = self.build_user_connections(&environment, &connections, origin)?;
+            let built =
+                self.build_user_connections(&environment, &user.external_id, &connections, origin)?;
             record.connections = built.connections;
             let config = self.read();
             // Stored only if no template changed since the connections were checked against
@@ -993,6 +1094,7 @@ impl Registry {
     fn build_user_connections(
         &self,
         environment: &str,
+        external_id: &str,
         connections: &[Connection],
         origin: Origin,
     ) -> Result<BuiltConnections, RegistryError> {
@@ -1029,7 +1131,8 @@ impl Registry {
             let Some((first, others)) = entries.split_first() else {
                 continue;
             };
-            let live = self.build(environment, first, connection)?;
+            let owner = || Owner::end_user(environment, external_id, connection);
+            let live = self.build(environment, first, connection, owner)?;
             for entry in others {
                 entry.check_shared(environment, connection, &live)?;
             }
@@ -1184,7 +1287,9 @@ impl Registry {
     ) -> Result<(), RegistryError> {
         let mut config = self.write();
         let stored = config.connection(connection_id)?;
-        let moved = with_scheme(stored.connection.clone(), scheme)?;
+        let mut current = stored.connection.clone();
+        stored.live.put_latest_tokens(&mut current);
+        let moved = with_scheme(current, scheme)?;
         // Build under the first template it is linked to, then check the others.
         let mut linked = config.environments.iter().flat_map(|(name, env)| {
             env.links
@@ -1197,7 +1302,9 @@ impl Registry {
                 id: connection_id.to_owned(),
             });
         };
-        let live = self.build(first_env, first, &moved)?;
+        let live = self.build(first_env, first, &moved, || {
+            Owner::Connection(connection_id.to_owned())
+        })?;
         for (env_name, entry) in linked {
             entry.check_shared(env_name, &moved, &live)?;
         }
@@ -1254,8 +1361,11 @@ impl Registry {
         let old_live = Arc::clone(&target.live);
         let config = self.read();
         let entry = config.template(environment, template)?;
-        let moved = with_scheme(target.connection.to_connection(), scheme)?;
-        let live = self.build(environment, entry, &moved)?;
+        let mut current = target.connection.to_connection();
+        target.live.put_latest_tokens(&mut current);
+        let moved = with_scheme(current, scheme)?;
+        let owner = || Owner::end_user(environment, external_id, &moved);
+        let live = self.build(environment, entry, &moved, owner)?;
         let moved = Arc::new(StoredConnection::new(moved, &entry.schemes));
         for c in record.connections.iter_mut() {
             if Arc::ptr_eq(&c.live, &old_live) {
@@ -1309,7 +1419,11 @@ impl Registry {
         let connections = config
             .connections
             .values()
-            .map(|stored| stored.connection.clone())
+            .map(|stored| {
+                let mut connection = stored.connection.clone();
+                stored.live.put_latest_tokens(&mut connection);
+                connection
+            })
             .collect();
         let systems = config.systems.clone();
         drop(config);
@@ -1426,7 +1540,9 @@ fn export_activation(environment: &str, user: &str, found: &UserActivation) -> A
     for c in &found.connections {
         if !seen.iter().any(|stored| Arc::ptr_eq(stored, &c.connection)) {
             seen.push(&c.connection);
-            connections.push(c.connection.to_connection());
+            let mut connection = c.connection.to_connection();
+            c.live.put_latest_tokens(&mut connection);
+            connections.push(connection);
         }
     }
     Activation {

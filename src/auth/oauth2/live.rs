@@ -9,6 +9,7 @@ use super::state::{TokenStep, block_on};
 use crate::auth::{RequestBody, SchemeAuthenticator};
 use crate::error::AuthError;
 use crate::live::LiveConnection;
+use crate::model::{Connection, Credential};
 
 /// How many times the wrappers go round (authorize, refresh or wait) before giving up; only
 /// a clock that jumps back or a run of abandoned refreshes needs more than two.
@@ -20,6 +21,23 @@ impl LiveConnection {
             SchemeAuthenticator::OAuth2(oauth2) => Some(oauth2),
             _ => None,
         })
+    }
+
+    /// Puts the OAuth 2.0 tokens this connection received since it was built from
+    /// `connection` in place of its `oauth2-code` and `oauth2-token` credentials (beside an
+    /// `oauth2-client` or `oauth2-password` credential a token is only a cache), so that the
+    /// document holds a refresh token that still works.
+    pub(crate) fn put_latest_tokens(&self, connection: &mut Connection) {
+        for (index, latest) in self.oauth2().filter_map(super::OAuth2::latest) {
+            if let Some(pair) = connection.credentials.get_mut(index)
+                && matches!(
+                    pair.credential,
+                    Credential::OAuth2Code(_) | Credential::OAuth2Token(_)
+                )
+            {
+                pair.credential = Credential::OAuth2Token(latest);
+            }
+        }
     }
 
     /// What to do so that [`authorize`](Self::authorize) succeeds after it failed with

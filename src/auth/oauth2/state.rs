@@ -259,6 +259,8 @@ struct Inner {
     /// The failure of the last failed flight, for its waiters.
     failed: Option<(u64, OAuth2Error)>,
     wakers: Vec<Waker>,
+    /// The credential of the last token received, as given to the hook.
+    latest: Option<OAuth2TokenCredential>,
 }
 
 impl Inner {
@@ -337,6 +339,16 @@ impl Shared {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // No code runs under this lock that can leave the state half-changed.
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The credential of the last token this connection received, if it received one.
+    pub(crate) fn latest(&self) -> Option<OAuth2TokenCredential> {
+        self.lock().latest.clone()
+    }
+
+    /// The position of this credential in the connection's `credentials`.
+    pub(crate) fn credential_index(&self) -> usize {
+        self.config.credential_index
     }
 
     /// Takes a new generation so every thread-local copy is read again.
@@ -649,6 +661,7 @@ impl TokenRefresh {
         let mut inner = shared.lock();
         inner.token = Some(token);
         inner.refresh_token = refresh_token;
+        inner.latest = Some(update.credential.clone());
         inner.code = None;
         inner.stale = false;
         inner.refresh_refused = false;

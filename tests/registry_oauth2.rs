@@ -1,0 +1,203 @@
+//! OAuth 2.0 connections in a registry: a refreshed token reaches the registry's hook with
+//! its owner before it is used, and the registry's export holds the rotated refresh token,
+//! also after the connection is moved to another scheme.
+
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+
+use credgate::{
+    Activation, AuthSchemeConfig, Connection, ConnectionTemplate, Credential, EndUser, Registry,
+    TokenOwner,
+};
+use http::{Request, Response};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+fn oauth2_scheme(token_url: &str) -> serde_json::Value {
+    serde_json::json!({"type": "oauth2", "oauth2": {"id": "o", "tokenUrl": token_url,
+        "grant": {"type": "authorizationCode",
+            "authorizationCode": {"clientId": "client-1", "clientSecret": "secret-1"}}}})
+}
+
+fn template(name: &str, template_id: &str, dynamic: bool) -> ConnectionTemplate {
+    serde_json::from_value(serde_json::json!({
+        "name": name, "connectionTemplateId": template_id, "dynamic": dynamic,
+        "templateBaseUrl": "https://api.crm.example",
+        "authSchemeConfigs": [oauth2_scheme("https://auth.crm.example/token")]}))
+    .expect("template parses")
+}
+
+/// A connection whose access token expired in 2020, so its first use refreshes it.
+fn expired_connection(template_id: &str, refresh_token: &str) -> Connection {
+    serde_json::from_value(serde_json::json!({
+        "connectionTemplateId": template_id,
+        "credentials": [{"authSchemeConfig": oauth2_scheme("https://auth.crm.example/token"),
+            "credential": {"type": "oauth2-token", "data": {"oauth2Token": {
+                "accessToken": "at-old", "refreshToken": refresh_token,
+                "expiresAt": "2020-01-01T00:00:00Z"}}}}]}))
+    .expect("connection parses")
+}
+
+/// Stored owners and refresh tokens, as a host's hook would store them.
+type Stored = Arc<Mutex<Vec<(String, String)>>>;
+
+fn registry_storing_tokens() -> (Registry, Stored) {
+    let stored = Stored::default();
+    let store = Arc::clone(&stored);
+    let registry = Registry::new().with_token_hook(move |owner, update| {
+        let owner = match owner {
+            TokenOwner::Connection { id } => format!("connection {id}"),
+            TokenOwner::EndUser {
+                environment,
+                external_id,
+                connection_template_id,
+            } => format!("{environment}/{external_id}/{connection_template_id}"),
+            _ => "unknown".to_owned(),
+        };
+        let refresh = update
+            .credential
+            .refresh_token
+            .as_ref()
+            .map(|t| t.expose_secret().to_owned())
+            .unwrap_or_default();
+        store.lock().expect("store").push((owner, refresh));
+    });
+    registry.add_environment("production").expect("environment");
+    registry
+        .add_template("production", template("crm", "crm", false))
+        .expect("static template");
+    registry
+        .add_template("production", template("crm-users", "crm-u", true))
+        .expect("embedded template");
+    (registry, stored)
+}
+
+/// Authorizes a request through `registry`, refreshing with a token endpoint that rotates
+/// `from` into `to`; returns the `Authorization` header.
+fn authorize_rotating(
+    registry: &Registry,
+    template: &str,
+    user: Option<&str>,
+    (from, to): (&str, &str),
+) -> Result<String, Box<dyn std::error::Error>> {
+    let live = registry.resolve("production", template, user)?;
+    let mut request = Request::get("/contacts").body(())?;
+    live.authorize_with(&mut request, |token_request| {
+        let body = String::from_utf8_lossy(token_request.body()).into_owned();
+        assert!(body.contains(&format!("refresh_token={from}")), "{body}");
+        let answer = format!(
+            r#"{{"access_token": "at-{to}", "refresh_token": "{to}", "expires_in": 3600}}"#
+        );
+        Ok::<_, Infallible>(Response::new(answer.into_bytes()))
+    })?;
+    Ok(request.headers()["authorization"].to_str()?.to_owned())
+}
+
+fn authorization_without_refresh(
+    registry: &Registry,
+    template: &str,
+    user: Option<&str>,
+) -> Result<String, Box<dyn std::error::Error>> {
+    let mut request = Request::get("/contacts").body(())?;
+    registry
+        .resolve("production", template, user)?
+        .authorize(&mut request)?;
+    Ok(request.headers()["authorization"].to_str()?.to_owned())
+}
+
+fn exported_refresh_tokens(registry: &Registry) -> Vec<String> {
+    let document = registry.export();
+    let user_connections = document.activations.iter().flat_map(|a| &a.connections);
+    document
+        .connections
+        .iter()
+        .chain(user_connections)
+        .flat_map(|c| &c.credentials)
+        .filter_map(|pair| match &pair.credential {
+            Credential::OAuth2Token(token) => token
+                .refresh_token
+                .as_ref()
+                .map(|t| t.expose_secret().to_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn rotated_refresh_tokens_reach_the_hook_and_the_export() -> TestResult {
+    let (registry, stored) = registry_storing_tokens();
+    let mut static_connection = expired_connection("crm", "rt-1");
+    static_connection.id = "c1".to_owned();
+    registry.add_connection("production", "crm", static_connection)?;
+    registry.activate(Activation::new(
+        "production",
+        EndUser::new("user-1"),
+        vec![expired_connection("crm-u", "user-rt-1")],
+    ))?;
+
+    let header = authorize_rotating(&registry, "crm", None, ("rt-1", "rt-2"))?;
+    assert_eq!(header, "Bearer at-rt-2");
+    let header = authorize_rotating(
+        &registry,
+        "crm-users",
+        Some("user-1"),
+        ("user-rt-1", "user-rt-2"),
+    )?;
+    assert_eq!(header, "Bearer at-user-rt-2");
+    assert_eq!(
+        *stored.lock().expect("store"),
+        [
+            ("connection c1".to_owned(), "rt-2".to_owned()),
+            ("production/user-1/crm-u".to_owned(), "user-rt-2".to_owned()),
+        ]
+    );
+
+    // The export holds the rotated tokens: the imported registry uses the new access
+    // tokens without a refresh, and would refresh with the new refresh tokens.
+    assert_eq!(exported_refresh_tokens(&registry), ["rt-2", "user-rt-2"]);
+    let copy = Registry::from_document(registry.export())?;
+    assert_eq!(
+        authorization_without_refresh(&copy, "crm", None)?,
+        "Bearer at-rt-2"
+    );
+    assert_eq!(
+        authorization_without_refresh(&copy, "crm-users", Some("user-1"))?,
+        "Bearer at-user-rt-2"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_moved_connection_keeps_its_rotated_refresh_token() -> TestResult {
+    let (registry, _stored) = registry_storing_tokens();
+    let mut static_connection = expired_connection("crm", "rt-1");
+    static_connection.id = "c1".to_owned();
+    registry.add_connection("production", "crm", static_connection)?;
+    registry.activate(Activation::new(
+        "production",
+        EndUser::new("user-1"),
+        vec![expired_connection("crm-u", "user-rt-1")],
+    ))?;
+    authorize_rotating(&registry, "crm", None, ("rt-1", "rt-2"))?;
+    authorize_rotating(
+        &registry,
+        "crm-users",
+        Some("user-1"),
+        ("user-rt-1", "user-rt-2"),
+    )?;
+
+    let moved: AuthSchemeConfig =
+        serde_json::from_value(oauth2_scheme("https://auth.crm.example/oauth/token"))?;
+    registry.move_connection_to_scheme("c1", &moved)?;
+    registry.move_user_connection_to_scheme("production", "crm-users", "user-1", &moved)?;
+    assert_eq!(
+        authorization_without_refresh(&registry, "crm", None)?,
+        "Bearer at-rt-2"
+    );
+    assert_eq!(
+        authorization_without_refresh(&registry, "crm-users", Some("user-1"))?,
+        "Bearer at-user-rt-2"
+    );
+    assert_eq!(exported_refresh_tokens(&registry), ["rt-2", "user-rt-2"]);
+    Ok(())
+}
