@@ -34,8 +34,9 @@ use store::{Activations, StoredConnection, TemplateKey, UserActivation, UserConn
 /// * An embedded template (`"dynamic": true`) has one connection per **end user**, given by
 ///   [`activate`](Self::activate) and taken away by [`deactivate`](Self::deactivate).
 /// * [`resolve`](Self::resolve) returns the shared `Arc<LiveConnection>`. For end users it
-///   takes one read lock among 16,384 shards, so it never waits on activations of other
-///   users, and a write holds its shard only for one table operation.
+///   never waits for an activation or deactivation: each of 16,384 shards keeps its table
+///   twice, a write changes one copy at a time, and a reader reads the copy not being
+///   written.
 /// * Connections keep the auth schemes they were created with: a template or system scheme
 ///   edited later applies to connections created afterwards, and
 ///   [`move_connection_to_scheme`](Self::move_connection_to_scheme) moves an existing one.
@@ -1352,6 +1353,7 @@ impl Registry {
         let mut record = self
             .activations
             .get_activation(environment, external_id)
+            .map(|found| UserActivation::clone(&found))
             .ok_or_else(not_activated)?;
         let target = record
             .connections

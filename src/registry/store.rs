@@ -1,18 +1,20 @@
-//! The end users' connections, sharded by environment and external id so that resolution
-//! never waits on activations of other users and each write section is one table operation.
+//! The end users' connections, sharded by environment and external id, each shard's table
+//! kept twice so that resolution never waits for an activation or deactivation.
 //!
 //! Laid out for a million users: a table slot is one cache line holding the user's id
 //! inline (when short), the environment shared with every other user's, and the first
 //! template and live connection, so resolving touches the shard's lock and table header,
 //! the slot its hash points at (or the next few) and the live connection's reference
-//! count, and little else. The documents kept for export sit behind a box, their schemes
-//! shared with the template's.
+//! count, and little else. The activation kept for export and further templates sits behind
+//! an `Arc` that both copies of the table share, its schemes shared with the template's.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::hash::{BuildHasher, Hash, Hasher, RandomState};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{
+    Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError,
+};
 
 use foldhash::SharedSeed;
 use foldhash::fast::FoldHasher;
@@ -123,7 +125,7 @@ impl UserActivation {
 
 /// An external id, inline when it is short (most are) so that comparing it reads no other
 /// memory than the table's slot.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum UserId {
     Inline { len: u8, bytes: [u8; 22] },
     Heap(Box<str>),
@@ -158,21 +160,21 @@ impl UserId {
 /// resolution compares the id inline, the environment and the first template's name
 /// (shared with every other user's, so always in cache) and clones the first live
 /// connection, without following any other pointer of this user's. The rest (the
-/// documents kept for export, further templates) sits behind the box.
+/// documents kept for export, further templates) sits behind the `Arc`.
 #[derive(Debug)]
 #[repr(align(64))]
 struct Slot {
     user: UserId,
     environment: Arc<str>,
     first: Option<(Arc<TemplateKey>, Arc<LiveConnection>)>,
-    activation: Box<UserActivation>,
+    activation: Arc<UserActivation>,
 }
 
 // One slot, one cache line: resolution reads no second line of the user's slot.
 const _: () = assert!(std::mem::size_of::<Slot>() == 64);
 
 impl Slot {
-    fn new(environment: Arc<str>, user: &str, activation: UserActivation) -> Self {
+    fn new(environment: Arc<str>, user: &str, activation: Arc<UserActivation>) -> Self {
         Self {
             user: UserId::new(user),
             environment,
@@ -180,7 +182,17 @@ impl Slot {
                 .connections
                 .first()
                 .map(|c| (Arc::clone(&c.template), Arc::clone(&c.live))),
-            activation: Box::new(activation),
+            activation,
+        }
+    }
+
+    /// The same slot for the table's other copy.
+    fn twin(&self) -> Self {
+        Self {
+            user: self.user.clone(),
+            environment: Arc::clone(&self.environment),
+            first: self.first.clone(),
+            activation: Arc::clone(&self.activation),
         }
     }
 
@@ -189,16 +201,16 @@ impl Slot {
     }
 
     /// Takes the place of `old`, keeping its key, and returns its activation.
-    fn replace(old: &mut Self, activation: UserActivation) -> UserActivation {
+    fn replace(old: &mut Self, activation: Arc<UserActivation>) -> Arc<UserActivation> {
         let environment = Arc::clone(&old.environment);
         let new = Self::new(environment, old.user.to_str(), activation);
-        *std::mem::replace(old, new).activation
+        std::mem::replace(old, new).activation
     }
 }
 
 /// Enough shards that two threads resolving different users rarely take the same shard's
 /// read lock (whose lock word every reader writes), and that a shard's table stays small
-/// (about 60 users at a million) so its resize is a short write.
+/// (about 60 users at a million) so each write is short.
 const SHARDS: usize = 16_384;
 
 /// A cache line of its own per shard (lock and table header), so that locking one shard
@@ -209,7 +221,21 @@ const SHARDS: usize = 16_384;
 #[repr(align(64))]
 struct Shard(RwLock<Table<Slot>>);
 
+/// The second copy of a shard's table, which readers use while the first is being written,
+/// and the lock that lets one write at a time into the pair.
+#[derive(Debug, Default)]
+#[repr(align(64))]
+struct Spare {
+    table: RwLock<Table<Slot>>,
+    writer: Mutex<()>,
+}
+
 /// The sharded table from environment and external user id to the user's activation.
+///
+/// Each shard's table is kept twice, and a write changes one copy and then the other,
+/// never holding both: a reader that finds the first copy locked reads the second, so
+/// resolution never waits for an activation or deactivation. Readers see a write once the
+/// first copy has it, and never see it undone.
 ///
 /// Keys are hashed with foldhash, keyed per registry from the standard library's randomly
 /// keyed `SipHash`: external ids come from outside, and a key they cannot see keeps them
@@ -219,6 +245,7 @@ pub(super) struct Activations {
     seed: u64,
     shared_seed: SharedSeed,
     shards: Box<[Shard]>,
+    spares: Box<[Spare]>,
 }
 
 impl Default for Activations {
@@ -228,6 +255,7 @@ impl Default for Activations {
             seed: keys.hash_one(0_u8),
             shared_seed: SharedSeed::from_u64(keys.hash_one(1_u8)),
             shards: (0..SHARDS).map(|_| Shard::default()).collect(),
+            spares: (0..SHARDS).map(|_| Spare::default()).collect(),
         }
     }
 }
@@ -241,6 +269,37 @@ impl fmt::Debug for Activations {
     }
 }
 
+/// A read guard on `lock` if it can be had without waiting. A poisoned lock only means a
+/// panic elsewhere; every write leaves a table whole.
+fn try_read<T>(lock: &RwLock<T>) -> Option<RwLockReadGuard<'_, T>> {
+    match lock.try_read() {
+        Ok(guard) => Some(guard),
+        Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+        Err(TryLockError::WouldBlock) => None,
+    }
+}
+
+fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The two copies of one shard's table, locked for writing one after the other.
+struct Pair<'a> {
+    _writer: MutexGuard<'a, ()>,
+    first: &'a RwLock<Table<Slot>>,
+    second: &'a RwLock<Table<Slot>>,
+}
+
+impl Pair<'_> {
+    /// Runs `change` on the first copy and then on the second, returning the first's
+    /// result; `change` must do the same to both, which hold the same slots.
+    fn change<R>(&self, mut change: impl FnMut(&mut Table<Slot>) -> R) -> R {
+        let result = change(&mut write(self.first));
+        change(&mut write(self.second));
+        result
+    }
+}
+
 impl Activations {
     fn hash(&self, environment: &str, user: &str) -> u64 {
         let mut hasher = FoldHasher::with_seed(self.seed, &self.shared_seed);
@@ -250,23 +309,35 @@ impl Activations {
 
     /// The shard takes bits 40 to 53 of the hash and the shard's table the low bits, so the
     /// two stay independent.
-    fn shard(&self, hash: u64) -> &RwLock<Table<Slot>> {
+    fn shard_index(hash: u64) -> usize {
         #[allow(clippy::cast_possible_truncation)] // masked to 14 bits
         let index = (hash >> 40) as usize & (SHARDS - 1);
-        &self.shards[index].0
+        index
     }
 
-    /// A poisoned lock only means a panic elsewhere; every write leaves the table whole.
-    fn read(&self, hash: u64) -> RwLockReadGuard<'_, Table<Slot>> {
-        self.shard(hash)
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
+    /// Runs `f` on whichever copy of the shard's table is not being written: the first
+    /// unless a write holds it, then the second. A write holds one copy at a time and
+    /// writes are one at a time, so this waits for no write; it only tries again when a
+    /// write moved from one copy to the other between its two tries.
+    fn read<R>(&self, hash: u64, f: impl FnOnce(&Table<Slot>) -> R) -> R {
+        let index = Self::shard_index(hash);
+        let (first, second) = (&self.shards[index].0, &self.spares[index].table);
+        loop {
+            if let Some(table) = try_read(first).or_else(|| try_read(second)) {
+                return f(&table);
+            }
+            std::hint::spin_loop();
+        }
     }
 
-    fn write(&self, hash: u64) -> RwLockWriteGuard<'_, Table<Slot>> {
-        self.shard(hash)
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
+    fn pair(&self, hash: u64) -> Pair<'_> {
+        let index = Self::shard_index(hash);
+        let spare = &self.spares[index];
+        Pair {
+            _writer: spare.writer.lock().unwrap_or_else(PoisonError::into_inner),
+            first: &self.shards[index].0,
+            second: &spare.table,
+        }
     }
 
     /// The user's live connection for `template` in `environment`: the hot path.
@@ -277,27 +348,33 @@ impl Activations {
         user: &str,
     ) -> Option<Arc<LiveConnection>> {
         let hash = self.hash(environment, user);
-        let table = self.read(hash);
-        let slot = table.find(hash, |slot| slot.is(environment, user))?;
-        if let Some((key, live)) = &slot.first
-            && *key.name == *template
-        {
-            return Some(Arc::clone(live));
-        }
-        slot.activation
-            .connections
-            .iter()
-            .find(|c| &*c.template.name == template)
-            .map(|c| Arc::clone(&c.live))
+        self.read(hash, |table| {
+            let slot = table.find(hash, |slot| slot.is(environment, user))?;
+            if let Some((key, live)) = &slot.first
+                && *key.name == *template
+            {
+                return Some(Arc::clone(live));
+            }
+            slot.activation
+                .connections
+                .iter()
+                .find(|c| &*c.template.name == template)
+                .map(|c| Arc::clone(&c.live))
+        })
     }
 
-    /// A copy of the user's activation in `environment`.
-    pub(super) fn get_activation(&self, environment: &str, user: &str) -> Option<UserActivation> {
+    /// The user's activation in `environment`.
+    pub(super) fn get_activation(
+        &self,
+        environment: &str,
+        user: &str,
+    ) -> Option<Arc<UserActivation>> {
         let hash = self.hash(environment, user);
-        let table = self.read(hash);
-        table
-            .find(hash, |slot| slot.is(environment, user))
-            .map(|slot| UserActivation::clone(&slot.activation))
+        self.read(hash, |table| {
+            table
+                .find(hash, |slot| slot.is(environment, user))
+                .map(|slot| Arc::clone(&slot.activation))
+        })
     }
 
     /// Puts `activation` in place of the user's activation in `environment`, if any, and
@@ -307,24 +384,30 @@ impl Activations {
         environment: Arc<str>,
         user: &str,
         activation: UserActivation,
-    ) -> Option<UserActivation> {
+    ) -> Option<Arc<UserActivation>> {
         let hash = self.hash(&environment, user);
+        let activation = Arc::new(activation);
+        activation.count_users(true);
         let slot = Slot::new(environment, user, activation);
+        let mut copies = [Some(slot.twin()), Some(slot)];
         let rehash = |old: &Slot| self.hash(&old.environment, old.user.to_str());
-        let mut table = self.write(hash);
-        slot.activation.count_users(true);
-        let old = match table.find_index(hash, |old| old.is(&slot.environment, user)) {
-            Some(index) => table.get_mut(index).map(|old| {
-                let old = std::mem::replace(old, slot);
-                old.activation.count_users(false);
-                *old.activation
-            }),
-            None => {
-                table.insert_new(hash, slot, rehash);
-                None
+        let pair = self.pair(hash);
+        let old = pair.change(|table| {
+            let slot = copies.iter_mut().find_map(Option::take)?;
+            match table.find_index(hash, |old| old.is(&slot.environment, user)) {
+                Some(index) => table
+                    .get_mut(index)
+                    .map(|old| std::mem::replace(old, slot).activation),
+                None => {
+                    table.insert_new(hash, slot, rehash);
+                    None
+                }
             }
-        };
-        drop(table);
+        });
+        if let Some(old) = &old {
+            old.count_users(false);
+        }
+        drop(pair);
         old
     }
 
@@ -336,41 +419,131 @@ impl Activations {
         user: &str,
         activation: UserActivation,
         still: impl FnOnce(&UserActivation) -> bool,
-    ) -> Result<UserActivation, UserActivation> {
+    ) -> Result<Arc<UserActivation>, UserActivation> {
         let hash = self.hash(environment, user);
-        let mut table = self.write(hash);
-        let index = table.find_index(hash, |slot| slot.is(environment, user));
-        match index.and_then(|index| table.get_mut(index)) {
-            Some(slot) if still(&slot.activation) => {
+        let pair = self.pair(hash);
+        // No other write can come between this read and the change: the pair is held.
+        let current = self.read(hash, |table| {
+            table
+                .find(hash, |slot| slot.is(environment, user))
+                .map(|slot| Arc::clone(&slot.activation))
+        });
+        match current {
+            Some(current) if still(&current) => {
+                let activation = Arc::new(activation);
                 activation.count_users(true);
-                slot.activation.count_users(false);
-                let old = Slot::replace(slot, activation);
-                drop(table);
-                Ok(old)
+                pair.change(|table| {
+                    let index = table.find_index(hash, |slot| slot.is(environment, user))?;
+                    let slot = table.get_mut(index)?;
+                    Some(Slot::replace(slot, Arc::clone(&activation)))
+                });
+                current.count_users(false);
+                drop(pair);
+                Ok(current)
             }
             _ => Err(activation),
         }
     }
 
     /// Removes the user's activation in `environment`.
-    pub(super) fn remove(&self, environment: &str, user: &str) -> Option<UserActivation> {
+    pub(super) fn remove(&self, environment: &str, user: &str) -> Option<Arc<UserActivation>> {
         let hash = self.hash(environment, user);
         let rehash = |slot: &Slot| self.hash(&slot.environment, slot.user.to_str());
-        let mut table = self.write(hash);
-        let index = table.find_index(hash, |slot| slot.is(environment, user))?;
-        let removed = table.remove(index, rehash)?;
-        removed.activation.count_users(false);
-        drop(table);
-        Some(*removed.activation)
+        let pair = self.pair(hash);
+        let removed = pair.change(|table| {
+            let index = table.find_index(hash, |slot| slot.is(environment, user))?;
+            table.remove(index, rehash).map(|slot| slot.activation)
+        })?;
+        removed.count_users(false);
+        drop(pair);
+        Some(removed)
     }
 
     /// Calls `f` on every activation with its environment and user, one shard at a time.
     pub(super) fn for_each(&self, mut f: impl FnMut(&str, &str, &UserActivation)) {
-        for shard in &self.shards {
-            let table = shard.0.read().unwrap_or_else(PoisonError::into_inner);
-            for slot in table.iter() {
-                f(&slot.environment, slot.user.to_str(), &slot.activation);
-            }
+        for index in 0..SHARDS {
+            // The shard's hash bits: any hash that picks this shard.
+            self.read((index as u64) << 40, |table| {
+                for slot in table.iter() {
+                    f(&slot.environment, slot.user.to_str(), &slot.activation);
+                }
+            });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ApiKeyScheme, KeyLocation};
+
+    fn activation() -> UserActivation {
+        let scheme = AuthSchemeConfig::ApiKey(ApiKeyScheme::new("k", "X-Key", KeyLocation::Header));
+        let connection = Connection::new(vec![ConnectionCredential::new(
+            scheme,
+            Credential::api_key("k-1"),
+        )]);
+        let live = LiveConnection::builder(&connection)
+            .base_url("https://api.example.com")
+            .build()
+            .expect("connection builds");
+        UserActivation {
+            id: "a1".to_owned(),
+            display_name: None,
+            connections: Box::new([UserConnection {
+                template: TemplateKey::new("crm"),
+                connection: Arc::new(StoredConnection::new(connection, &[])),
+                live: Arc::new(live),
+            }]),
+        }
+    }
+
+    #[test]
+    fn a_reader_finds_the_user_while_either_copy_is_being_written() {
+        let activations = Activations::default();
+        activations.insert("production".into(), "user-1", activation());
+        let index = Activations::shard_index(activations.hash("production", "user-1"));
+        // A write holds one copy at a time; with either held, the user still resolves (a
+        // blocking read here would never return).
+        for copy in [
+            &activations.shards[index].0,
+            &activations.spares[index].table,
+        ] {
+            let writing = write(copy);
+            assert!(activations.get("production", "crm", "user-1").is_some());
+            assert!(activations.get("production", "crm", "user-2").is_none());
+            drop(writing);
+        }
+    }
+
+    #[test]
+    fn both_copies_hold_the_same_users_after_every_write() {
+        let activations = Activations::default();
+        let users: Vec<String> = (0..2_000).map(|i| format!("user-{i}")).collect();
+        for user in &users {
+            activations.insert("production".into(), user, activation());
+        }
+        for user in users.iter().step_by(3) {
+            assert!(activations.remove("production", user).is_some());
+        }
+        let listed = |copy: &RwLock<Table<Slot>>| -> Vec<String> {
+            let table = try_read(copy).expect("nothing writes");
+            let mut users: Vec<String> = table
+                .iter()
+                .map(|slot| slot.user.to_str().to_owned())
+                .collect();
+            users.sort();
+            users
+        };
+        for index in 0..SHARDS {
+            assert_eq!(
+                listed(&activations.shards[index].0),
+                listed(&activations.spares[index].table),
+                "shard {index}"
+            );
+        }
+        let mut remaining = 0;
+        activations.for_each(|_, _, _| remaining += 1);
+        assert_eq!(remaining, 2_000 - 667);
     }
 }
