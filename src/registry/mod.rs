@@ -477,7 +477,9 @@ impl Registry {
     /// let registry = Registry::new().with_token_hook(move |owner, update| {
     ///     if let TokenOwner::Connection { id } = owner {
     ///         // Store update.credential with connection `id`, durably, then return.
-    ///         store.lock().unwrap().push(id.to_owned());
+    ///         if let Ok(mut ids) = store.lock() {
+    ///             ids.push(id.to_owned());
+    ///         }
     ///     }
     /// });
     /// # drop(registry);
