@@ -123,8 +123,10 @@ fn exported_refresh_tokens(registry: &Registry) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn rotated_refresh_tokens_reach_the_hook_and_the_export() -> TestResult {
+/// A registry with a static connection `c1` and an end user `user-1`, each with an expired
+/// token, after one request each that rotated their refresh tokens to `rt-2` and
+/// `user-rt-2`.
+fn registry_after_rotations() -> Result<(Registry, Stored), Box<dyn std::error::Error>> {
     let (registry, stored) = registry_storing_tokens();
     let mut static_connection = expired_connection("crm", "rt-1");
     static_connection.id = "c1".to_owned();
@@ -134,7 +136,6 @@ fn rotated_refresh_tokens_reach_the_hook_and_the_export() -> TestResult {
         EndUser::new("user-1"),
         vec![expired_connection("crm-u", "user-rt-1")],
     ))?;
-
     let header = authorize_rotating(&registry, "crm", None, ("rt-1", "rt-2"))?;
     assert_eq!(header, "Bearer at-rt-2");
     let header = authorize_rotating(
@@ -144,6 +145,12 @@ fn rotated_refresh_tokens_reach_the_hook_and_the_export() -> TestResult {
         ("user-rt-1", "user-rt-2"),
     )?;
     assert_eq!(header, "Bearer at-user-rt-2");
+    Ok((registry, stored))
+}
+
+#[test]
+fn rotated_refresh_tokens_reach_the_hook_and_the_export() -> TestResult {
+    let (registry, stored) = registry_after_rotations()?;
     assert_eq!(
         *stored.lock().expect("store"),
         [
@@ -169,23 +176,7 @@ fn rotated_refresh_tokens_reach_the_hook_and_the_export() -> TestResult {
 
 #[test]
 fn a_moved_connection_keeps_its_rotated_refresh_token() -> TestResult {
-    let (registry, _stored) = registry_storing_tokens();
-    let mut static_connection = expired_connection("crm", "rt-1");
-    static_connection.id = "c1".to_owned();
-    registry.add_connection("production", "crm", static_connection)?;
-    registry.activate(Activation::new(
-        "production",
-        EndUser::new("user-1"),
-        vec![expired_connection("crm-u", "user-rt-1")],
-    ))?;
-    authorize_rotating(&registry, "crm", None, ("rt-1", "rt-2"))?;
-    authorize_rotating(
-        &registry,
-        "crm-users",
-        Some("user-1"),
-        ("user-rt-1", "user-rt-2"),
-    )?;
-
+    let (registry, _stored) = registry_after_rotations()?;
     let moved: AuthSchemeConfig =
         serde_json::from_value(oauth2_scheme("https://auth.crm.example/oauth/token"))?;
     registry.move_connection_to_scheme("c1", &moved)?;
