@@ -1391,7 +1391,12 @@ impl Registry {
 
     /// Everything in the registry as one document. Serialise it with
     /// [`crate::to_json_with_secrets`] to persist it, or with `serde_json` for a redacted
-    /// view; the registry itself serialises the same way.
+    /// view; the registry itself serialises the same way. OAuth 2.0 connections appear with
+    /// the latest token they received (see [`with_token_hook`](Self::with_token_hook)).
+    ///
+    /// The configuration is read at once and the activations shard by shard, so
+    /// activations made or removed while it runs may or may not be in it; anything it holds
+    /// imports.
     ///
     /// # Example
     ///
