@@ -1394,9 +1394,8 @@ impl Registry {
     /// view; the registry itself serialises the same way. OAuth 2.0 connections appear with
     /// the latest token they received (see [`with_token_hook`](Self::with_token_hook)).
     ///
-    /// The configuration is read at once and the activations shard by shard, so
-    /// activations made or removed while it runs may or may not be in it; anything it holds
-    /// imports.
+    /// Activations made or removed while it runs may or may not be in it; templates and
+    /// systems cannot change meanwhile (their changes wait for it), so it always imports.
     ///
     /// # Example
     ///
@@ -1435,11 +1434,13 @@ impl Registry {
             })
             .collect();
         let systems = config.systems.clone();
-        drop(config);
+        // Held until the activations are read, so that no template they were checked
+        // against changes in between: the document always imports.
         let mut activations = Vec::new();
         self.activations.for_each(|environment, user, found| {
             activations.push(export_activation(environment, user, found));
         });
+        drop(config);
         activations.sort_by(|a, b| {
             (&a.environment, &a.user.external_id).cmp(&(&b.environment, &b.user.external_id))
         });
