@@ -179,6 +179,7 @@ fn bench(c: &mut Criterion) {
             let _ = own.authorize(black_box(&mut req));
         }
     };
+    let ticks = common::cpu_ticks();
     let rounds: Vec<[f64; 3]> = (0..31)
         .map(|_| [scaling(&authorize), scaling(&unshared), scaling(&insert)])
         .collect();
@@ -197,6 +198,10 @@ fn bench(c: &mut Criterion) {
     println!(
         "  baseline, each thread its own header: {own:.2}x (what the machine gives); shared relative to it, per round: {:.2}",
         median_of(&|r| r[0] / r[2])
+    );
+    println!(
+        "  during these rounds {}",
+        common::steal_report(ticks, common::cpu_ticks())
     );
 }
 

@@ -261,6 +261,7 @@ fn scaling(one: &[(&Registry, Vec<String>)], two: &[(&Registry, Vec<String>)]) -
 /// each resolves in its own registry of as many users (as bound by memory as the shared
 /// case), and each in its own 1,000-user registry (bound by the cores alone).
 fn report_scaling(large: &Registry, other: &Registry, users: usize) {
+    let ticks = common::cpu_ticks();
     let one = [(large, walk(users, 1_000, 10))];
     let two = [
         (large, walk(users, 1_000, 10)),
@@ -293,9 +294,10 @@ fn report_scaling(large: &Registry, other: &Registry, users: usize) {
         "scaling: baselines sharing nothing: 2 threads on 2 registries of {users} users {large_wall:.2}x by the wall clock, {large_cpu:.2}x per CPU second; on 2 registries of 1,000 users {small_wall:.2}x and {small_cpu:.2}x",
     );
     println!(
-        "scaling: target 1.7x: {} by the wall clock, {} per CPU second",
+        "scaling: target 1.7x: {} by the wall clock, {} per CPU second; {}",
         if wall >= 1.7 { "met" } else { "NOT met" },
         if cpu >= 1.7 { "met" } else { "NOT met" },
+        common::steal_report(ticks, common::cpu_ticks()),
     );
 }
 
