@@ -8,6 +8,7 @@
 //! count, and little else. The activation kept for export and further templates sits behind
 //! an `Arc` that both copies of the table share, its schemes shared with the template's.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::hash::{BuildHasher, Hash, Hasher, RandomState};
@@ -233,9 +234,12 @@ struct Spare {
 /// The sharded table from environment and external user id to the user's activation.
 ///
 /// Each shard's table is kept twice, and a write changes one copy and then the other,
-/// never holding both: a reader that finds the first copy locked reads the second, so
-/// resolution never waits for an activation or deactivation. Readers see a write once the
-/// first copy has it, and never see it undone.
+/// never holding both: a reader that finds the copy it reads first locked reads the other,
+/// so resolution never waits for an activation or deactivation. Every other thread reads
+/// the second copy first, so that two threads resolving users of one shard write
+/// different lock words. A thread sees a write once the copy it reads has it and never
+/// sees it undone; while the write is under way two threads may see it differently, and
+/// once it returns every thread sees it.
 ///
 /// Keys are hashed with foldhash, keyed per registry from the standard library's randomly
 /// keyed `SipHash`: external ids come from outside, and a key they cannot see keeps them
@@ -267,6 +271,28 @@ impl fmt::Debug for Activations {
             .field("shards", &self.shards.len())
             .finish_non_exhaustive()
     }
+}
+
+thread_local! {
+    /// Which copy of a table this thread reads first, once it has read one.
+    static READS_SPARE_FIRST: Cell<Option<bool>> = const { Cell::new(None) };
+}
+
+/// Threads so far that read a table, for [`reads_spare_first`].
+static READERS: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether this thread reads the spare copy of a table first: every other thread does, so
+/// that two threads resolving users of one shard mostly write different lock words.
+fn reads_spare_first() -> bool {
+    READS_SPARE_FIRST
+        .try_with(|spare_first| {
+            spare_first.get().unwrap_or_else(|| {
+                let odd = READERS.fetch_add(1, Ordering::Relaxed) % 2 == 1;
+                spare_first.set(Some(odd));
+                odd
+            })
+        })
+        .unwrap_or(false)
 }
 
 /// A read guard on `lock` if it can be had without waiting. A poisoned lock only means a
@@ -315,13 +341,16 @@ impl Activations {
         index
     }
 
-    /// Runs `f` on whichever copy of the shard's table is not being written: the first
-    /// unless a write holds it, then the second. A write holds one copy at a time and
-    /// writes are one at a time, so this waits for no write; it only tries again when a
-    /// write moved from one copy to the other between its two tries.
+    /// Runs `f` on whichever copy of the shard's table is not being written: the one this
+    /// thread reads first unless a write holds it, then the other. A write holds one copy
+    /// at a time and writes are one at a time, so this waits for no write; it only tries
+    /// again when a write moved from one copy to the other between its two tries.
     fn read<R>(&self, hash: u64, f: impl FnOnce(&Table<Slot>) -> R) -> R {
         let index = Self::shard_index(hash);
-        let (first, second) = (&self.shards[index].0, &self.spares[index].table);
+        let (mut first, mut second) = (&self.shards[index].0, &self.spares[index].table);
+        if reads_spare_first() {
+            std::mem::swap(&mut first, &mut second);
+        }
         loop {
             if let Some(table) = try_read(first).or_else(|| try_read(second)) {
                 return f(&table);
