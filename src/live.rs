@@ -353,17 +353,25 @@ fn is_bypass(pair: &ConnectionCredential) -> bool {
     matches!(pair.auth_scheme_config, AuthSchemeConfig::None(_))
 }
 
+/// Whether every scheme of `template` is `none`: its connections are all bypass connections,
+/// whatever `allowBypass` says.
+pub(crate) fn takes_no_credentials(template: &ConnectionTemplate) -> bool {
+    template
+        .auth_scheme_configs
+        .iter()
+        .all(|scheme| matches!(scheme, AuthSchemeConfig::None(_)))
+}
+
 /// A `none` credential on a template whose own schemes are not `none` is a bypass, allowed
 /// only where the template says so.
 fn check_bypass_allowed(
     template: &ConnectionTemplate,
     credentials: &[ConnectionCredential],
 ) -> Result<(), BuildError> {
-    let template_is_none = template
-        .auth_scheme_configs
-        .iter()
-        .all(|scheme| matches!(scheme, AuthSchemeConfig::None(_)));
-    if credentials.iter().any(is_bypass) && !template_is_none && !template.allow_bypass {
+    if credentials.iter().any(is_bypass)
+        && !takes_no_credentials(template)
+        && !template.allow_bypass
+    {
         return Err(BuildError::BypassNotAllowed);
     }
     Ok(())

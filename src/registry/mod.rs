@@ -17,7 +17,7 @@ pub use error::RegistryError;
 use crate::auth::oauth2::TokenUpdate;
 use crate::base_url::BaseUrl;
 use crate::clock::{Clock, OsRandom, RandomSource, SystemClock};
-use crate::live::{LiveConnection, templated_base_url};
+use crate::live::{LiveConnection, takes_no_credentials, templated_base_url};
 use crate::model::{
     Activation, AuthSchemeConfig, Connection, ConnectionTemplate, Credential, System,
 };
@@ -194,6 +194,15 @@ enum Origin {
 struct StaticConnection {
     connection: Connection,
     live: Arc<LiveConnection>,
+}
+
+impl StaticConnection {
+    /// The document with the OAuth 2.0 tokens received since it was stored.
+    fn current(&self) -> Connection {
+        let mut connection = self.connection.clone();
+        self.live.put_latest_tokens(&mut connection);
+        connection
+    }
 }
 
 impl Default for Registry {
@@ -387,9 +396,10 @@ impl TemplateEntry {
         connection: &Connection,
         live: &LiveConnection,
     ) -> Result<(), RegistryError> {
-        let base_url = templated_base_url(connection, Some(&self.template), None)
+        let same = self
+            .gives_base_url_of(connection, live)
             .map_err(|source| self.build_error(environment, source))?;
-        if base_url.as_str() != live.base_url() {
+        if !same {
             return Err(RegistryError::BaseUrlMismatch {
                 environment: environment.to_owned(),
                 template: self.name().to_owned(),
@@ -398,19 +408,25 @@ impl TemplateEntry {
         Ok(())
     }
 
+    /// Whether this template gives `connection` the base URL of `live`, built for it; the
+    /// error this template would refuse it with (a bypass it does not allow, say).
+    fn gives_base_url_of(
+        &self,
+        connection: &Connection,
+        live: &LiveConnection,
+    ) -> Result<bool, crate::BuildError> {
+        let base_url = templated_base_url(connection, Some(&self.template), None)?;
+        Ok(base_url.as_str() == live.base_url())
+    }
+
     /// Whether a connection is built alike under this template and under `other`: same
     /// base URL rules and same bypass rule (the schemes of a built connection are its own).
     fn builds_like(&self, other: &Self) -> bool {
         let (this, other) = (&self.template, &other.template);
-        let all_none = |t: &ConnectionTemplate| {
-            t.auth_scheme_configs
-                .iter()
-                .all(|s| matches!(s, AuthSchemeConfig::None(_)))
-        };
         this.template_base_url == other.template_base_url
             && this.allow_any_base_url == other.allow_any_base_url
             && this.allow_bypass == other.allow_bypass
-            && all_none(this) == all_none(other)
+            && takes_no_credentials(this) == takes_no_credentials(other)
     }
 
     /// Checks that `connection`, built as `live` under the template this one replaces,
@@ -422,9 +438,9 @@ impl TemplateEntry {
         connection: &Connection,
         live: &LiveConnection,
     ) -> Result<(), RegistryError> {
-        let reason = match templated_base_url(connection, Some(&self.template), None) {
-            Ok(base_url) if base_url.as_str() == live.base_url() => return Ok(()),
-            Ok(_) => "its base URL would change".to_owned(),
+        let reason = match self.gives_base_url_of(connection, live) {
+            Ok(true) => return Ok(()),
+            Ok(false) => "its base URL would change".to_owned(),
             Err(source) => source.to_string(),
         };
         Err(RegistryError::TemplateInUse {
@@ -1290,9 +1306,7 @@ impl Registry {
     ) -> Result<(), RegistryError> {
         let mut config = self.write();
         let stored = config.connection(connection_id)?;
-        let mut current = stored.connection.clone();
-        stored.live.put_latest_tokens(&mut current);
-        let moved = with_scheme(current, scheme)?;
+        let moved = with_scheme(stored.current(), scheme)?;
         // Build under the first template it is linked to, then check the others.
         let mut linked = config.environments.iter().flat_map(|(name, env)| {
             env.links
@@ -1365,9 +1379,7 @@ impl Registry {
         let old_live = Arc::clone(&target.live);
         let config = self.read();
         let entry = config.template(environment, template)?;
-        let mut current = target.connection.to_connection();
-        target.live.put_latest_tokens(&mut current);
-        let moved = with_scheme(current, scheme)?;
+        let moved = with_scheme(target.current(), scheme)?;
         let owner = || Owner::end_user(environment, external_id, &moved);
         let live = self.build(environment, entry, &moved, owner)?;
         let moved = Arc::new(StoredConnection::new(moved, &entry.schemes));
@@ -1427,11 +1439,7 @@ impl Registry {
         let connections = config
             .connections
             .values()
-            .map(|stored| {
-                let mut connection = stored.connection.clone();
-                stored.live.put_latest_tokens(&mut connection);
-                connection
-            })
+            .map(StaticConnection::current)
             .collect();
         let systems = config.systems.clone();
         // Held until the activations are read, so that no template they were checked
@@ -1550,9 +1558,7 @@ fn export_activation(environment: &str, user: &str, found: &UserActivation) -> A
     for c in &found.connections {
         if !seen.iter().any(|stored| Arc::ptr_eq(stored, &c.connection)) {
             seen.push(&c.connection);
-            let mut connection = c.connection.to_connection();
-            c.live.put_latest_tokens(&mut connection);
-            connections.push(connection);
+            connections.push(c.current());
         }
     }
     Activation {

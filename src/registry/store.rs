@@ -104,6 +104,15 @@ pub(super) struct UserConnection {
     pub(super) live: Arc<LiveConnection>,
 }
 
+impl UserConnection {
+    /// The document with the OAuth 2.0 tokens received since it was stored.
+    pub(super) fn current(&self) -> Connection {
+        let mut connection = self.connection.to_connection();
+        self.live.put_latest_tokens(&mut connection);
+        connection
+    }
+}
+
 /// One end user's activation in one environment.
 #[derive(Debug, Clone)]
 pub(super) struct UserActivation {
@@ -341,12 +350,16 @@ impl Activations {
         index
     }
 
-    /// Runs `f` on whichever copy of the shard's table is not being written: the one this
-    /// thread reads first unless a write holds it, then the other. A write holds one copy
-    /// at a time and writes are one at a time, so this waits for no write; it only tries
-    /// again when a write moved from one copy to the other between its two tries.
+    /// [`read_shard`](Self::read_shard) on the shard `hash` picks.
     fn read<R>(&self, hash: u64, f: impl FnOnce(&Table<Slot>) -> R) -> R {
-        let index = Self::shard_index(hash);
+        self.read_shard(Self::shard_index(hash), f)
+    }
+
+    /// Runs `f` on whichever copy of shard `index`'s table is not being written: the one
+    /// this thread reads first unless a write holds it, then the other. A write holds one
+    /// copy at a time and writes are one at a time, so this waits for no write; it only
+    /// tries again when a write moved from one copy to the other between its two tries.
+    fn read_shard<R>(&self, index: usize, f: impl FnOnce(&Table<Slot>) -> R) -> R {
         let (mut first, mut second) = (&self.shards[index].0, &self.spares[index].table);
         if reads_spare_first() {
             std::mem::swap(&mut first, &mut second);
@@ -491,8 +504,7 @@ impl Activations {
     /// Calls `f` on every activation with its environment and user, one shard at a time.
     pub(super) fn for_each(&self, mut f: impl FnMut(&str, &str, &UserActivation)) {
         for index in 0..SHARDS {
-            // The shard's hash bits: any hash that picks this shard.
-            self.read((index as u64) << 40, |table| {
+            self.read_shard(index, |table| {
                 for slot in table.iter() {
                     f(&slot.environment, slot.user.to_str(), &slot.activation);
                 }

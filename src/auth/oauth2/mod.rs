@@ -235,14 +235,13 @@ impl OAuth2 {
         })
     }
 
-    /// What the caller does next to have a valid token.
     /// The credential of the last token received, and the index of the connection's
     /// credential it replaces (see [`TokenUpdate::credential`]).
     pub(crate) fn latest(&self) -> Option<(usize, crate::model::OAuth2TokenCredential)> {
-        let latest = self.shared.latest()?;
-        Some((self.shared.credential_index(), latest))
+        self.shared.latest()
     }
 
+    /// What the caller does next to have a valid token.
     pub(crate) fn step(&self) -> Result<TokenStep, OAuth2Error> {
         self.shared.step()
     }

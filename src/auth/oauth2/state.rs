@@ -341,14 +341,11 @@ impl Shared {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The credential of the last token this connection received, if it received one.
-    pub(crate) fn latest(&self) -> Option<OAuth2TokenCredential> {
-        self.lock().latest.clone()
-    }
-
-    /// The position of this credential in the connection's `credentials`.
-    pub(crate) fn credential_index(&self) -> usize {
-        self.config.credential_index
+    /// The credential of the last token this connection received, if it received one, with
+    /// its position in the connection's `credentials`.
+    pub(crate) fn latest(&self) -> Option<(usize, OAuth2TokenCredential)> {
+        let latest = self.lock().latest.clone()?;
+        Some((self.config.credential_index, latest))
     }
 
     /// Takes a new generation so every thread-local copy is read again.
