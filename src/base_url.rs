@@ -1,6 +1,7 @@
 //! The base URL a connection sends to: where relative request URIs resolve, and the only
 //! origin that ever receives its credentials.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use http::Uri;
@@ -121,12 +122,7 @@ impl BaseUrl {
             .filter(|url| !url.trim().is_empty());
         match (own, template) {
             (Some(own), template) => {
-                let own = own.trim();
-                let host_start = own.find("://").map_or(0, |i| i + 3);
-                let host_end = own[host_start..]
-                    .find(['/', '?', '#'])
-                    .map_or(own.len(), |i| host_start + i);
-                let own = Self::parse(&own[..host_end])?;
+                let own = Self::parse_origin(own)?;
                 if let Some(template) = &template
                     && !any_host
                     && !template.admits_override(&own)
@@ -144,6 +140,34 @@ impl BaseUrl {
             (None, Some(template)) => Ok(template),
             (None, None) => Err(BuildError::MissingBaseUrl),
         }
+    }
+
+    /// `scheme://host[:port]` of `url` as normalised, whatever follows them.
+    pub(crate) fn origin_of(url: &str) -> Result<String, BuildError> {
+        Self::parse_origin(url).map(|parsed| parsed.origin)
+    }
+
+    /// The scheme, host and port of `url`, whatever follows them.
+    fn parse_origin(url: &str) -> Result<Self, BuildError> {
+        let url = url.trim();
+        let host_start = url.find("://").map_or(0, |i| i + 3);
+        let host_end = url[host_start..]
+            .find(['/', '?', '#'])
+            .map_or(url.len(), |i| host_start + i);
+        Self::parse(&url[..host_end])
+    }
+
+    /// Whether `own`, a credential's own endpoint URL, stays where `configured`, the
+    /// scheme's, points, by the rule for a base URL override (see [`Self::for_connection`]),
+    /// with `values` expanded in both.
+    pub(crate) fn admits_endpoint(
+        configured: &str,
+        own: &str,
+        values: &BTreeMap<String, String>,
+    ) -> Result<bool, BuildError> {
+        let configured = Self::parse_origin(&url_template::expand(configured, values)?)?;
+        let own = Self::parse_origin(&url_template::expand(own, values)?)?;
+        Ok(configured.admits_override(&own))
     }
 
     /// Whether `other` may stand in for this base URL as a connection's override: no

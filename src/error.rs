@@ -97,6 +97,12 @@ pub enum BuildError {
     /// An `oauth1` scheme has no `oauth1-token` credential with a token and token secret.
     #[error("token and token secret are required for this connection template")]
     OAuth1TokenRequired,
+    /// A credential's own token URL cannot be used.
+    #[error("token URL {reason}")]
+    InvalidTokenUrl {
+        /// The rule broken.
+        reason: &'static str,
+    },
     /// A templated URL (`https://{subdomain}.zendesk.com`) cannot be used.
     #[error("URL template {reason}")]
     InvalidUrlTemplate {

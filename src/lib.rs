@@ -86,6 +86,9 @@ pub use live::{LiveConnection, LiveConnectionBuilder};
 pub use model::*;
 pub use redact::RedactedRequest;
 pub use registry::{
-    ConnectionLink, EnvironmentDocument, Registry, RegistryDocument, RegistryError, TokenOwner,
+    ConnectionLink, EnvironmentDocument, Registry, RegistryDocument, RegistryError, Restore,
+    TokenOwner,
 };
-pub use secret::{REDACTED, Secret, export_with_secrets, to_json_with_secrets, to_redacted_json};
+pub use secret::{
+    ExtraParams, REDACTED, Secret, export_with_secrets, to_json_with_secrets, to_redacted_json,
+};

@@ -353,13 +353,15 @@ fn is_bypass(pair: &ConnectionCredential) -> bool {
     matches!(pair.auth_scheme_config, AuthSchemeConfig::None(_))
 }
 
-/// Whether every scheme of `template` is `none`: its connections are all bypass connections,
-/// whatever `allowBypass` says.
+/// Whether `template` has schemes and every one is `none`: its connections are all bypass
+/// connections, whatever `allowBypass` says. A template without schemes of its own may
+/// take its system's, so a bypass of it needs `allowBypass`.
 pub(crate) fn takes_no_credentials(template: &ConnectionTemplate) -> bool {
-    template
-        .auth_scheme_configs
-        .iter()
-        .all(|scheme| matches!(scheme, AuthSchemeConfig::None(_)))
+    !template.auth_scheme_configs.is_empty()
+        && template
+            .auth_scheme_configs
+            .iter()
+            .all(|scheme| matches!(scheme, AuthSchemeConfig::None(_)))
 }
 
 /// A `none` credential on a template whose own schemes are not `none` is a bypass, allowed
@@ -409,6 +411,10 @@ impl ConnectionTemplate {
     /// Creates a connection for this template from `credentials`, one per auth scheme in
     /// order, checking each against its scheme as the platform does.
     ///
+    /// The connection has no [`values`](Connection::values) yet: a templated token or
+    /// authorize URL (`https://{subdomain}.zendesk.com/oauth/tokens`) is checked with
+    /// them when the connection is built.
+    ///
     /// # Errors
     ///
     /// The platform's messages for a missing credential (`api-key is required for this
@@ -434,7 +440,12 @@ impl ConnectionTemplate {
                 expected: self.auth_scheme_configs.len(),
             });
         }
-        let context = BuildContext::default();
+        // Stand-in values, so that what is checked here is the credentials; the real
+        // values are checked when the connection is built.
+        let context = BuildContext {
+            url_values: crate::url_template::stand_in_values(self.endpoint_urls(&credentials)),
+            ..BuildContext::default()
+        };
         let mut credentials = credentials.into_iter();
         let mut pairs = Vec::with_capacity(self.auth_scheme_configs.len());
         for scheme in &self.auth_scheme_configs {
@@ -479,6 +490,29 @@ impl ConnectionTemplate {
         )];
         check_bypass_allowed(self, &pairs)?;
         Ok(self.connection_with(pairs))
+    }
+
+    /// The endpoint URLs of this template's schemes and of `credentials`.
+    fn endpoint_urls<'a>(&'a self, credentials: &'a [Credential]) -> impl Iterator<Item = &'a str> {
+        let schemes = self
+            .auth_scheme_configs
+            .iter()
+            .filter_map(|scheme| match scheme {
+                AuthSchemeConfig::OAuth2(oauth2) => Some(oauth2),
+                _ => None,
+            });
+        let scheme_urls = schemes.flat_map(|oauth2| {
+            [
+                Some(&oauth2.token_url),
+                oauth2.refresh_url.as_ref(),
+                oauth2.authorize_url.as_ref(),
+            ]
+        });
+        let own_urls = credentials.iter().map(|credential| match credential {
+            Credential::OAuth2Client(client) => client.token_url.as_ref(),
+            _ => None,
+        });
+        scheme_urls.chain(own_urls).flatten().map(String::as_str)
     }
 
     fn connection_with(&self, credentials: Vec<ConnectionCredential>) -> Connection {

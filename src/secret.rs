@@ -125,6 +125,99 @@ pub(crate) fn exposing() -> bool {
     EXPOSE.with(Cell::get)
 }
 
+/// Extra parameters of a token request, form-encoded (`a=1&b=2`), whose values may be
+/// secret under any name (a client assertion, an integration key).
+///
+/// * `Debug` and `Serialize` write every value as [`REDACTED`] and keep the names; only
+///   [`export_with_secrets`] writes the values.
+/// * `Deserialize` accepts any string. Parameters with a redacted value (from a redacted
+///   listing) load, but building a connection with them fails with an error that names
+///   them.
+/// * It dereferences to the form-encoded text.
+///
+/// # Example
+///
+/// ```
+/// use credgate::ExtraParams;
+///
+/// let params = ExtraParams::from("audience=api&client_assertion=eyJhbGciOi");
+/// assert_eq!(format!("{params:?}"), "ExtraParams(audience=******&client_assertion=******)");
+/// assert_eq!(serde_json::to_string(&params)?, r#""audience=******&client_assertion=******""#);
+/// assert_eq!(credgate::to_json_with_secrets(&params)?, r#""audience=api&client_assertion=eyJhbGciOi""#);
+/// assert_eq!(&*params, "audience=api&client_assertion=eyJhbGciOi");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct ExtraParams(String);
+
+impl ExtraParams {
+    /// Whether there are no parameters.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether a value is the placeholder of a redacted listing, so that the parameters
+    /// cannot be sent.
+    pub(crate) fn has_redacted_value(&self) -> bool {
+        url::form_urlencoded::parse(self.0.as_bytes()).any(|(_, value)| value == REDACTED)
+    }
+}
+
+impl std::ops::Deref for ExtraParams {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for ExtraParams {
+    fn from(params: &str) -> Self {
+        Self(params.to_owned())
+    }
+}
+
+impl From<String> for ExtraParams {
+    fn from(params: String) -> Self {
+        Self(params)
+    }
+}
+
+impl fmt::Debug for ExtraParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ExtraParams({})", RedactedParams(&self.0))
+    }
+}
+
+impl Serialize for ExtraParams {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if exposing() {
+            serializer.serialize_str(&self.0)
+        } else {
+            serializer.collect_str(&RedactedParams(&self.0))
+        }
+    }
+}
+
+/// Form-encoded parameters with each value written as [`REDACTED`].
+struct RedactedParams<'a>(&'a str);
+
+impl fmt::Display for RedactedParams<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, pair) in self.0.split('&').enumerate() {
+            if i > 0 {
+                f.write_str("&")?;
+            }
+            match pair.split_once('=') {
+                Some((name, _)) => write!(f, "{name}={REDACTED}")?,
+                None => f.write_str(pair)?,
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Sets the export mode for a scope and restores the previous one when dropped, even if
 /// serialisation panics.
 struct ModeGuard(bool);

@@ -116,6 +116,20 @@ pub fn expand(template: &str, values: &BTreeMap<String, String>) -> Result<Strin
 }
 
 /// Appends `part` to `out` with each `{name}` replaced by its checked value.
+/// A valid value for each placeholder in `texts` (`{subdomain}` in
+/// `https://{subdomain}.zendesk.com`), for checks that run before the values are known.
+pub(crate) fn stand_in_values<'a>(
+    texts: impl IntoIterator<Item = &'a str>,
+) -> BTreeMap<String, String> {
+    texts
+        .into_iter()
+        .flat_map(|text| text.split('{').skip(1))
+        .filter_map(|after| after.split_once('}').map(|(name, _)| name))
+        .filter(|name| !name.is_empty())
+        .map(|name| (name.to_owned(), "placeholder".to_owned()))
+        .collect()
+}
+
 fn substitute(
     mut part: &str,
     values: &BTreeMap<String, String>,

@@ -136,7 +136,7 @@ fn every_credential_type_round_trips_through_the_full_export() -> TestResult {
 #[test]
 fn redacted_output_hides_every_secret_of_every_type() -> TestResult {
     let secrets = [
-        "k-1", "pw-2", "cs-3", "at-4", "rt-5", "ts-6", "pk-7", "code-8",
+        "k-1", "pw-2", "cs-3", "at-4", "rt-5", "ts-6", "pk-7", "code-8", "ap-9", "ap-10",
     ];
     let connection: Connection = serde_json::from_value(serde_json::json!({
     "id": "c", "credentials": [
@@ -146,10 +146,10 @@ fn redacted_output_hides_every_secret_of_every_type() -> TestResult {
          "credential": {"type": "basic-auth", "data": {"basicAuth": {"username": "u", "password": "pw-2"}}}},
         {"authSchemeConfig": {"type": "oauth1", "oauth1": {"id": "o", "consumerKey": "ck", "consumerSecret": "cs-3", "signatureMethod": "sha1"}},
          "credential": {"type": "oauth1-token", "data": {"oauth1Token": {"token": "tok", "tokenSecret": "ts-6"}}}},
-        {"authSchemeConfig": {"type": "oauth2", "oauth2": {"id": "o2", "tokenUrl": "https://t.example", "grant": {"type": "clientCredentials", "clientCredentials": {}}}},
+        {"authSchemeConfig": {"type": "oauth2", "oauth2": {"id": "o2", "tokenUrl": "https://t.example", "additionalTokenParams": "client_assertion=ap-9", "grant": {"type": "clientCredentials", "clientCredentials": {}}}},
          "credential": {"type": "oauth2-token", "data": {"oauth2Token": {"accessToken": "at-4", "refreshToken": "rt-5"}}}},
         {"authSchemeConfig": {"type": "certificate", "certificate": {"id": "c", "privateKey": "pk-7"}},
-         "credential": {"type": "oauth2-code", "data": {"oauth2Code": {"code": "code-8"}}}}
+         "credential": {"type": "oauth2-code", "data": {"oauth2Code": {"code": "code-8", "additionalParams": "integration_key=ap-10"}}}}
     ]}))?;
     let redacted = credgate::to_redacted_json(&connection)?;
     let debug = format!("{connection:?} {connection:#?}");

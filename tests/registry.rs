@@ -268,14 +268,19 @@ fn system_scheme_edits_never_break_connections_until_moved() -> TestResult {
     let request = authorized(&registry, "production", "zendesk", Some("u1"));
     assert_eq!(request.headers()["authorization"], "Bearer zd-1");
 
-    // A scheme the connection cannot be built with is refused, and nothing changes.
-    let broken = AuthSchemeConfig::ApiKey(ApiKeyScheme::new(
-        "token",
-        "Bad Header",
-        KeyLocation::Header,
-    ));
+    // A scheme neither the template nor its system offers is refused, and so is one the
+    // credential does not fit; nothing changes.
+    let leak = AuthSchemeConfig::ApiKey(ApiKeyScheme::new("token", "leak", KeyLocation::Query));
     let err = registry
-        .move_user_connection_to_scheme("production", "zendesk", "u1", &broken)
+        .move_user_connection_to_scheme("production", "zendesk", "u1", &leak)
+        .unwrap_err();
+    assert!(matches!(err, RegistryError::ForeignScheme { .. }), "{err}");
+    let unfit: AuthSchemeConfig = serde_json::from_value(serde_json::json!({
+        "type": "oauth1", "oauth1": {"id": "token", "consumerKey": "ck",
+            "consumerSecret": "cs", "signatureMethod": "sha1"}}))?;
+    registry.update_system_scheme("zendesk", unfit.clone())?;
+    let err = registry
+        .move_user_connection_to_scheme("production", "zendesk", "u1", &unfit)
         .unwrap_err();
     assert!(matches!(err, RegistryError::Build { .. }), "{err}");
     let request = authorized(&registry, "production", "zendesk", Some("u1"));
@@ -305,15 +310,37 @@ fn bypass_only_where_the_template_allows_it() -> TestResult {
     registry.add_template(
         "production",
         template(
-            serde_json::json!({"name": "open", "connectionTemplateId": "shop",
+            serde_json::json!({"name": "open", "connectionTemplateId": "open-shop",
             "templateBaseUrl": "https://test.myshopify.com/admin/api", "allowBypass": true,
             "authSchemeConfigs": [key_scheme("token", "X-Shopify-Access-Token")]}),
         ),
     )?;
     bypass.id = "b2".to_owned();
-    registry.add_connection("production", "open", bypass)?;
+    bypass.connection_template_id = "open-shop".to_owned();
+    registry.add_connection("production", "open", bypass.clone())?;
     let request = authorized(&registry, "production", "open", None);
     assert!(request.headers().is_empty());
+
+    // A template without schemes of its own takes its system's: no bypass either.
+    registry.add_system(serde_json::from_value(serde_json::json!({
+        "name": "crm", "domain": "crm", "authSchemeConfigs": [key_scheme("key", "X-Key")]}))?)?;
+    registry.add_template(
+        "production",
+        template(
+            serde_json::json!({"name": "crm", "connectionTemplateId": "crm",
+            "domain": "crm", "templateBaseUrl": "https://crm.example.com"}),
+        ),
+    )?;
+    bypass.id = "b3".to_owned();
+    bypass.connection_template_id = "crm".to_owned();
+    let err = registry
+        .add_connection("production", "crm", bypass)
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .ends_with("bypass is not allowed for this connection template"),
+        "{err}"
+    );
     Ok(())
 }
 
@@ -326,10 +353,17 @@ fn a_base_url_override_keeps_only_its_origin() -> TestResult {
         vec![Credential::api_key("shpat_1")],
     )?;
     connection.id = "c1".to_owned();
-    connection.base_url = Some("Acme.myshopify.com/ignored/path?x=1#y".to_owned());
+    connection.base_url = Some("Acme.myshopify.com/ignored/path?key=k-secret#y".to_owned());
     registry.add_connection("production", "shopify", connection)?;
     let live = registry.resolve("production", "shopify", None)?;
     assert_eq!(live.base_url(), "https://acme.myshopify.com/admin/api");
+    // Nor is the rest stored, shown or exported.
+    let exported = credgate::to_json_with_secrets(&registry.export())?;
+    assert!(
+        exported.contains(r#""baseUrl":"https://acme.myshopify.com""#),
+        "{exported}"
+    );
+    assert!(!exported.contains("k-secret"));
     Ok(())
 }
 
@@ -420,6 +454,37 @@ fn bad_input_is_refused_with_a_clear_message() -> TestResult {
         )),
         Err(RegistryError::WrongKind { .. })
     ));
+
+    // Ambiguities: two schemes of one id (replaced and moved to by id), two systems of one
+    // domain (templates find their system by it), and a host a value would choose.
+    let two_keys = template(
+        serde_json::json!({"name": "crm", "connectionTemplateId": "crm",
+        "templateBaseUrl": "https://crm.example.com",
+        "authSchemeConfigs": [key_scheme("key", "X-Key"), key_scheme("key", "X-Other")]}),
+    );
+    let err = registry.add_template("production", two_keys).unwrap_err();
+    assert_eq!(err.to_string(), r#"auth scheme "key" already exists"#);
+    let system = |name: &str| -> Result<credgate::System, serde_json::Error> {
+        serde_json::from_value(serde_json::json!({"name": name, "domain": "crm.example.com"}))
+    };
+    registry.add_system(system("crm")?)?;
+    let err = registry.add_system(system("crm-2")?).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        r#"system domain "crm.example.com" already exists"#
+    );
+    let any_host = template(
+        serde_json::json!({"name": "any", "connectionTemplateId": "any",
+        "templateBaseUrl": "https://{host}/api", "authSchemeConfigs": [key_scheme("key", "X-Key")]}),
+    );
+    let err = registry.add_template("production", any_host).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("URL template must follow a placeholder"),
+        "{err}"
+    );
+    assert!(registry.resolve("production", "crm", None).is_err());
+    assert!(registry.resolve("production", "any", None).is_err());
     Ok(())
 }
 
@@ -640,5 +705,32 @@ fn users_keep_their_connection_as_shards_grow_and_shrink() -> TestResult {
         registry.export().activations.len(),
         USERS - USERS / 5 + USERS.div_ceil(7)
     );
+    Ok(())
+}
+
+#[test]
+fn templates_need_an_id_of_their_own() -> TestResult {
+    let registry = registry();
+    // Connections name their template by id, and templates that share one share their
+    // connections: two templates without an id must not.
+    let no_id = |name: &str| {
+        template(
+            serde_json::json!({"name": name, "templateBaseUrl": "https://crm.example.com",
+            "authSchemeConfigs": [key_scheme("key", "X-Key")]}),
+        )
+    };
+    registry.add_template("production", no_id("crm"))?;
+    let err = registry
+        .add_template("production", no_id("erp"))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        r#"environment "production" already has a template without an id"#
+    );
+    assert!(registry.resolve("production", "erp", None).is_err());
+    // A template made in code takes its name as id.
+    let made = ConnectionTemplate::new("erp", "https://erp.example.com", vec![]);
+    assert_eq!(made.template_id(), "erp");
+    registry.add_template("production", made)?;
     Ok(())
 }

@@ -179,6 +179,12 @@ fn a_moved_connection_keeps_its_rotated_refresh_token() -> TestResult {
     let (registry, _stored) = registry_after_rotations()?;
     let moved: AuthSchemeConfig =
         serde_json::from_value(oauth2_scheme("https://auth.crm.example/oauth/token"))?;
+    // The templates offer the new scheme; existing connections move to it explicitly.
+    for (name, id, dynamic) in [("crm", "crm", false), ("crm-users", "crm-u", true)] {
+        let mut template = template(name, id, dynamic);
+        template.auth_scheme_configs = vec![moved.clone()];
+        registry.replace_template("production", template)?;
+    }
     registry.move_connection_to_scheme("c1", &moved)?;
     registry.move_user_connection_to_scheme("production", "crm-users", "user-1", &moved)?;
     assert_eq!(

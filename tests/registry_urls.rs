@@ -254,3 +254,142 @@ fn an_activation_cannot_bring_its_own_scheme_or_host() -> Result<(), Box<dyn std
     assert!(registry.resolve("production", "t", Some("u2")).is_err());
     Ok(())
 }
+
+/// An embedded OAuth 2.0 template whose token URL is on the user's own subdomain.
+fn oauth2_client_registry() -> Result<credgate::Registry, Box<dyn std::error::Error>> {
+    let template: credgate::ConnectionTemplate = serde_json::from_value(serde_json::json!({
+        "name": "zendesk", "connectionTemplateId": "zd", "dynamic": true,
+        "templateBaseUrl": "https://{sub}.zendesk.com/api/v2",
+        "authSchemeConfigs": [{"type": "oauth2", "oauth2": {"id": "o",
+            "tokenUrl": "https://{sub}.zendesk.com/oauth/tokens",
+            "additionalTokenParams": "integration_key=INTEGRATION-SECRET",
+            "grant": {"type": "clientCredentials", "clientCredentials": {}}}}]
+    }))?;
+    let registry = credgate::Registry::new();
+    registry.add_environment("production")?;
+    registry.add_template("production", template)?;
+    Ok(registry)
+}
+
+fn oauth2_client_connection(
+    registry: &credgate::Registry,
+    token_url: Option<&str>,
+) -> Result<credgate::Connection, Box<dyn std::error::Error>> {
+    let mut credential = serde_json::json!({"clientId": "id", "clientSecret": "secret"});
+    if let Some(url) = token_url {
+        credential["tokenUrl"] = url.into();
+    }
+    let credential: credgate::Credential = serde_json::from_value(
+        serde_json::json!({"type": "oauth2-client", "data": {"oauth2Client": credential}}),
+    )?;
+    let mut connection = registry.connect("production", "zendesk", vec![credential])?;
+    connection.values = values("acme");
+    Ok(connection)
+}
+
+fn activate(
+    registry: &credgate::Registry,
+    user: &str,
+    connection: credgate::Connection,
+) -> Result<(), credgate::RegistryError> {
+    registry.activate(credgate::Activation::new(
+        "production",
+        credgate::EndUser::new(user),
+        vec![connection],
+    ))
+}
+
+#[test]
+fn an_activation_cannot_bring_its_own_copy_of_an_offered_scheme()
+-> Result<(), Box<dyn std::error::Error>> {
+    let registry = oauth2_client_registry()?;
+    // The scheme's id and type as offered, its token URL the end user's.
+    let mut altered = oauth2_client_connection(&registry, None)?;
+    let credgate::AuthSchemeConfig::OAuth2(scheme) = &mut altered.credentials[0].auth_scheme_config
+    else {
+        panic!("the template's scheme is OAuth 2.0");
+    };
+    scheme.token_url = "https://attacker.example.net/collect".to_owned();
+    let err = activate(&registry, "u1", altered).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        r#"auth scheme "o" is not offered by template "zendesk" in environment "production""#
+    );
+    assert!(
+        registry
+            .resolve("production", "zendesk", Some("u1"))
+            .is_err()
+    );
+    activate(&registry, "u1", oauth2_client_connection(&registry, None)?)?;
+    Ok(())
+}
+
+#[test]
+fn a_credential_token_url_stays_on_the_scheme_domain() -> Result<(), Box<dyn std::error::Error>> {
+    let registry = oauth2_client_registry()?;
+    for (user, url) in [
+        ("u1", "https://attacker.example.net/t"),
+        ("u2", "https://zendesk.com.attacker.net/t"),
+        ("u3", "https://{sub}.attacker.net/t"),
+    ] {
+        let err = activate(
+            &registry,
+            user,
+            oauth2_client_connection(&registry, Some(url))?,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#"template "zendesk" in environment "production": token URL override must keep the scheme's https and stay on its domain"#,
+            "{url}"
+        );
+        assert!(
+            registry
+                .resolve("production", "zendesk", Some(user))
+                .is_err()
+        );
+    }
+    assert!(oauth2_client_connection(&registry, Some("http://acme.zendesk.com/t")).is_err());
+    // Another host of the same domain, as a sandbox or region would be.
+    let own = oauth2_client_connection(&registry, Some("https://eu.zendesk.com/oauth/tokens"))?;
+    activate(&registry, "u4", own)?;
+    assert!(
+        registry
+            .resolve("production", "zendesk", Some("u4"))
+            .is_ok()
+    );
+    Ok(())
+}
+
+#[test]
+fn extra_token_params_are_redacted_and_a_redacted_listing_cannot_send_them()
+-> Result<(), Box<dyn std::error::Error>> {
+    let registry = oauth2_client_registry()?;
+    let mut connection = oauth2_client_connection(&registry, None)?;
+    let credgate::Credential::OAuth2Client(client) = &mut connection.credentials[0].credential
+    else {
+        panic!("an oauth2-client credential");
+    };
+    client.additional_params = Some("client_assertion=ASSERT-SECRET".into());
+    activate(&registry, "u1", connection)?;
+
+    let listed = serde_json::to_string(&registry)?;
+    for secret in ["INTEGRATION-SECRET", "ASSERT-SECRET"] {
+        assert!(!listed.contains(secret), "{secret} in {listed}");
+        assert!(!format!("{registry:?} {:?}", registry.export()).contains(secret));
+    }
+    let exported = credgate::to_json_with_secrets(&registry.export())?;
+    assert!(exported.contains("integration_key=INTEGRATION-SECRET"));
+    assert!(exported.contains("client_assertion=ASSERT-SECRET"));
+
+    // Everything else exported, the parameters as a listing shows them.
+    let listed_params =
+        exported.replace("client_assertion=ASSERT-SECRET", "client_assertion=******");
+    let err = credgate::Registry::from_document(serde_json::from_str(&listed_params)?).unwrap_err();
+    assert!(
+        err.to_string()
+            .ends_with("additional token parameters is redacted"),
+        "{err}"
+    );
+    Ok(())
+}

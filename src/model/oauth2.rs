@@ -4,7 +4,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 use super::tagged;
-use crate::Secret;
+use crate::{ExtraParams, Secret};
 
 /// A scope a scheme offers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,9 +45,10 @@ pub struct OAuth2Scheme {
     /// Extra authorize parameters, form-encoded (`a=1&b=2`).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub additional_authorize_params: String,
-    /// Extra token request parameters, form-encoded.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub additional_token_params: String,
+    /// Extra token request parameters, form-encoded; their values are redacted as
+    /// secrets are.
+    #[serde(default, skip_serializing_if = "ExtraParams::is_empty")]
+    pub additional_token_params: ExtraParams,
     /// Whether the token endpoint needs mutual TLS.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mtls_enabled: Option<bool>,
@@ -290,9 +291,10 @@ pub struct OAuth2ClientCredential {
     /// The scopes to request (the scheme's default scopes when empty).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<String>,
-    /// Extra token request parameters, form-encoded.
+    /// Extra token request parameters, form-encoded; their values are redacted as
+    /// secrets are.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub additional_params: Option<String>,
+    pub additional_params: Option<ExtraParams>,
 }
 
 /// `oauth2-code`: an authorization code, exchanged once for a token.
@@ -308,9 +310,10 @@ pub struct OAuth2CodeCredential {
     /// The redirect URL sent with the authorize request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redirect_url: Option<String>,
-    /// Extra token request parameters, form-encoded.
+    /// Extra token request parameters, form-encoded; their values are redacted as
+    /// secrets are.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub additional_params: Option<String>,
+    pub additional_params: Option<ExtraParams>,
     /// credgate: the PKCE code verifier of the authorize request (RFC 7636).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_verifier: Option<Secret>,

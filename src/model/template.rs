@@ -80,16 +80,18 @@ pub struct ConnectionTemplate {
 }
 
 impl ConnectionTemplate {
-    /// A static template named `name` at `base_url` with the given schemes.
+    /// A static template named `name` at `base_url` with the given schemes, whose
+    /// [`id`](Self::id) is its name until set.
     pub fn new(
         name: impl Into<String>,
         base_url: impl Into<String>,
         auth_scheme_configs: Vec<AuthSchemeConfig>,
     ) -> Self {
+        let name = name.into();
         Self {
-            id: String::new(),
+            id: name.clone(),
             connection_template_id: String::new(),
-            name: name.into(),
+            name,
             domain: String::new(),
             template_base_url: base_url.into(),
             dynamic: false,

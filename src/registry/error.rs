@@ -72,6 +72,13 @@ pub enum RegistryError {
         /// The name or id.
         name: String,
     },
+    /// A second template without an id (neither `connectionTemplateId` nor `id`) in one
+    /// environment: the two would share their connections.
+    #[error("environment \"{environment}\" already has a template without an id")]
+    SecondTemplateWithoutId {
+        /// The environment.
+        environment: String,
+    },
     /// A name or id that is required is empty.
     #[error("{what} is empty")]
     EmptyName {
@@ -111,7 +118,8 @@ pub enum RegistryError {
         connection_template_id: String,
     },
     /// A connection carries an auth scheme that neither its template nor the template's
-    /// system offers.
+    /// system offers, or a copy of an offered one that differs from it (another token URL,
+    /// header or placement).
     #[error(
         "auth scheme \"{scheme}\" is not offered by template \"{template}\" in environment \"{environment}\""
     )]

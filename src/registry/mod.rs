@@ -231,6 +231,19 @@ fn unknown_environment(environment: &str) -> RegistryError {
     }
 }
 
+/// Checks that no two of `schemes` share an id, by which they are replaced and moved to.
+fn unique_scheme_ids(schemes: &[AuthSchemeConfig]) -> Result<(), RegistryError> {
+    let mut ids: Vec<&str> = schemes.iter().map(AuthSchemeConfig::id).collect();
+    ids.sort_unstable();
+    match ids.windows(2).find(|pair| pair[0] == pair[1]) {
+        Some(pair) => Err(RegistryError::Duplicate {
+            what: "auth scheme",
+            name: pair[0].to_owned(),
+        }),
+        None => Ok(()),
+    }
+}
+
 fn non_empty(value: &str, what: &'static str) -> Result<(), RegistryError> {
     if value.is_empty() {
         Err(RegistryError::EmptyName { what })
@@ -293,17 +306,25 @@ impl TemplateEntry {
         template: ConnectionTemplate,
         key: Arc<TemplateKey>,
     ) -> Result<Self, RegistryError> {
+        let build_error = |source| RegistryError::Build {
+            environment: environment.to_owned(),
+            template: template.name.clone(),
+            source,
+        };
         let url = template.template_base_url.trim();
-        let base_url = if url.is_empty() || url.contains('{') {
+        let base_url = if url.is_empty() {
+            None
+        } else if url.contains('{') {
+            // Checked now with stand-in values, so that a template a value could send
+            // anywhere (`https://{host}`) is refused before any connection uses it.
+            let stand_ins = crate::url_template::stand_in_values([url]);
+            let expanded = crate::url_template::expand(url, &stand_ins).map_err(build_error)?;
+            BaseUrl::parse(&expanded).map_err(build_error)?;
             None
         } else {
-            let parsed = BaseUrl::parse(url).map_err(|source| RegistryError::Build {
-                environment: environment.to_owned(),
-                template: template.name.clone(),
-                source,
-            })?;
-            Some(Arc::new(parsed))
+            Some(Arc::new(BaseUrl::parse(url).map_err(build_error)?))
         };
+        unique_scheme_ids(&template.auth_scheme_configs)?;
         Ok(Self {
             schemes: template
                 .auth_scheme_configs
@@ -331,7 +352,9 @@ impl TemplateEntry {
 
     /// Checks that `connection` belongs to this template and is of the kind it takes and,
     /// for a new connection, that each of its schemes is one the template or its system
-    /// offers (by id), so a connection cannot bring schemes of its own. A restored one may
+    /// offers, exactly as offered: a connection may come from an end user, and a copy with
+    /// the same id but its own token URL, header or placement would send the credential
+    /// (and the template's client secret) where the template does not. A restored one may
     /// keep a scheme the template no longer offers. Bypass is checked when it is built.
     fn accepts(
         &self,
@@ -359,6 +382,25 @@ impl TemplateEntry {
         if origin == Origin::Restored {
             return Ok(());
         }
+        for pair in &connection.credentials {
+            if !matches!(pair.auth_scheme_config, AuthSchemeConfig::None(_)) {
+                self.check_offers(environment, &pair.auth_scheme_config, systems)?;
+            }
+        }
+        if !self.template.allow_any_base_url {
+            self.check_own_token_urls(connection)
+                .map_err(|source| self.build_error(environment, source))?;
+        }
+        Ok(())
+    }
+
+    /// Checks that `scheme` is one this template or its system offers, exactly as offered.
+    fn check_offers(
+        &self,
+        environment: &str,
+        scheme: &AuthSchemeConfig,
+        systems: &[System],
+    ) -> Result<(), RegistryError> {
         let system_schemes = systems
             .iter()
             .filter(|s| {
@@ -366,24 +408,35 @@ impl TemplateEntry {
                     || (!s.domain.is_empty() && s.domain == self.template.domain)
             })
             .flat_map(|s| &s.auth_scheme_configs);
-        let known = self
+        let mut offered = self
             .template
             .auth_scheme_configs
             .iter()
             .chain(system_schemes);
-        let foreign = connection.credentials.iter().find(|pair| {
-            let scheme = &pair.auth_scheme_config;
-            !matches!(scheme, AuthSchemeConfig::None(_))
-                && !known
-                    .clone()
-                    .any(|k| k.id() == scheme.id() && k.type_name() == scheme.type_name())
-        });
-        if let Some(pair) = foreign {
-            return Err(RegistryError::ForeignScheme {
-                environment: environment.to_owned(),
-                template: self.name().to_owned(),
-                scheme: pair.auth_scheme_config.id().to_owned(),
-            });
+        if offered.any(|offered| offered == scheme) {
+            return Ok(());
+        }
+        Err(RegistryError::ForeignScheme {
+            environment: environment.to_owned(),
+            template: self.name().to_owned(),
+            scheme: scheme.id().to_owned(),
+        })
+    }
+
+    /// Checks that an `oauth2-client` credential's own token URL stays on the domain of
+    /// its scheme's, as a base URL override must: the template's client parameters (and
+    /// the credential's secret) go there.
+    fn check_own_token_urls(&self, connection: &Connection) -> Result<(), crate::BuildError> {
+        for pair in &connection.credentials {
+            if let (AuthSchemeConfig::OAuth2(scheme), Credential::OAuth2Client(client)) =
+                (&pair.auth_scheme_config, &pair.credential)
+                && let Some(own) = client.token_url.as_deref()
+                && !BaseUrl::admits_endpoint(&scheme.token_url, own, &connection.values)?
+            {
+                return Err(crate::BuildError::InvalidTokenUrl {
+                    reason: "override must keep the scheme's https and stay on its domain",
+                });
+            }
         }
         Ok(())
     }
@@ -567,11 +620,19 @@ impl Registry {
     /// ```
     pub fn add_system(&self, system: System) -> Result<(), RegistryError> {
         non_empty(&system.name, "system name")?;
+        unique_scheme_ids(&system.auth_scheme_configs)?;
         let mut config = self.write_templates();
         if config.system(&system.name).is_ok() {
             return Err(RegistryError::Duplicate {
                 what: "system",
                 name: system.name,
+            });
+        }
+        // Templates find their system by domain.
+        if !system.domain.is_empty() && config.systems.iter().any(|s| s.domain == system.domain) {
+            return Err(RegistryError::Duplicate {
+                what: "system domain",
+                name: system.domain,
             });
         }
         config.systems.push(system);
@@ -615,7 +676,9 @@ impl Registry {
     /// # Errors
     ///
     /// [`RegistryError::UnknownEnvironment`], [`RegistryError::EmptyName`],
-    /// [`RegistryError::Duplicate`] for a name already used in the environment, and
+    /// [`RegistryError::Duplicate`] for a name already used in the environment,
+    /// [`RegistryError::SecondTemplateWithoutId`] (connections name their template by
+    /// `connectionTemplateId` or `id`, and templates with one id share connections), and
     /// [`RegistryError::Build`] for a base URL that cannot be parsed.
     ///
     /// # Example
@@ -644,6 +707,18 @@ impl Registry {
             return Err(RegistryError::Duplicate {
                 what: "template",
                 name: entry.template.name,
+            });
+        }
+        // Templates that share an id share their connections, which a host may intend; two
+        // without any id would share them by accident.
+        if entry.template.template_id().is_empty()
+            && env
+                .templates
+                .values()
+                .any(|t| t.template.template_id().is_empty())
+        {
+            return Err(RegistryError::SecondTemplateWithoutId {
+                environment: environment.to_owned(),
             });
         }
         env.templates
@@ -928,10 +1003,11 @@ impl Registry {
         &self,
         environment: &str,
         template: &str,
-        connection: Connection,
+        mut connection: Connection,
         origin: Origin,
     ) -> Result<(), RegistryError> {
         non_empty(&connection.id, "connection id")?;
+        keep_origin_only(&mut connection);
         let mut config = self.write();
         if config.connections.contains_key(&connection.id) {
             return Err(RegistryError::Duplicate {
@@ -1075,13 +1151,54 @@ impl Registry {
         self.activate_from(activation, Origin::New)
     }
 
+    /// The calls for a host that refills the registry row by row from its own storage,
+    /// with connections it stored earlier: as with [`from_document`](Self::from_document),
+    /// a connection keeps the auth schemes it was created with, which its template may no
+    /// longer offer, and its own token URL. Everything else is checked as for a new
+    /// connection.
+    ///
+    /// A connection from anyone else (an end user completing a connect flow) goes through
+    /// [`add_connection`](Self::add_connection) or [`activate`](Self::activate), which
+    /// refuse schemes the template does not offer exactly as it offers them.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::{ApiKeyScheme, AuthSchemeConfig, ConnectionTemplate, Credential, KeyLocation, Registry};
+    ///
+    /// let header = AuthSchemeConfig::ApiKey(ApiKeyScheme::new("key", "X-Key", KeyLocation::Header));
+    /// let mut template = ConnectionTemplate::new("crm", "https://crm.example.com", vec![header]);
+    /// let registry = Registry::new();
+    /// registry.add_environment("production")?;
+    /// registry.add_template("production", template.clone())?;
+    /// let mut stored = registry.connect("production", "crm", vec![Credential::api_key("k-1")])?;
+    /// stored.id = "c1".into();
+    ///
+    /// // Later, after the template moved to a new scheme, the host starts again.
+    /// template.auth_scheme_configs =
+    ///     vec![AuthSchemeConfig::ApiKey(ApiKeyScheme::new("key-v2", "key", KeyLocation::Query))];
+    /// let registry = Registry::new();
+    /// registry.add_environment("production")?;
+    /// registry.add_template("production", template)?;
+    /// assert!(registry.add_connection("production", "crm", stored.clone()).is_err());
+    /// registry.restore().add_connection("production", "crm", stored)?;
+    /// let mut request = http::Request::get("https://crm.example.com/v1").body(())?;
+    /// registry.resolve("production", "crm", None)?.authorize(&mut request)?;
+    /// assert_eq!(request.headers()["x-key"], "k-1");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn restore(&self) -> Restore<'_> {
+        Restore { registry: self }
+    }
+
     fn activate_from(&self, activation: Activation, origin: Origin) -> Result<(), RegistryError> {
         let Activation {
             id,
             user,
             environment,
-            connections,
+            mut connections,
         } = activation;
+        connections.iter_mut().for_each(keep_origin_only);
         non_empty(&user.external_id, "end user external id")?;
         let mut record = UserActivation {
             id,
@@ -1264,9 +1381,10 @@ impl Registry {
     ///
     /// # Errors
     ///
-    /// [`RegistryError::UnknownConnection`], [`RegistryError::UnknownScheme`] when the
-    /// connection has no scheme with that id, and [`RegistryError::Build`] when its
-    /// credential does not fit the new scheme.
+    /// [`RegistryError::UnknownConnection`], [`RegistryError::ForeignScheme`] when a
+    /// template it is linked to (or that template's system) does not offer `scheme` as
+    /// given, [`RegistryError::UnknownScheme`] when the connection has no scheme with that
+    /// id, and [`RegistryError::Build`] when its credential does not fit the new scheme.
     ///
     /// # Example
     ///
@@ -1319,10 +1437,12 @@ impl Registry {
                 id: connection_id.to_owned(),
             });
         };
+        first.check_offers(first_env, scheme, &config.systems)?;
         let live = self.build(first_env, first, &moved, || {
             Owner::Connection(connection_id.to_owned())
         })?;
         for (env_name, entry) in linked {
+            entry.check_offers(env_name, scheme, &config.systems)?;
             entry.check_shared(env_name, &moved, &live)?;
         }
         config.connections.insert(
@@ -1341,7 +1461,8 @@ impl Registry {
     /// # Errors
     ///
     /// [`RegistryError::UserNotActivated`] (also when the activation changed while this
-    /// ran: retry), [`RegistryError::UnknownScheme`], and [`RegistryError::Build`] when the
+    /// ran: retry), [`RegistryError::ForeignScheme`], [`RegistryError::UnknownScheme`], and
+    /// [`RegistryError::Build`] when the
     /// credential does not fit the new scheme.
     ///
     /// # Example
@@ -1379,6 +1500,7 @@ impl Registry {
         let old_live = Arc::clone(&target.live);
         let config = self.read();
         let entry = config.template(environment, template)?;
+        entry.check_offers(environment, scheme, &config.systems)?;
         let moved = with_scheme(target.current(), scheme)?;
         let owner = || Owner::end_user(environment, external_id, &moved);
         let live = self.build(environment, entry, &moved, owner)?;
@@ -1508,15 +1630,86 @@ impl Registry {
             let Some((environment, template)) = links.next() else {
                 return Err(RegistryError::UnknownConnection { id });
             };
-            registry.add_connection_from(environment, template, connection, Origin::Restored)?;
+            let restore = registry.restore();
+            restore.add_connection(environment, template, connection)?;
             for (environment, template) in links {
-                registry.link_connection_from(environment, template, &id, Origin::Restored)?;
+                restore.link_connection(environment, template, &id)?;
             }
         }
         for activation in document.activations {
-            registry.activate_from(activation, Origin::Restored)?;
+            registry.restore().activate(activation)?;
         }
         Ok(registry)
+    }
+}
+
+/// Adds connections a host stored earlier; see [`Registry::restore`].
+#[derive(Debug, Clone, Copy)]
+pub struct Restore<'a> {
+    registry: &'a Registry,
+}
+
+impl Restore<'_> {
+    /// [`Registry::add_connection`] for a stored connection.
+    ///
+    /// # Errors
+    ///
+    /// As [`Registry::add_connection`], except [`RegistryError::ForeignScheme`].
+    ///
+    /// # Example
+    ///
+    /// See [`Registry::restore`].
+    pub fn add_connection(
+        &self,
+        environment: &str,
+        template: &str,
+        connection: Connection,
+    ) -> Result<(), RegistryError> {
+        self.registry
+            .add_connection_from(environment, template, connection, Origin::Restored)
+    }
+
+    /// [`Registry::link_connection`] for a stored link.
+    ///
+    /// # Errors
+    ///
+    /// As [`Registry::link_connection`], except [`RegistryError::ForeignScheme`].
+    ///
+    /// # Example
+    ///
+    /// See [`Registry::restore`] and [`Registry::link_connection`].
+    pub fn link_connection(
+        &self,
+        environment: &str,
+        template: &str,
+        connection_id: &str,
+    ) -> Result<(), RegistryError> {
+        self.registry
+            .link_connection_from(environment, template, connection_id, Origin::Restored)
+    }
+
+    /// [`Registry::activate`] for a stored activation.
+    ///
+    /// # Errors
+    ///
+    /// As [`Registry::activate`], except [`RegistryError::ForeignScheme`].
+    ///
+    /// # Example
+    ///
+    /// See [`Registry::restore`] and [`Registry`].
+    pub fn activate(&self, activation: Activation) -> Result<(), RegistryError> {
+        self.registry.activate_from(activation, Origin::Restored)
+    }
+}
+
+/// Keeps only the scheme, host and port of a connection's own base URL, as the platform
+/// does: what follows them (a query with a key in it, say) is neither used nor stored. A
+/// URL that does not parse is left for the build to refuse.
+fn keep_origin_only(connection: &mut Connection) {
+    if let Some(url) = &connection.base_url
+        && let Ok(origin) = BaseUrl::origin_of(url)
+    {
+        connection.base_url = Some(origin);
     }
 }
 

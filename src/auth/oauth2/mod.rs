@@ -137,7 +137,7 @@ impl OAuth2 {
                     token_url.as_deref(),
                     &c.client_id,
                     Some(&c.client_secret),
-                    c.additional_params.as_deref(),
+                    c.additional_params.as_ref(),
                 )?;
                 let scope = join_scopes(scheme, &c.scopes);
                 (client, Primary::ClientCredentials { scope })
@@ -176,7 +176,7 @@ impl OAuth2 {
                     None,
                     &g.client_id,
                     g.client_secret.as_ref(),
-                    c.additional_params.as_deref(),
+                    c.additional_params.as_ref(),
                 )?;
                 (client, Primary::None)
             }

@@ -8,7 +8,7 @@ use url::form_urlencoded;
 
 use crate::error::BuildError;
 use crate::model::{ClientAuthMethod, OAuth2Scheme, ScopeSeparator, TokenRequestFormat};
-use crate::secret::Secret;
+use crate::secret::{ExtraParams, Secret};
 
 /// Parses an OAuth 2.0 endpoint: an absolute `https` URL, or `http` to a loopback host
 /// (`localhost`, `127.0.0.0/8`, `[::1]`) for local development and tests. No userinfo, no
@@ -84,7 +84,7 @@ impl Client {
         token_url: Option<&str>,
         client_id: &str,
         client_secret: Option<&Secret>,
-        credential_params: Option<&str>,
+        credential_params: Option<&ExtraParams>,
     ) -> Result<Self, BuildError> {
         if client_id.is_empty() {
             return Err(BuildError::ClientIdAndSecretRequired);
@@ -115,8 +115,15 @@ impl Client {
             (Some(secret), ClientAuthMethod::Basic) => Some(basic_header(client_id, secret)?),
             _ => None,
         };
+        if scheme.additional_token_params.has_redacted_value()
+            || credential_params.is_some_and(ExtraParams::has_redacted_value)
+        {
+            return Err(BuildError::Redacted {
+                field: "additional token parameters",
+            });
+        }
         let mut extra = form_pairs(Some(&scheme.additional_token_params));
-        extra.extend(form_pairs(credential_params));
+        extra.extend(form_pairs(credential_params.map(|params| &**params)));
         Ok(Self {
             token_url: to_uri(token_url, "token URL")?,
             refresh_url: to_uri(refresh_url, "refresh URL")?,
