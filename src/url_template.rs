@@ -14,7 +14,9 @@ use crate::error::BuildError;
 ///
 /// The template is an `http` or `https` URL (`https://` is assumed when the scheme is
 /// missing, as for base URLs). A placeholder in the host must be followed by a fixed domain
-/// (`{subdomain}.zendesk.com`, not `{host}`), and the expanded host must still end with it.
+/// of two labels at least, after the rest of its own label if any
+/// (`{subdomain}.zendesk.com`, `{tenant}-api.example.com`, not `{host}` or `{host}.com`),
+/// and the expanded host must still end with it.
 /// A template without placeholders is returned as is; values it does not use are ignored.
 ///
 /// # Errors
@@ -64,10 +66,14 @@ pub fn expand(template: &str, values: &BTreeMap<String, String>) -> Result<Strin
         None => None,
         Some(end) => {
             let suffix = &host[end + 1..];
-            // At least two labels (`.zendesk.com`), so that a value never picks the whole
+            // The rest of the placeholder's label (`-api` in `{sub}-api.example.com`), then
+            // at least two labels (`.zendesk.com`), so that a value never picks the whole
             // registrable domain under a bare top-level domain (`{host}.com`).
-            let labels = suffix.split('.').skip(1);
-            if !suffix.starts_with('.')
+            let (label_rest, domain) = suffix.split_at(suffix.find('.').unwrap_or(suffix.len()));
+            let labels = domain.split('.').skip(1);
+            if !label_rest
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
                 || labels.clone().count() < 2
                 || labels.clone().any(str::is_empty)
                 || suffix.contains(['{', '@'])
@@ -217,6 +223,11 @@ mod tests {
             expand("https://example.com/x", &v)?,
             "https://example.com/x"
         );
+        // The placeholder may be part of a label.
+        assert_eq!(
+            expand("https://{sub}-api.example.com", &v)?,
+            "https://acme-api.example.com"
+        );
         Ok(())
     }
 
@@ -257,6 +268,10 @@ mod tests {
             "https://{host.example.com",
             "https://host}.example.com",
             "https://{}.example.com",
+            "https://{host}.com",
+            "https://{host}-api.com",
+            "https://{host}x@evil.example.com",
+            "https://{host}:x.example.com",
         ] {
             assert!(
                 matches!(expand(bad, &v), Err(BuildError::InvalidUrlTemplate { .. })),
