@@ -13,21 +13,22 @@ use crate::error::AuthError;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum OAuth2Error {
-    /// `invalid_grant`: the authorization code, refresh token or password was refused. The
-    /// user must reconnect.
+    /// `invalid_grant` with a status below 500: the authorization code, refresh token or
+    /// password was refused. The user must reconnect.
     #[error("the authorization server refused the grant (invalid_grant{}): the user must reconnect", Described(.description))]
     InvalidGrant {
         /// The server's `error_description`, sanitised.
         description: Option<String>,
     },
-    /// `invalid_client`: the client id or secret was refused.
+    /// `invalid_client` with a status below 500: the client id or secret was refused.
     #[error("the authorization server refused the client credentials (invalid_client{})", Described(.description))]
     InvalidClient {
         /// The server's `error_description`, sanitised.
         description: Option<String>,
     },
     /// Any other `error` from the token endpoint (`invalid_scope`, `unauthorized_client`,
-    /// `temporarily_unavailable`, ...), whatever the HTTP status.
+    /// `temporarily_unavailable`, ...), whatever the HTTP status; and any `error` at all,
+    /// `invalid_grant` included, with a 5xx status.
     #[error("the token endpoint answered {code} (status {status}{})", Described(.description))]
     Server {
         /// The `error` code, sanitised.

@@ -1,0 +1,172 @@
+//! OAuth 2.0 when things go wrong: token endpoint outages inside the expiry buffer, 5xx
+//! answers that name a grant error, a persistence hook that panics, secrets echoed in error
+//! descriptions, and authorize URLs with placeholders left in.
+
+use std::sync::{Arc, Mutex};
+
+use credgate::auth::oauth2::{TokenRefresh, TokenStep, TokenUpdate};
+use credgate::{
+    AuthError, AuthSchemeConfig, Connection, ConnectionCredential, Credential, LiveConnection,
+    ManualClock, OAuth2Error,
+};
+use http::{Request, Response};
+
+/// 2026-11-22T10:00:00Z.
+const NOW: u64 = 1_795_341_600;
+
+const CODE_GRANT: &str = r#"{"type": "authorizationCode", "authorizationCode":
+    {"clientId": "s6BhdRkqt3", "clientSecret": "gX1fBat3bV"}}"#;
+
+fn scheme(grant: &str, extra: &str) -> AuthSchemeConfig {
+    let json = format!(
+        r#"{{"type": "oauth2", "oauth2": {{"id": "o", "tokenUrl": "https://server.example.com/token",
+            "authorizeUrl": "https://server.example.com/authorize", "grant": {grant} {extra}}}}}"#
+    );
+    serde_json::from_str(&json).unwrap_or_else(|e| panic!("{json}: {e}"))
+}
+
+fn credential(json: &str) -> Credential {
+    serde_json::from_str(json).unwrap_or_else(|e| panic!("{json}: {e}"))
+}
+
+fn token_credential(access: &str, refresh: Option<&str>, expires_at: Option<&str>) -> Credential {
+    let mut data = serde_json::json!({"accessToken": access});
+    if let Some(refresh) = refresh {
+        data["refreshToken"] = refresh.into();
+    }
+    if let Some(at) = expires_at {
+        data["expiresAt"] = at.into();
+    }
+    credential(
+        &serde_json::json!({"type": "oauth2-token", "data": {"oauth2Token": data}}).to_string(),
+    )
+}
+
+struct Fixture {
+    live: LiveConnection,
+}
+
+fn fixture(scheme: AuthSchemeConfig, credential: Credential) -> Fixture {
+    let clock = Arc::new(ManualClock::at_unix_seconds(NOW));
+    let seen: Arc<Mutex<Vec<TokenUpdate>>> = Arc::default();
+    let connection = Connection::new(vec![ConnectionCredential::new(scheme, credential)]);
+    let live = LiveConnection::builder(&connection)
+        .base_url("https://api.example.com")
+        .clock(clock.clone())
+        .on_token_update(move |update| seen.lock().unwrap().push(update.clone()))
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    Fixture { live }
+}
+
+/// A code-grant connection whose token expired an hour ago.
+fn expired() -> Fixture {
+    fixture(
+        scheme(CODE_GRANT, ""),
+        token_credential("old", Some("rt-1"), Some("2026-11-22T09:00:00Z")),
+    )
+}
+
+fn json_response(status: u16, body: &str) -> Response<Vec<u8>> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(body.as_bytes().to_vec())
+        .unwrap()
+}
+
+fn api_request() -> Request<Vec<u8>> {
+    Request::get("https://api.example.com/resource")
+        .body(Vec::new())
+        .unwrap()
+}
+
+fn send_step(live: &LiveConnection) -> TokenRefresh {
+    match live.token_step() {
+        Ok(TokenStep::Send(refresh)) => refresh,
+        other => panic!("expected a token request, got {other:?}"),
+    }
+}
+
+fn form(body: &[u8]) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(body).into_owned().collect()
+}
+
+// ---------------------------------------------------------------- 5xx never means reconnect
+
+#[test]
+fn a_5xx_naming_invalid_grant_or_invalid_client_is_a_server_error() {
+    let cases: [(u16, &str, &str, Response<Vec<u8>>); 4] = [
+        (
+            503,
+            "invalid_grant",
+            "json",
+            json_response(
+                503,
+                r#"{"error":"invalid_grant","error_description":"db down"}"#,
+            ),
+        ),
+        (
+            502,
+            "invalid_grant",
+            "text",
+            Response::builder()
+                .status(502)
+                .header("content-type", "text/plain")
+                .body(b"invalid_grant".to_vec())
+                .unwrap(),
+        ),
+        (
+            500,
+            "invalid_client",
+            "json",
+            json_response(500, r#"{"error":"invalid_client"}"#),
+        ),
+        (
+            504,
+            "invalid_grant",
+            "form",
+            Response::builder()
+                .status(504)
+                .body(b"error=invalid_grant".to_vec())
+                .unwrap(),
+        ),
+    ];
+    for (status, code, shape, response) in cases {
+        let f = expired();
+        let err = send_step(&f.live).complete(response).unwrap_err();
+        match &err {
+            OAuth2Error::Server {
+                code: got,
+                status: got_status,
+                ..
+            } => {
+                assert_eq!((got.as_str(), *got_status), (code, status), "{shape}");
+            }
+            other => panic!("{status} {shape} {code}: expected a server error, got {other:?}"),
+        }
+        // Not a reconnect: the next step asks the server again with the same refresh token.
+        assert_eq!(
+            f.live.authorize(&mut api_request()),
+            Err(AuthError::TokenRefreshNeeded)
+        );
+        let retry = send_step(&f.live);
+        assert_eq!(
+            form(retry.request().body()),
+            [
+                ("grant_type".to_owned(), "refresh_token".to_owned()),
+                ("refresh_token".to_owned(), "rt-1".to_owned())
+            ]
+        );
+    }
+    // Below 500 the codes keep their meaning.
+    let f = expired();
+    let err = send_step(&f.live)
+        .complete(json_response(400, r#"{"error":"invalid_grant"}"#))
+        .unwrap_err();
+    assert!(matches!(err, OAuth2Error::InvalidGrant { .. }), "{err:?}");
+    assert_eq!(
+        f.live.authorize(&mut api_request()),
+        Err(AuthError::ReconnectNeeded)
+    );
+}
