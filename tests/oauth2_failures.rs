@@ -16,6 +16,7 @@ const NOW: u64 = 1_795_341_600;
 
 const CODE_GRANT: &str = r#"{"type": "authorizationCode", "authorizationCode":
     {"clientId": "s6BhdRkqt3", "clientSecret": "gX1fBat3bV"}}"#;
+const CLIENT_GRANT: &str = r#"{"type": "clientCredentials", "clientCredentials": {}}"#;
 
 fn scheme(grant: &str, extra: &str) -> AuthSchemeConfig {
     let json = format!(
@@ -169,4 +170,65 @@ fn a_5xx_naming_invalid_grant_or_invalid_client_is_a_server_error() {
         f.live.authorize(&mut api_request()),
         Err(AuthError::ReconnectNeeded)
     );
+}
+
+// ---------------------------------------------------------------- secrets in error text
+
+/// The error a client-credentials token request gets when the server answers 400 with
+/// `description`.
+fn client_error(scheme_extra: &str, client: &str, description: &str) -> String {
+    let f = fixture(
+        scheme(CLIENT_GRANT, scheme_extra),
+        credential(&format!(
+            r#"{{"type": "oauth2-client", "data": {{"oauth2Client": {client}}}}}"#
+        )),
+    );
+    let body = serde_json::json!({"error": "invalid_request", "error_description": description});
+    let err = send_step(&f.live)
+        .complete(json_response(400, &body.to_string()))
+        .unwrap_err();
+    let (display, debug) = (err.to_string(), format!("{err:?}"));
+    assert!(display.contains("invalid_request"), "{display}");
+    display + &debug
+}
+
+#[test]
+fn additional_token_param_values_are_scrubbed_from_errors() {
+    // The credential's additionalParams and the scheme's additionalTokenParams.
+    let message = client_error(
+        r#", "additionalTokenParams": "resource=https%3A%2F%2Fapi.example&audience=api&tenant_key=TENANT-KEY-7""#,
+        r#"{"clientId": "cid", "clientSecret": "sec-XYZ",
+            "additionalParams": "client_assertion=ASSERT-SECRET&flag=1"}"#,
+        "bad assertion ASSERT-SECRET (encoded ASSERT-SECRET) for TENANT-KEY-7 at https://api.example; audience api, flag 1",
+    );
+    for secret in [
+        "ASSERT-SECRET",
+        "TENANT-KEY-7",
+        "https://api.example",
+        "sec-XYZ",
+    ] {
+        assert!(!message.contains(secret), "{secret} in {message}");
+    }
+    // Values under 8 characters are settings, and stay readable.
+    assert!(message.contains("audience api, flag 1"), "{message}");
+    assert!(
+        message.contains("bad assertion ****** (encoded ******) for ******"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_secret_with_characters_errors_drop_is_scrubbed_in_its_filtered_form() {
+    // `"` and `\` are not allowed in an error description, so the server's echo of the
+    // secret loses them and no longer matches the secret as sent.
+    for secret in [r#"ab"cdefgh"#, r"ab\cdefgh", "ab\ncdefgh"] {
+        let client = serde_json::json!({"clientId": "cid", "clientSecret": secret});
+        let message = client_error(
+            "",
+            &client.to_string(),
+            &format!("secret {secret} and abcdefgh"),
+        );
+        assert!(!message.contains("abcdefgh"), "{secret:?}: {message}");
+        assert!(message.contains("secret ****** and ******"), "{message}");
+    }
 }

@@ -104,19 +104,35 @@ pub enum AuthorizeError<E> {
 /// %x23-5B / %x5D-7E`), with every secret in `secrets` replaced by `******`, at most
 /// `max` characters. `None` when nothing is left.
 pub(crate) fn sanitise(text: &str, secrets: &[&str], max: usize) -> Option<String> {
-    let scrub = |mut text: String| {
-        for secret in secrets.iter().filter(|s| !s.is_empty()) {
-            if text.contains(secret) {
-                text = text.replace(secret, crate::secret::REDACTED);
-            }
-        }
-        text
-    };
     let allowed = |c: &char| matches!(*c, ' '..='!' | '#'..='[' | ']'..='~');
-    let kept: String = scrub(text.to_owned()).chars().filter(allowed).collect();
-    let kept: String = scrub(kept).chars().take(max).collect();
+    // A secret holding a character the filter drops (`"`, `\`, a newline) survives
+    // filtering only in its filtered form, which the raw form no longer matches.
+    let filtered: Vec<zeroize::Zeroizing<String>> = secrets
+        .iter()
+        .map(|secret| zeroize::Zeroizing::new(secret.chars().filter(allowed).collect::<String>()))
+        .filter(|secret| !secrets.contains(&secret.as_str()))
+        .collect();
+    let kept: String = scrub(text.to_owned(), secrets.iter().copied())
+        .chars()
+        .filter(allowed)
+        .collect();
+    let every_form = secrets
+        .iter()
+        .copied()
+        .chain(filtered.iter().map(|secret| secret.as_str()));
+    let kept: String = scrub(kept, every_form).chars().take(max).collect();
     let kept = kept.trim();
     (!kept.is_empty()).then(|| kept.to_owned())
+}
+
+/// `text` with every non-empty one of `secrets` replaced by `******`.
+fn scrub<'a>(mut text: String, secrets: impl Iterator<Item = &'a str>) -> String {
+    for secret in secrets.filter(|s| !s.is_empty()) {
+        if text.contains(secret) {
+            text = text.replace(secret, crate::secret::REDACTED);
+        }
+    }
+    text
 }
 
 #[cfg(test)]
@@ -130,6 +146,10 @@ mod tests {
             Some("token ****** is bad")
         );
         assert_eq!(sanitise("abcdef", &[], 3).as_deref(), Some("abc"));
+        assert_eq!(
+            sanitise("got ab\"cdefgh, then abcdefgh", &["ab\"cdefgh"], 100).as_deref(),
+            Some("got ******, then ******")
+        );
         assert_eq!(sanitise("\u{7f}\n", &[], 10), None);
     }
 }

@@ -163,7 +163,8 @@ pub(crate) struct Code {
     pub(crate) verifier: Option<Secret>,
 }
 
-/// The token request parameters that carry secrets, kept out of any error.
+/// The grant parameters that carry secrets, kept out of any error (with the client secret
+/// and the additional token parameters' values, see [`Client::extra_secrets`]).
 const SECRET_PARAMS: [&str; 4] = ["code", "code_verifier", "refresh_token", "password"];
 
 /// The grant of the next token request and its parameters: the code until it is
@@ -489,6 +490,7 @@ impl Shared {
             .filter(|(name, _)| SECRET_PARAMS.contains(name))
             .map(|(_, value)| *value)
             .chain(self.config.client.secret())
+            .chain(self.config.client.extra_secrets())
             .collect();
         let basic = request
             .headers()
