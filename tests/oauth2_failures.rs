@@ -4,10 +4,10 @@
 
 use std::sync::{Arc, Mutex};
 
-use credgate::auth::oauth2::{TokenRefresh, TokenStep, TokenUpdate};
+use credgate::auth::oauth2::{AuthorizationRequest, TokenRefresh, TokenStep, TokenUpdate};
 use credgate::{
-    AuthError, AuthSchemeConfig, Connection, ConnectionCredential, Credential, LiveConnection,
-    ManualClock, OAuth2Error,
+    AuthError, AuthSchemeConfig, BuildError, Connection, ConnectionCredential, Credential,
+    LiveConnection, ManualClock, OAuth2Error, OAuth2Scheme, OsRandom,
 };
 use http::{Request, Response};
 
@@ -231,4 +231,42 @@ fn a_secret_with_characters_errors_drop_is_scrubbed_in_its_filtered_form() {
         assert!(!message.contains("abcdefgh"), "{secret:?}: {message}");
         assert!(message.contains("secret ****** and ******"), "{message}");
     }
+}
+
+// ---------------------------------------------------------------- authorize URL placeholders
+
+#[test]
+fn an_authorize_url_with_a_placeholder_left_in_is_refused_naming_it() {
+    let scheme: OAuth2Scheme = serde_json::from_str(
+        r#"{"id": "zd", "tokenUrl": "https://{subdomain}.zendesk.com/oauth/tokens",
+            "authorizeUrl": "https://{subdomain}.zendesk.com/oauth/authorizations/new",
+            "grant": {"type": "authorizationCode", "authorizationCode": {"clientId": "app-1"}}}"#,
+    )
+    .unwrap();
+    let err =
+        AuthorizationRequest::new(&scheme, "https://app.example/cb", &[], &OsRandom).unwrap_err();
+    assert_eq!(
+        err,
+        BuildError::MissingUrlValue {
+            name: "subdomain".to_owned()
+        }
+    );
+    assert!(err.to_string().contains("{subdomain}"), "{err}");
+
+    // With the connection's values filled in, the request is built for that host.
+    let values = [("subdomain".to_owned(), "acme".to_owned())].into();
+    let request = AuthorizationRequest::new(
+        &scheme.with_url_values(&values).unwrap(),
+        "https://app.example/cb",
+        &[],
+        &OsRandom,
+    )
+    .unwrap();
+    assert!(
+        request
+            .url
+            .starts_with("https://acme.zendesk.com/oauth/authorizations/new?response_type=code"),
+        "{}",
+        request.url
+    );
 }
