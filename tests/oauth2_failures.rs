@@ -2,9 +2,13 @@
 //! answers that name a grant error, a persistence hook that panics, secrets echoed in error
 //! descriptions, and authorize URLs with placeholders left in.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use credgate::auth::oauth2::{AuthorizationRequest, TokenRefresh, TokenStep, TokenUpdate};
+use credgate::auth::oauth2::{
+    AuthorizationRequest, AuthorizeError, TokenRefresh, TokenStep, TokenUpdate,
+};
 use credgate::{
     AuthError, AuthSchemeConfig, BuildError, Connection, ConnectionCredential, Credential,
     LiveConnection, ManualClock, OAuth2Error, OAuth2Scheme, OsRandom,
@@ -45,6 +49,7 @@ fn token_credential(access: &str, refresh: Option<&str>, expires_at: Option<&str
 
 struct Fixture {
     live: LiveConnection,
+    clock: Arc<ManualClock>,
 }
 
 fn fixture(scheme: AuthSchemeConfig, credential: Credential) -> Fixture {
@@ -57,7 +62,21 @@ fn fixture(scheme: AuthSchemeConfig, credential: Credential) -> Fixture {
         .on_token_update(move |update| seen.lock().unwrap().push(update.clone()))
         .build()
         .unwrap_or_else(|e| panic!("{e}"));
-    Fixture { live }
+    Fixture { live, clock }
+}
+
+/// A code-grant connection whose token expires at `expires_at`, refreshed with `rt-1`.
+fn expiring(expires_at: &str) -> Fixture {
+    fixture(
+        scheme(CODE_GRANT, ""),
+        token_credential("still-good", Some("rt-1"), Some(expires_at)),
+    )
+}
+
+/// Now is 10:00:00 and the token expires at 10:00:30: inside the default 60 s buffer, so
+/// a refresh is due while the token is still valid.
+fn inside_buffer() -> Fixture {
+    expiring("2026-11-22T10:00:30Z")
 }
 
 /// A code-grant connection whose token expired an hour ago.
@@ -87,6 +106,15 @@ fn send_step(live: &LiveConnection) -> TokenRefresh {
         Ok(TokenStep::Send(refresh)) => refresh,
         other => panic!("expected a token request, got {other:?}"),
     }
+}
+
+fn authorized(live: &LiveConnection) -> Result<String, AuthError> {
+    let mut request = api_request();
+    live.authorize(&mut request)?;
+    Ok(request.headers()["authorization"]
+        .to_str()
+        .unwrap()
+        .to_owned())
 }
 
 fn form(body: &[u8]) -> Vec<(String, String)> {
@@ -269,4 +297,211 @@ fn an_authorize_url_with_a_placeholder_left_in_is_refused_naming_it() {
         "{}",
         request.url
     );
+}
+
+// ---------------------------------------------------------------- outages inside the buffer
+
+#[test]
+fn a_failed_refresh_inside_the_buffer_keeps_the_valid_token_until_the_retry_delay() {
+    // Each way a refresh fails without the user being needed.
+    type Fail = fn(TokenRefresh);
+    let failures: [(&str, Fail); 5] = [
+        ("503 with an error", |r| {
+            r.complete(json_response(503, r#"{"error":"temporarily_unavailable"}"#))
+                .unwrap_err();
+        }),
+        ("500 without a body", |r| {
+            r.complete(json_response(500, "")).unwrap_err();
+        }),
+        ("a 200 that is not a token", |r| {
+            r.complete(json_response(200, "<html>maintenance</html>"))
+                .unwrap_err();
+        }),
+        ("400 invalid_request", |r| {
+            r.complete(json_response(400, r#"{"error":"invalid_request"}"#))
+                .unwrap_err();
+        }),
+        ("a token request that could not be sent", drop),
+    ];
+    for (what, fail) in failures {
+        let f = inside_buffer();
+        assert_eq!(authorized(&f.live), Err(AuthError::TokenRefreshNeeded));
+        fail(send_step(&f.live));
+        // The token is valid for 30 more seconds: it is used, from the slow path and then
+        // from this thread's copy, and no new token request is due yet.
+        for _ in 0..2 {
+            assert_eq!(
+                authorized(&f.live).as_deref(),
+                Ok("Bearer still-good"),
+                "{what}"
+            );
+        }
+        assert!(
+            matches!(f.live.token_step(), Ok(TokenStep::Ready)),
+            "{what}"
+        );
+        f.clock.advance(Duration::from_secs(4));
+        assert_eq!(
+            authorized(&f.live).as_deref(),
+            Ok("Bearer still-good"),
+            "{what}"
+        );
+        // After the retry delay the refresh is due again, with the same refresh token.
+        f.clock.advance(Duration::from_secs(1));
+        assert_eq!(
+            authorized(&f.live),
+            Err(AuthError::TokenRefreshNeeded),
+            "{what}"
+        );
+        let retry = send_step(&f.live);
+        assert_eq!(form(retry.request().body())[1].1, "rt-1", "{what}");
+    }
+}
+
+#[test]
+fn the_retry_delay_ends_when_the_token_expires_and_then_the_failure_surfaces() {
+    // Expires 3 s from now, before the retry delay is over.
+    let f = expiring("2026-11-22T10:00:03Z");
+    send_step(&f.live)
+        .complete(json_response(503, ""))
+        .unwrap_err();
+    f.clock.advance(Duration::from_secs(2));
+    assert_eq!(authorized(&f.live).as_deref(), Ok("Bearer still-good"));
+    f.clock.advance(Duration::from_secs(1));
+    assert_eq!(authorized(&f.live), Err(AuthError::TokenRefreshNeeded));
+    // Expired: a failure now leaves nothing to use, and the next call asks again.
+    let err = send_step(&f.live)
+        .complete(json_response(503, ""))
+        .unwrap_err();
+    assert_eq!(err, OAuth2Error::Status { status: 503 });
+    assert_eq!(authorized(&f.live), Err(AuthError::TokenRefreshNeeded));
+    drop(send_step(&f.live));
+}
+
+#[test]
+fn a_401_during_the_retry_delay_makes_the_refresh_due_at_once() {
+    let f = inside_buffer();
+    send_step(&f.live)
+        .complete(json_response(503, ""))
+        .unwrap_err();
+    let mut request = api_request();
+    f.live.authorize(&mut request).unwrap();
+    assert!(f.live.report_unauthorized(&request));
+    assert_eq!(authorized(&f.live), Err(AuthError::TokenRefreshNeeded));
+    // A refused token is not kept in use when its refresh fails.
+    send_step(&f.live)
+        .complete(json_response(503, ""))
+        .unwrap_err();
+    assert_eq!(authorized(&f.live), Err(AuthError::TokenRefreshNeeded));
+    drop(send_step(&f.live));
+}
+
+#[test]
+fn a_refused_grant_inside_the_buffer_still_needs_the_user() {
+    let f = inside_buffer();
+    let mut request = api_request();
+    let err = f
+        .live
+        .authorize_with(&mut request, |_| {
+            Ok::<_, std::io::Error>(json_response(400, r#"{"error":"invalid_grant"}"#))
+        })
+        .unwrap_err();
+    assert!(
+        matches!(err, AuthorizeError::Token(OAuth2Error::InvalidGrant { .. })),
+        "{err:?}"
+    );
+    assert!(request.headers().get("authorization").is_none());
+    assert_eq!(authorized(&f.live), Err(AuthError::ReconnectNeeded));
+}
+
+/// `authorize_with` against a token endpoint answering `response` (or failing to send when
+/// it is `None`), counting token requests in `calls`.
+fn authorize_with(
+    live: &LiveConnection,
+    calls: &AtomicUsize,
+    response: Option<Response<Vec<u8>>>,
+) -> (Result<(), AuthorizeError<std::io::Error>>, Option<String>) {
+    let mut request = api_request();
+    let outcome = live.authorize_with(&mut request, |_| {
+        calls.fetch_add(1, Ordering::SeqCst);
+        response.ok_or_else(|| std::io::Error::other("connection refused"))
+    });
+    let header = request
+        .headers()
+        .get("authorization")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (outcome, header)
+}
+
+#[test]
+fn the_wrappers_authorize_with_the_valid_token_when_a_refresh_fails() {
+    let f = inside_buffer();
+    let calls = AtomicUsize::new(0);
+    let outage = || Some(json_response(503, r#"{"error":"temporarily_unavailable"}"#));
+    let (outcome, header) = authorize_with(&f.live, &calls, outage());
+    assert!(outcome.is_ok(), "{outcome:?}");
+    assert_eq!(header.as_deref(), Some("Bearer still-good"));
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    // No token request on every call during the outage.
+    for _ in 0..3 {
+        let (outcome, header) = authorize_with(&f.live, &calls, outage());
+        assert!(outcome.is_ok(), "{outcome:?}");
+        assert_eq!(header.as_deref(), Some("Bearer still-good"));
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    // After the delay, one more try; a send error counts as a failure too.
+    f.clock.advance(Duration::from_secs(5));
+    let (outcome, header) = authorize_with(&f.live, &calls, None);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    assert_eq!(header.as_deref(), Some("Bearer still-good"));
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    // The async wrapper alike (nothing in it waits, so one poll ends it).
+    f.clock.advance(Duration::from_secs(5));
+    let mut request = api_request();
+    {
+        let future = f.live.authorize_with_async(&mut request, |_| async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, std::io::Error>(json_response(502, ""))
+        });
+        let mut future = std::pin::pin!(future);
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        let std::task::Poll::Ready(outcome) = future.as_mut().poll(&mut context) else {
+            panic!("the async wrapper waited for nothing")
+        };
+        assert!(outcome.is_ok(), "{outcome:?}");
+    }
+    assert_eq!(request.headers()["authorization"], "Bearer still-good");
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+    // Once the token has expired, the failure reaches the caller, request unchanged.
+    f.clock.advance(Duration::from_secs(20));
+    let (outcome, header) = authorize_with(&f.live, &calls, outage());
+    assert!(
+        matches!(
+            outcome,
+            Err(AuthorizeError::Token(OAuth2Error::Server {
+                status: 503,
+                ..
+            }))
+        ),
+        "{outcome:?}"
+    );
+    assert_eq!(header, None);
+    let (outcome, header) = authorize_with(&f.live, &calls, None);
+    assert!(
+        matches!(outcome, Err(AuthorizeError::Transport(_))),
+        "{outcome:?}"
+    );
+    assert_eq!(header, None);
+    assert_eq!(calls.load(Ordering::SeqCst), 5);
+    // And the next success is used.
+    let (outcome, header) = authorize_with(
+        &f.live,
+        &calls,
+        Some(json_response(
+            200,
+            r#"{"access_token":"at-2","expires_in":3600}"#,
+        )),
+    );
+    assert!(outcome.is_ok(), "{outcome:?}");
+    assert_eq!(header.as_deref(), Some("Bearer at-2"));
 }

@@ -114,7 +114,10 @@ impl LiveConnection {
     ///
     /// [`AuthorizeError::Auth`] as for `authorize`, [`AuthorizeError::Token`] when the
     /// token endpoint refuses, [`AuthorizeError::Transport`] with `send`'s error. The
-    /// request is then unchanged.
+    /// request is then unchanged. A refresh that fails while the current token is still
+    /// valid (inside the expiry buffer) is no error: the request gets that token, and the
+    /// next token request waits 5 s or until the token expires (see
+    /// [`TokenRefresh::complete`](crate::auth::oauth2::TokenRefresh::complete)).
     ///
     /// # Example
     ///
@@ -194,10 +197,19 @@ impl LiveConnection {
                 TokenStep::Wait(wait) => wait.await?,
                 TokenStep::Send(refresh) => {
                     let Some(send) = send.take() else { break };
-                    let response = send(refresh.request().clone())
-                        .await
-                        .map_err(AuthorizeError::Transport)?;
-                    refresh.complete(response)?;
+                    let failure = match send(refresh.request().clone()).await {
+                        Ok(response) => refresh.complete(response).err().map(AuthorizeError::Token),
+                        Err(error) => {
+                            // Ends the flight before the token is tried again.
+                            drop(refresh);
+                            Some(AuthorizeError::Transport(error))
+                        }
+                    };
+                    if let Some(failure) = failure {
+                        // The current token may still be valid (a refresh inside the expiry
+                        // buffer): then the request goes out with it.
+                        return self.authorize(request).map_err(|_| failure);
+                    }
                 }
             }
         }

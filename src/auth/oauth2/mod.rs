@@ -23,6 +23,10 @@
 //!   ([`LiveConnectionBuilder::on_token_update`](crate::LiveConnectionBuilder::on_token_update))
 //!   and [`TokenRefresh::complete`]'s return value before its token is used; a response
 //!   without a refresh token keeps the old one; a failed refresh changes nothing.
+//! * **Outages**: when a refresh inside the expiry buffer fails (a 5xx, an unusable body,
+//!   a token request that could not be sent), the current token, still valid, stays in
+//!   use, and the next token request waits 5 s or until the token expires, whichever
+//!   comes first. Only then does the failure reach requests.
 //! * **Endpoints** must be absolute `https` URLs; `http` is accepted only to a loopback
 //!   host (`localhost`, `127.0.0.0/8`, `[::1]`), for development and tests.
 //! * **Responses as they arrive**: JSON or form-encoded, `expires_in` as a number or a

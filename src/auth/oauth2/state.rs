@@ -84,6 +84,11 @@ struct Cached {
 /// The `refresh_at` of a token that is used until a 401 is reported.
 const NEVER: u64 = u64::MAX;
 
+/// How long a still-valid token is used after a failed refresh before the next token
+/// request: short enough for several tries inside the default 60 s buffer, long enough
+/// that an outage does not get a token request from every call.
+const RETRY_DELAY: Duration = Duration::from_secs(5);
+
 /// How a token is put on a request.
 enum Apply {
     /// `Authorization: Bearer <token>`, pre-built: the insert the hand-written baseline does.
@@ -259,6 +264,9 @@ struct Inner {
     flights: u64,
     /// The failure of the last failed flight, for its waiters.
     failed: Option<(u64, OAuth2Error)>,
+    /// After a refresh failed while the token was still usable: the token is not due again
+    /// before this (nor after it expires).
+    retry_at: Option<SystemTime>,
     wakers: Vec<Waker>,
     /// The credential of the last token received, as given to the hook.
     latest: Option<OAuth2TokenCredential>,
@@ -266,10 +274,28 @@ struct Inner {
 
 impl Inner {
     fn due(&self, now: SystemTime) -> bool {
-        match &self.token {
-            None => true,
-            Some(token) => self.stale || token.refresh_at.is_some_and(|at| now >= at),
-        }
+        self.token.is_none() || self.stale || self.due_at().is_some_and(|at| now >= at)
+    }
+
+    /// When the token becomes due, unless a 401 is reported first: its `refresh_at`, or
+    /// the retry time after a failed refresh. `None` for no token, or one without expiry.
+    fn due_at(&self) -> Option<SystemTime> {
+        let refresh_at = self.token.as_ref()?.refresh_at?;
+        Some(
+            self.retry_at
+                .map_or(refresh_at, |retry_at| retry_at.max(refresh_at)),
+        )
+    }
+
+    /// After a failed refresh: keeps a token that is still usable in use until
+    /// [`RETRY_DELAY`] has passed or it expires, so that an outage neither fails requests
+    /// the token can still authorize nor sends a token request with every one.
+    fn back_off(&mut self, now: SystemTime) {
+        let Some(token) = self.usable(now) else {
+            return;
+        };
+        let retry_at = now.checked_add(RETRY_DELAY).unwrap_or(now);
+        self.retry_at = Some(token.expires_at.map_or(retry_at, |at| at.min(retry_at)));
     }
 
     fn usable(&self, now: SystemTime) -> Option<&Token> {
@@ -303,8 +329,8 @@ pub(crate) struct Initial {
 #[allow(clippy::large_enum_variant)]
 #[must_use]
 pub enum TokenStep {
-    /// The token is valid (or a refresh is under way and the old token is still valid):
-    /// authorize.
+    /// The token is valid (or a refresh is under way, or failed less than 5 s ago, and the
+    /// old token is still valid): authorize.
     Ready,
     /// Send [`TokenRefresh::request`] and give the response to [`TokenRefresh::complete`].
     Send(TokenRefresh),
@@ -405,9 +431,10 @@ impl Shared {
         let apply = Apply::new(&self.config.placement, &token.access_token)?;
         apply.authorize(request)?;
         if !due {
+            // The copy must go at the retry time as well, not only at `refresh_at`.
             let entry = Cached {
                 generation: self.generation.load(Ordering::Acquire),
-                refresh_at: token.refresh_at.map_or(NEVER, |at| {
+                refresh_at: inner.due_at().map_or(NEVER, |at| {
                     at.duration_since(UNIX_EPOCH)
                         .map_or(0, |since| since.as_secs())
                 }),
@@ -562,7 +589,9 @@ impl fmt::Debug for Shared {
 /// other caller waits for it (or keeps using the old token while it is still valid).
 ///
 /// Dropping it without [`complete`](Self::complete) (the send failed, or the future was
-/// cancelled) ends the flight, and a waiting caller takes over.
+/// cancelled) ends the flight, and a waiting caller takes over. As after a failed
+/// `complete`, a current token that is still valid (not expired, no 401 reported) stays in
+/// use, and the next token request waits 5 s or until it expires, whichever comes first.
 #[must_use = "dropping a TokenRefresh abandons the refresh"]
 pub struct TokenRefresh {
     shared: Arc<Shared>,
@@ -591,7 +620,10 @@ impl TokenRefresh {
     ///
     /// [`OAuth2Error`] for an error response or an unusable body. The previous credential
     /// is kept; after [`OAuth2Error::InvalidGrant`] for an authorization code or a refresh
-    /// token without another grant, the connection needs the user to reconnect.
+    /// token without another grant, the connection needs the user to reconnect. After any
+    /// other failure, a current token that is still valid (not expired, no 401 reported)
+    /// stays in use: [`authorize`](crate::LiveConnection::authorize) succeeds with it, and
+    /// it is not due again for 5 s or until it expires, whichever comes first.
     ///
     /// # Example
     ///
@@ -626,6 +658,8 @@ impl TokenRefresh {
                         }
                         Used::Refresh | Used::Primary => inner.reconnect = Some(error.clone()),
                     }
+                } else {
+                    inner.back_off(received_at);
                 }
                 shared.land(inner, self.flight, Some(error.clone()));
                 self.flight = 0;
@@ -664,6 +698,7 @@ impl TokenRefresh {
         inner.code = None;
         inner.stale = false;
         inner.refresh_refused = false;
+        inner.retry_at = None;
         shared.land(inner, self.flight, None);
         self.flight = 0;
         Ok(update)
@@ -697,7 +732,11 @@ impl Shared {
 impl Drop for TokenRefresh {
     fn drop(&mut self) {
         if self.flight != 0 {
-            let inner = self.shared.lock();
+            // Most often the caller could not reach the token endpoint: an outage like any
+            // other failed refresh.
+            let now = self.shared.config.clock.now();
+            let mut inner = self.shared.lock();
+            inner.back_off(now);
             self.shared.land(inner, self.flight, None);
         }
     }
