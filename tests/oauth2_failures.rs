@@ -2,8 +2,9 @@
 //! answers that name a grant error, a persistence hook that panics, secrets echoed in error
 //! descriptions, and authorize URLs with placeholders left in.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use credgate::auth::oauth2::{
@@ -504,4 +505,165 @@ fn the_wrappers_authorize_with_the_valid_token_when_a_refresh_fails() {
     );
     assert!(outcome.is_ok(), "{outcome:?}");
     assert_eq!(header.as_deref(), Some("Bearer at-2"));
+}
+
+// ---------------------------------------------------------------- a panicking hook
+
+/// What the hook of [`panicking_hook`] was given, and what `authorize` said meanwhile.
+#[derive(Debug, Default)]
+struct HookLog {
+    /// (access token, refresh token) of each call.
+    offered: Vec<(String, Option<String>)>,
+    /// `authorize` on the connection during each call.
+    authorize_during: Vec<Result<(), AuthError>>,
+}
+
+/// A connection from `credential` whose hook panics on its first `panics` calls.
+fn panicking_hook(
+    credential: Credential,
+    panics: usize,
+) -> (
+    Arc<OnceLock<LiveConnection>>,
+    Arc<Mutex<HookLog>>,
+    Arc<ManualClock>,
+) {
+    let clock = Arc::new(ManualClock::at_unix_seconds(NOW));
+    let log: Arc<Mutex<HookLog>> = Arc::default();
+    let slot: Arc<OnceLock<LiveConnection>> = Arc::default();
+    let (hook_log, hook_slot) = (Arc::clone(&log), Arc::clone(&slot));
+    let connection = Connection::new(vec![ConnectionCredential::new(
+        scheme(CODE_GRANT, ""),
+        credential,
+    )]);
+    let live = LiveConnection::builder(&connection)
+        .base_url("https://api.example.com")
+        .clock(clock.clone())
+        .on_token_update(move |update| {
+            let during = hook_slot
+                .get()
+                .map(|live| live.authorize(&mut api_request()));
+            let mut log = hook_log.lock().unwrap();
+            log.offered.push((
+                update.credential.access_token.expose_secret().to_owned(),
+                update
+                    .credential
+                    .refresh_token
+                    .as_ref()
+                    .map(|t| t.expose_secret().to_owned()),
+            ));
+            log.authorize_during.extend(during);
+            let call = log.offered.len();
+            drop(log);
+            assert!(call > panics, "disk full");
+        })
+        .build()
+        .unwrap();
+    assert!(slot.set(live).is_ok());
+    (slot, log, clock)
+}
+
+const ROTATED: &str = r#"{"access_token":"at-1","refresh_token":"rt-1","expires_in":3600}"#;
+
+#[test]
+fn a_panicking_hook_keeps_the_rotated_refresh_token_and_is_offered_it_again() {
+    let (live, log, clock) = panicking_hook(
+        token_credential("old", Some("rt-0"), Some("2026-11-22T09:00:00Z")),
+        2,
+    );
+    let live = live.get().unwrap();
+    let refresh = send_step(live);
+    let panicked = catch_unwind(AssertUnwindSafe(|| {
+        refresh.complete(json_response(200, ROTATED))
+    }));
+    assert!(panicked.is_err(), "the hook's panic reaches the caller");
+    // Not accepted by the hook: the new token is not used yet.
+    assert_eq!(authorized(live), Err(AuthError::TokenRefreshNeeded));
+    // The next step offers it to the hook again rather than sending rt-0, which a
+    // rotating server has revoked; the hook panics once more, and so does the step.
+    let panicked = catch_unwind(AssertUnwindSafe(|| live.token_step().map(|_| ())));
+    assert!(panicked.is_err());
+    assert_eq!(authorized(live), Err(AuthError::TokenRefreshNeeded));
+    // The third offer is accepted: then, and only then, the token is used.
+    assert!(matches!(live.token_step(), Ok(TokenStep::Ready)));
+    assert_eq!(authorized(live).as_deref(), Ok("Bearer at-1"));
+    let log = log.lock().unwrap();
+    let offered = ("at-1".to_owned(), Some("rt-1".to_owned()));
+    assert_eq!(log.offered, [offered.clone(), offered.clone(), offered]);
+    assert!(
+        log.authorize_during
+            .iter()
+            .all(|a| *a == Err(AuthError::TokenRefreshNeeded)),
+        "{:?}",
+        log.authorize_during
+    );
+    drop(log);
+    // The next refresh sends the rotated refresh token.
+    clock.advance(Duration::from_secs(3600));
+    let next = send_step(live);
+    assert_eq!(form(next.request().body())[1].1, "rt-1");
+}
+
+#[test]
+fn a_panicking_hook_does_not_get_the_code_sent_twice() {
+    let code = credential(
+        r#"{"type": "oauth2-code", "data": {"oauth2Code":
+            {"code": "SplxlOBeZQQYbYS6WxSbIA", "redirectUrl": "https://client.example.com/cb"}}}"#,
+    );
+    let (live, log, _clock) = panicking_hook(code, 1);
+    let live = live.get().unwrap();
+    let calls = AtomicUsize::new(0);
+    let send = |_| {
+        calls.fetch_add(1, Ordering::SeqCst);
+        Ok::<_, std::io::Error>(json_response(200, ROTATED))
+    };
+    let mut request = api_request();
+    let panicked = catch_unwind(AssertUnwindSafe(|| live.authorize_with(&mut request, send)));
+    assert!(panicked.is_err());
+    assert!(request.headers().get("authorization").is_none());
+    // The wrapper offers the kept credential to the hook again; no second exchange.
+    live.authorize_with(&mut request, send).unwrap();
+    assert_eq!(request.headers()["authorization"], "Bearer at-1");
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(log.lock().unwrap().offered.len(), 2);
+}
+
+#[test]
+fn waiters_on_a_refresh_whose_hook_panics_are_released_and_see_the_old_state() {
+    let (live, log, _clock) = panicking_hook(
+        token_credential("old", Some("rt-0"), Some("2026-11-22T09:00:00Z")),
+        1,
+    );
+    let live = live.get().unwrap();
+    let refresh = send_step(live);
+    let TokenStep::Wait(blocking) = live.token_step().unwrap() else {
+        panic!("expected to wait")
+    };
+    let TokenStep::Wait(polled) = live.token_step().unwrap() else {
+        panic!("expected to wait")
+    };
+    std::thread::scope(|scope| {
+        let waiter = scope.spawn(move || {
+            let outcome = blocking.wait();
+            // Released with the old state: neither the new token nor a new request.
+            (outcome, authorized(live))
+        });
+        // Let the waiter park before the refresh ends (it is released either way).
+        std::thread::sleep(Duration::from_millis(20));
+        let panicked = catch_unwind(AssertUnwindSafe(|| {
+            refresh.complete(json_response(200, ROTATED))
+        }));
+        assert!(panicked.is_err());
+        let (outcome, authorize) = waiter.join().unwrap();
+        assert_eq!(outcome, Ok(()));
+        assert_eq!(authorize, Err(AuthError::TokenRefreshNeeded));
+    });
+    let mut polled = std::pin::pin!(polled);
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    assert_eq!(
+        polled.as_mut().poll(&mut context),
+        std::task::Poll::Ready(Ok(()))
+    );
+    assert!(matches!(live.token_step(), Ok(TokenStep::Ready)));
+    assert_eq!(authorized(live).as_deref(), Ok("Bearer at-1"));
+    assert_eq!(log.lock().unwrap().offered.len(), 2);
 }

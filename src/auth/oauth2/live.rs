@@ -52,6 +52,14 @@ impl LiveConnection {
     /// the [`OAuth2Error::InvalidGrant`] that made the connection need the user to
     /// reconnect.
     ///
+    /// # Panics
+    ///
+    /// When the persistence hook panicked on a received credential (see
+    /// [`TokenRefresh::complete`](crate::auth::oauth2::TokenRefresh::complete)), this step
+    /// offers it to the hook again instead of sending a token request, and returns
+    /// [`TokenStep::Ready`] once the hook returns normally; if the hook panics again, so
+    /// does this step, and the credential stays kept for the next.
+    ///
     /// # Example
     ///
     /// ```
@@ -118,6 +126,11 @@ impl LiveConnection {
     /// valid (inside the expiry buffer) is no error: the request gets that token, and the
     /// next token request waits 5 s or until the token expires (see
     /// [`TokenRefresh::complete`](crate::auth::oauth2::TokenRefresh::complete)).
+    ///
+    /// # Panics
+    ///
+    /// With the persistence hook's panic, if it panics; the credential it was given is
+    /// kept, unused, and offered to it again on the next call, before any token request.
     ///
     /// # Example
     ///

@@ -16,6 +16,7 @@
 use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -270,11 +271,16 @@ struct Inner {
     wakers: Vec<Waker>,
     /// The credential of the last token received, as given to the hook.
     latest: Option<OAuth2TokenCredential>,
+    /// A token whose hook call panicked, to offer the hook again (see [`Shared::install`]).
+    pending: Option<Pending>,
 }
 
 impl Inner {
     fn due(&self, now: SystemTime) -> bool {
-        self.token.is_none() || self.stale || self.due_at().is_some_and(|at| now >= at)
+        self.token.is_none()
+            || self.stale
+            || self.pending.is_some()
+            || self.due_at().is_some_and(|at| now >= at)
     }
 
     /// When the token becomes due, unless a 401 is reported first: its `refresh_at`, or
@@ -501,6 +507,16 @@ impl Shared {
                 })
             });
         }
+        // A received token the hook has not accepted comes before any token request: the
+        // request would send a refresh token or code the server has already spent.
+        if let Some(pending) = inner.pending.take() {
+            inner.flights += 1;
+            let flight = inner.flights;
+            inner.in_flight = Some(flight);
+            drop(inner);
+            self.install(pending, flight);
+            return Ok(TokenStep::Ready);
+        }
         let Some((used, params)) = next_grant(&inner, &self.config.primary) else {
             inner.reconnect = Some(OAuth2Error::NoRefreshToken);
             self.changed(&mut inner);
@@ -625,6 +641,14 @@ impl TokenRefresh {
     /// stays in use: [`authorize`](crate::LiveConnection::authorize) succeeds with it, and
     /// it is not due again for 5 s or until it expires, whichever comes first.
     ///
+    /// # Panics
+    ///
+    /// With the persistence hook's panic, if it panics. The new credential is then kept,
+    /// unused, and offered to the hook again by the next
+    /// [`token_step`](crate::LiveConnection::token_step) (before any token request, since
+    /// the server may have revoked the old refresh token); its token is used once the hook
+    /// returns normally. Callers waiting for this refresh are released.
+    ///
     /// # Example
     ///
     /// See [`LiveConnection::token_step`](crate::LiveConnection::token_step).
@@ -688,10 +712,53 @@ impl TokenRefresh {
                 token_type,
             },
         };
-        if let Some(hook) = &shared.config.hook {
-            (hook.0)(&update);
+        // The flight is `install`'s to end now, even if the hook panics.
+        let flight = std::mem::replace(&mut self.flight, 0);
+        Ok(shared.install(
+            Pending {
+                token,
+                refresh_token,
+                update,
+            },
+            flight,
+        ))
+    }
+}
+
+/// A token received but not yet accepted by the persistence hook.
+struct Pending {
+    token: Token,
+    refresh_token: Option<Secret>,
+    update: TokenUpdate,
+}
+
+impl Shared {
+    /// Offers `pending` to the persistence hook, then makes it the connection's token, and
+    /// ends `flight`.
+    ///
+    /// If the hook panics, the credential is kept pending rather than dropped (a rotating
+    /// server has already revoked the refresh token the connection holds, and any code is
+    /// spent), the flight ends so that no waiter hangs, and the panic goes on to the
+    /// caller; the next [`step`](Self::step) offers the credential to the hook again. Its
+    /// token is not used before the hook has returned normally.
+    fn install(&self, pending: Pending, flight: u64) -> TokenUpdate {
+        let persisted = match &self.config.hook {
+            // Nothing of ours is inside the closure: the state it could break is the
+            // host's, and the lock is not held.
+            Some(hook) => panic::catch_unwind(AssertUnwindSafe(|| (hook.0)(&pending.update))),
+            None => Ok(()),
+        };
+        let mut inner = self.lock();
+        if let Err(panic) = persisted {
+            inner.pending = Some(pending);
+            self.land(inner, flight, None);
+            panic::resume_unwind(panic);
         }
-        let mut inner = shared.lock();
+        let Pending {
+            token,
+            refresh_token,
+            update,
+        } = pending;
         inner.token = Some(token);
         inner.refresh_token = refresh_token;
         inner.latest = Some(update.credential.clone());
@@ -699,9 +766,8 @@ impl TokenRefresh {
         inner.stale = false;
         inner.refresh_refused = false;
         inner.retry_at = None;
-        shared.land(inner, self.flight, None);
-        self.flight = 0;
-        Ok(update)
+        self.land(inner, flight, None);
+        update
     }
 }
 
