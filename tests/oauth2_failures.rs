@@ -11,8 +11,8 @@ use credgate::auth::oauth2::{
     AuthorizationRequest, AuthorizeError, TokenRefresh, TokenStep, TokenUpdate,
 };
 use credgate::{
-    AuthError, AuthSchemeConfig, BuildError, Connection, ConnectionCredential, Credential,
-    LiveConnection, ManualClock, OAuth2Error, OAuth2Scheme, OsRandom,
+    AuthError, AuthSchemeConfig, BuildError, Connection, ConnectionCredential, ConnectionTemplate,
+    Credential, LiveConnection, ManualClock, OAuth2Error, OAuth2Scheme, OsRandom, Registry,
 };
 use http::{Request, Response};
 
@@ -666,4 +666,63 @@ fn waiters_on_a_refresh_whose_hook_panics_are_released_and_see_the_old_state() {
     assert!(matches!(live.token_step(), Ok(TokenStep::Ready)));
     assert_eq!(authorized(live).as_deref(), Ok("Bearer at-1"));
     assert_eq!(log.lock().unwrap().offered.len(), 2);
+}
+
+#[test]
+fn a_registry_export_holds_the_credential_a_panicking_hook_was_given() {
+    let scheme = serde_json::json!({"type": "oauth2", "oauth2": {"id": "o",
+        "tokenUrl": "https://auth.crm.example/token", "grant": {"type": "authorizationCode",
+            "authorizationCode": {"clientId": "client-1", "clientSecret": "secret-1"}}}});
+    let template: ConnectionTemplate = serde_json::from_value(serde_json::json!({
+        "name": "crm", "connectionTemplateId": "crm", "templateBaseUrl": "https://api.crm.example",
+        "authSchemeConfigs": [scheme]}))
+    .unwrap();
+    let mut connection: Connection = serde_json::from_value(serde_json::json!({
+        "connectionTemplateId": "crm",
+        "credentials": [{"authSchemeConfig": scheme, "credential": {"type": "oauth2-token",
+            "data": {"oauth2Token": {"accessToken": "at-old", "refreshToken": "rt-1",
+                "expiresAt": "2020-01-01T00:00:00Z"}}}}]}))
+    .unwrap();
+    connection.id = "c1".to_owned();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let hook_calls = Arc::clone(&calls);
+    let registry = Registry::new().with_token_hook(move |_, _| {
+        assert!(hook_calls.fetch_add(1, Ordering::SeqCst) > 0, "disk full");
+    });
+    registry.add_environment("production").unwrap();
+    registry.add_template("production", template).unwrap();
+    registry
+        .add_connection("production", "crm", connection)
+        .unwrap();
+    let live = registry.resolve("production", "crm", None).unwrap();
+    let mut request = Request::get("https://api.crm.example/contacts")
+        .body(Vec::new())
+        .unwrap();
+    let panicked = catch_unwind(AssertUnwindSafe(|| {
+        live.authorize_with(&mut request, |_| {
+            Ok::<_, std::io::Error>(json_response(
+                200,
+                r#"{"access_token":"at-2","refresh_token":"rt-2"}"#,
+            ))
+        })
+    }));
+    assert!(panicked.is_err());
+    // The live connection does not use it yet, but a document made from it keeps the
+    // rotated refresh token: rt-1 is revoked.
+    let mut request = Request::get("https://api.crm.example/contacts")
+        .body(Vec::new())
+        .unwrap();
+    assert_eq!(
+        live.authorize(&mut request),
+        Err(AuthError::TokenRefreshNeeded)
+    );
+    let export = registry.export();
+    let Credential::OAuth2Token(token) = &export.connections[0].credentials[0].credential else {
+        panic!("expected a token credential")
+    };
+    assert_eq!(
+        token.refresh_token.as_ref().map(|t| t.expose_secret()),
+        Some("rt-2")
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
 }

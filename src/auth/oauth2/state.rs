@@ -269,7 +269,8 @@ struct Inner {
     /// before this (nor after it expires).
     retry_at: Option<SystemTime>,
     wakers: Vec<Waker>,
-    /// The credential of the last token received, as given to the hook.
+    /// The credential of the last token received, as given to the hook (even if the hook
+    /// panicked on it).
     latest: Option<OAuth2TokenCredential>,
     /// A token whose hook call panicked, to offer the hook again (see [`Shared::install`]).
     pending: Option<Pending>,
@@ -647,7 +648,9 @@ impl TokenRefresh {
     /// unused, and offered to the hook again by the next
     /// [`token_step`](crate::LiveConnection::token_step) (before any token request, since
     /// the server may have revoked the old refresh token); its token is used once the hook
-    /// returns normally. Callers waiting for this refresh are released.
+    /// returns normally. Callers waiting for this refresh are released. Documents made
+    /// from the connection (a registry's export) already hold it, so that the refresh
+    /// token it replaces, which the server may have revoked, is not stored again.
     ///
     /// # Example
     ///
@@ -750,6 +753,9 @@ impl Shared {
         };
         let mut inner = self.lock();
         if let Err(panic) = persisted {
+            // Documents made from this connection (a registry's export, a connection moved
+            // to another scheme) must not go back to the revoked refresh token either.
+            inner.latest = Some(pending.update.credential.clone());
             inner.pending = Some(pending);
             self.land(inner, flight, None);
             panic::resume_unwind(panic);
