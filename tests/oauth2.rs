@@ -751,7 +751,8 @@ fn a_failed_refresh_keeps_the_previous_credential() {
         .unwrap_err();
     assert!(matches!(err, OAuth2Error::Server { status: 503, .. }));
     assert!(f.updates.lock().unwrap().is_empty());
-    // Same refresh token next time.
+    // Same refresh token next time, once the retry delay has passed.
+    f.clock.advance(Duration::from_secs(5));
     assert_eq!(
         refresh_body(&f.live),
         b"grant_type=refresh_token&refresh_token=rt-1"

@@ -71,6 +71,9 @@ impl AuthorizationRequest {
     /// [`BuildError`] when the scheme's grant is not `authorizationCode`, it has no
     /// client id or authorize URL, the authorize URL is not `https` (or `http` to a
     /// loopback host), or `redirect_url` is not an absolute URL.
+    /// [`BuildError::MissingUrlValue`], naming the placeholder, when the authorize URL
+    /// still has a `{placeholder}`: fill in the connection's values first with
+    /// [`OAuth2Scheme::with_url_values`].
     ///
     /// # Example
     ///
@@ -114,6 +117,9 @@ impl AuthorizationRequest {
             .ok_or(BuildError::Empty {
                 field: "authorize URL",
             })?;
+        // The scheme comes without the connection's values, so a `{placeholder}` left in is
+        // refused here rather than sending the user to a host with braces in its name.
+        crate::url_template::expand(authorize_url, &std::collections::BTreeMap::new())?;
         let mut url = parse_endpoint(authorize_url, "authorize URL")?;
         url::Url::parse(redirect_url).map_err(|_| BuildError::InvalidValue {
             field: "redirect URL",

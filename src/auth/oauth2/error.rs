@@ -13,21 +13,22 @@ use crate::error::AuthError;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum OAuth2Error {
-    /// `invalid_grant`: the authorization code, refresh token or password was refused. The
-    /// user must reconnect.
+    /// `invalid_grant` with a status below 500: the authorization code, refresh token or
+    /// password was refused. The user must reconnect.
     #[error("the authorization server refused the grant (invalid_grant{}): the user must reconnect", Described(.description))]
     InvalidGrant {
         /// The server's `error_description`, sanitised.
         description: Option<String>,
     },
-    /// `invalid_client`: the client id or secret was refused.
+    /// `invalid_client` with a status below 500: the client id or secret was refused.
     #[error("the authorization server refused the client credentials (invalid_client{})", Described(.description))]
     InvalidClient {
         /// The server's `error_description`, sanitised.
         description: Option<String>,
     },
     /// Any other `error` from the token endpoint (`invalid_scope`, `unauthorized_client`,
-    /// `temporarily_unavailable`, ...), whatever the HTTP status.
+    /// `temporarily_unavailable`, ...), whatever the HTTP status; and any `error` at all,
+    /// `invalid_grant` included, with a 5xx status.
     #[error("the token endpoint answered {code} (status {status}{})", Described(.description))]
     Server {
         /// The `error` code, sanitised.
@@ -103,19 +104,35 @@ pub enum AuthorizeError<E> {
 /// %x23-5B / %x5D-7E`), with every secret in `secrets` replaced by `******`, at most
 /// `max` characters. `None` when nothing is left.
 pub(crate) fn sanitise(text: &str, secrets: &[&str], max: usize) -> Option<String> {
-    let scrub = |mut text: String| {
-        for secret in secrets.iter().filter(|s| !s.is_empty()) {
-            if text.contains(secret) {
-                text = text.replace(secret, crate::secret::REDACTED);
-            }
-        }
-        text
-    };
     let allowed = |c: &char| matches!(*c, ' '..='!' | '#'..='[' | ']'..='~');
-    let kept: String = scrub(text.to_owned()).chars().filter(allowed).collect();
-    let kept: String = scrub(kept).chars().take(max).collect();
+    // A secret holding a character the filter drops (`"`, `\`, a newline) survives
+    // filtering only in its filtered form, which the raw form no longer matches.
+    let filtered: Vec<zeroize::Zeroizing<String>> = secrets
+        .iter()
+        .map(|secret| zeroize::Zeroizing::new(secret.chars().filter(allowed).collect::<String>()))
+        .filter(|secret| !secrets.contains(&secret.as_str()))
+        .collect();
+    let kept: String = scrub(text.to_owned(), secrets.iter().copied())
+        .chars()
+        .filter(allowed)
+        .collect();
+    let every_form = secrets
+        .iter()
+        .copied()
+        .chain(filtered.iter().map(|secret| secret.as_str()));
+    let kept: String = scrub(kept, every_form).chars().take(max).collect();
     let kept = kept.trim();
     (!kept.is_empty()).then(|| kept.to_owned())
+}
+
+/// `text` with every non-empty one of `secrets` replaced by `******`.
+fn scrub<'a>(mut text: String, secrets: impl Iterator<Item = &'a str>) -> String {
+    for secret in secrets.filter(|s| !s.is_empty()) {
+        if text.contains(secret) {
+            text = text.replace(secret, crate::secret::REDACTED);
+        }
+    }
+    text
 }
 
 #[cfg(test)]
@@ -129,6 +146,10 @@ mod tests {
             Some("token ****** is bad")
         );
         assert_eq!(sanitise("abcdef", &[], 3).as_deref(), Some("abc"));
+        assert_eq!(
+            sanitise("got ab\"cdefgh, then abcdefgh", &["ab\"cdefgh"], 100).as_deref(),
+            Some("got ******, then ******")
+        );
         assert_eq!(sanitise("\u{7f}\n", &[], 10), None);
     }
 }

@@ -52,6 +52,14 @@ impl LiveConnection {
     /// the [`OAuth2Error::InvalidGrant`] that made the connection need the user to
     /// reconnect.
     ///
+    /// # Panics
+    ///
+    /// When the persistence hook panicked on a received credential (see
+    /// [`TokenRefresh::complete`](crate::auth::oauth2::TokenRefresh::complete)), this step
+    /// offers it to the hook again instead of sending a token request, and returns
+    /// [`TokenStep::Ready`] once the hook returns normally; if the hook panics again, so
+    /// does this step, and the credential stays kept for the next.
+    ///
     /// # Example
     ///
     /// ```
@@ -114,7 +122,15 @@ impl LiveConnection {
     ///
     /// [`AuthorizeError::Auth`] as for `authorize`, [`AuthorizeError::Token`] when the
     /// token endpoint refuses, [`AuthorizeError::Transport`] with `send`'s error. The
-    /// request is then unchanged.
+    /// request is then unchanged. A refresh that fails while the current token is still
+    /// valid (inside the expiry buffer) is no error: the request gets that token, and the
+    /// next token request waits 5 s or until the token expires (see
+    /// [`TokenRefresh::complete`](crate::auth::oauth2::TokenRefresh::complete)).
+    ///
+    /// # Panics
+    ///
+    /// With the persistence hook's panic, if it panics; the credential it was given is
+    /// kept, unused, and offered to it again on the next call, before any token request.
     ///
     /// # Example
     ///
@@ -194,10 +210,19 @@ impl LiveConnection {
                 TokenStep::Wait(wait) => wait.await?,
                 TokenStep::Send(refresh) => {
                     let Some(send) = send.take() else { break };
-                    let response = send(refresh.request().clone())
-                        .await
-                        .map_err(AuthorizeError::Transport)?;
-                    refresh.complete(response)?;
+                    let failure = match send(refresh.request().clone()).await {
+                        Ok(response) => refresh.complete(response).err().map(AuthorizeError::Token),
+                        Err(error) => {
+                            // Ends the flight before the token is tried again.
+                            drop(refresh);
+                            Some(AuthorizeError::Transport(error))
+                        }
+                    };
+                    if let Some(failure) = failure {
+                        // The current token may still be valid (a refresh inside the expiry
+                        // buffer): then the request goes out with it.
+                        return self.authorize(request).map_err(|_| failure);
+                    }
                 }
             }
         }

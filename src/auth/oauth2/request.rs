@@ -63,6 +63,9 @@ pub(crate) fn join_scopes(scheme: &OAuth2Scheme, scopes: &[String]) -> Option<St
     (!scopes.is_empty()).then(|| scopes.join(separator))
 }
 
+/// The shortest additional token parameter value kept out of errors.
+const MIN_EXTRA_SECRET_CHARS: usize = 8;
+
 /// The client as the token endpoint sees it, encoded once.
 pub(crate) struct Client {
     token_url: Uri,
@@ -138,6 +141,17 @@ impl Client {
     /// The client secret, which token requests may carry.
     pub(crate) fn secret(&self) -> Option<&str> {
         self.client_secret.as_ref().map(Secret::expose_secret)
+    }
+
+    /// The values of the additional token parameters that may be secrets. Any one can be
+    /// (`client_assertion`, a vendor's API key), and no list of names can know them all;
+    /// values under [`MIN_EXTRA_SECRET_CHARS`] characters are taken for plain settings
+    /// (`audience=api`, `offline=1`), as scrubbing them would garble every message.
+    pub(crate) fn extra_secrets(&self) -> impl Iterator<Item = &str> {
+        self.extra
+            .iter()
+            .map(|(_, value)| value.as_str())
+            .filter(|value| value.chars().count() >= MIN_EXTRA_SECRET_CHARS)
     }
 
     /// The token request with the grant's `params` (`grant_type` first): `POST` to the

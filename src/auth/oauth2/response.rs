@@ -109,8 +109,9 @@ fn expires_in(fields: &Fields) -> Option<u64> {
 /// Reads a token endpoint's response. `sent` holds the secrets the request carried, so
 /// that no error can echo them.
 ///
-/// An `error` field wins whatever the status (some servers answer errors with 200); a
-/// non-2xx status without one is [`OAuth2Error::Status`]; a 2xx needs an `access_token`.
+/// An `error` field wins whatever the status (some servers answer errors with 200), except
+/// that with a 5xx status every code is [`OAuth2Error::Server`]; a non-2xx status without
+/// one is [`OAuth2Error::Status`]; a 2xx needs an `access_token`.
 pub(crate) fn parse(
     response: &Response<Vec<u8>>,
     sent: &[&str],
@@ -137,9 +138,16 @@ pub(crate) fn parse(
         let description = fields
             .get("error_description")
             .and_then(|d| sanitise(&d, &secrets, MAX_DESCRIPTION));
-        return Err(match code.trim() {
-            "invalid_grant" => OAuth2Error::InvalidGrant { description },
-            "invalid_client" => OAuth2Error::InvalidClient { description },
+        // A server error is the server's trouble, not a verdict on the grant or client: an
+        // `invalid_grant` from a failing proxy or backend must not make the user reconnect.
+        let code = code.trim();
+        return Err(match code {
+            "invalid_grant" if !status.is_server_error() => {
+                OAuth2Error::InvalidGrant { description }
+            }
+            "invalid_client" if !status.is_server_error() => {
+                OAuth2Error::InvalidClient { description }
+            }
             other => OAuth2Error::Server {
                 code: sanitise(other, &secrets, MAX_CODE)
                     .unwrap_or_else(|| "an unreadable error".to_owned()),

@@ -16,6 +16,7 @@
 use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -83,6 +84,11 @@ struct Cached {
 
 /// The `refresh_at` of a token that is used until a 401 is reported.
 const NEVER: u64 = u64::MAX;
+
+/// How long a still-valid token is used after a failed refresh before the next token
+/// request: short enough for several tries inside the default 60 s buffer, long enough
+/// that an outage does not get a token request from every call.
+const RETRY_DELAY: Duration = Duration::from_secs(5);
 
 /// How a token is put on a request.
 enum Apply {
@@ -163,7 +169,8 @@ pub(crate) struct Code {
     pub(crate) verifier: Option<Secret>,
 }
 
-/// The token request parameters that carry secrets, kept out of any error.
+/// The grant parameters that carry secrets, kept out of any error (with the client secret
+/// and the additional token parameters' values, see [`Client::extra_secrets`]).
 const SECRET_PARAMS: [&str; 4] = ["code", "code_verifier", "refresh_token", "password"];
 
 /// The grant of the next token request and its parameters: the code until it is
@@ -258,17 +265,44 @@ struct Inner {
     flights: u64,
     /// The failure of the last failed flight, for its waiters.
     failed: Option<(u64, OAuth2Error)>,
+    /// After a refresh failed while the token was still usable: the token is not due again
+    /// before this (nor after it expires).
+    retry_at: Option<SystemTime>,
     wakers: Vec<Waker>,
-    /// The credential of the last token received, as given to the hook.
+    /// The credential of the last token received, as given to the hook (even if the hook
+    /// panicked on it).
     latest: Option<OAuth2TokenCredential>,
+    /// A token whose hook call panicked, to offer the hook again (see [`Shared::install`]).
+    pending: Option<Pending>,
 }
 
 impl Inner {
     fn due(&self, now: SystemTime) -> bool {
-        match &self.token {
-            None => true,
-            Some(token) => self.stale || token.refresh_at.is_some_and(|at| now >= at),
-        }
+        self.token.is_none()
+            || self.stale
+            || self.pending.is_some()
+            || self.due_at().is_some_and(|at| now >= at)
+    }
+
+    /// When the token becomes due, unless a 401 is reported first: its `refresh_at`, or
+    /// the retry time after a failed refresh. `None` for no token, or one without expiry.
+    fn due_at(&self) -> Option<SystemTime> {
+        let refresh_at = self.token.as_ref()?.refresh_at?;
+        Some(
+            self.retry_at
+                .map_or(refresh_at, |retry_at| retry_at.max(refresh_at)),
+        )
+    }
+
+    /// After a failed refresh: keeps a token that is still usable in use until
+    /// [`RETRY_DELAY`] has passed or it expires, so that an outage neither fails requests
+    /// the token can still authorize nor sends a token request with every one.
+    fn back_off(&mut self, now: SystemTime) {
+        let Some(token) = self.usable(now) else {
+            return;
+        };
+        let retry_at = now.checked_add(RETRY_DELAY).unwrap_or(now);
+        self.retry_at = Some(token.expires_at.map_or(retry_at, |at| at.min(retry_at)));
     }
 
     fn usable(&self, now: SystemTime) -> Option<&Token> {
@@ -302,8 +336,8 @@ pub(crate) struct Initial {
 #[allow(clippy::large_enum_variant)]
 #[must_use]
 pub enum TokenStep {
-    /// The token is valid (or a refresh is under way and the old token is still valid):
-    /// authorize.
+    /// The token is valid (or a refresh is under way, or failed less than 5 s ago, and the
+    /// old token is still valid): authorize.
     Ready,
     /// Send [`TokenRefresh::request`] and give the response to [`TokenRefresh::complete`].
     Send(TokenRefresh),
@@ -404,9 +438,10 @@ impl Shared {
         let apply = Apply::new(&self.config.placement, &token.access_token)?;
         apply.authorize(request)?;
         if !due {
+            // The copy must go at the retry time as well, not only at `refresh_at`.
             let entry = Cached {
                 generation: self.generation.load(Ordering::Acquire),
-                refresh_at: token.refresh_at.map_or(NEVER, |at| {
+                refresh_at: inner.due_at().map_or(NEVER, |at| {
                     at.duration_since(UNIX_EPOCH)
                         .map_or(0, |since| since.as_secs())
                 }),
@@ -473,6 +508,16 @@ impl Shared {
                 })
             });
         }
+        // A received token the hook has not accepted comes before any token request: the
+        // request would send a refresh token or code the server has already spent.
+        if let Some(pending) = inner.pending.take() {
+            inner.flights += 1;
+            let flight = inner.flights;
+            inner.in_flight = Some(flight);
+            drop(inner);
+            self.install(pending, flight);
+            return Ok(TokenStep::Ready);
+        }
         let Some((used, params)) = next_grant(&inner, &self.config.primary) else {
             inner.reconnect = Some(OAuth2Error::NoRefreshToken);
             self.changed(&mut inner);
@@ -489,6 +534,7 @@ impl Shared {
             .filter(|(name, _)| SECRET_PARAMS.contains(name))
             .map(|(_, value)| *value)
             .chain(self.config.client.secret())
+            .chain(self.config.client.extra_secrets())
             .collect();
         let basic = request
             .headers()
@@ -560,7 +606,9 @@ impl fmt::Debug for Shared {
 /// other caller waits for it (or keeps using the old token while it is still valid).
 ///
 /// Dropping it without [`complete`](Self::complete) (the send failed, or the future was
-/// cancelled) ends the flight, and a waiting caller takes over.
+/// cancelled) ends the flight, and a waiting caller takes over. As after a failed
+/// `complete`, a current token that is still valid (not expired, no 401 reported) stays in
+/// use, and the next token request waits 5 s or until it expires, whichever comes first.
 #[must_use = "dropping a TokenRefresh abandons the refresh"]
 pub struct TokenRefresh {
     shared: Arc<Shared>,
@@ -589,7 +637,20 @@ impl TokenRefresh {
     ///
     /// [`OAuth2Error`] for an error response or an unusable body. The previous credential
     /// is kept; after [`OAuth2Error::InvalidGrant`] for an authorization code or a refresh
-    /// token without another grant, the connection needs the user to reconnect.
+    /// token without another grant, the connection needs the user to reconnect. After any
+    /// other failure, a current token that is still valid (not expired, no 401 reported)
+    /// stays in use: [`authorize`](crate::LiveConnection::authorize) succeeds with it, and
+    /// it is not due again for 5 s or until it expires, whichever comes first.
+    ///
+    /// # Panics
+    ///
+    /// With the persistence hook's panic, if it panics. The new credential is then kept,
+    /// unused, and offered to the hook again by the next
+    /// [`token_step`](crate::LiveConnection::token_step) (before any token request, since
+    /// the server may have revoked the old refresh token); its token is used once the hook
+    /// returns normally. Callers waiting for this refresh are released. Documents made
+    /// from the connection (a registry's export) already hold it, so that the refresh
+    /// token it replaces, which the server may have revoked, is not stored again.
     ///
     /// # Example
     ///
@@ -624,6 +685,8 @@ impl TokenRefresh {
                         }
                         Used::Refresh | Used::Primary => inner.reconnect = Some(error.clone()),
                     }
+                } else {
+                    inner.back_off(received_at);
                 }
                 shared.land(inner, self.flight, Some(error.clone()));
                 self.flight = 0;
@@ -652,19 +715,65 @@ impl TokenRefresh {
                 token_type,
             },
         };
-        if let Some(hook) = &shared.config.hook {
-            (hook.0)(&update);
+        // The flight is `install`'s to end now, even if the hook panics.
+        let flight = std::mem::replace(&mut self.flight, 0);
+        Ok(shared.install(
+            Pending {
+                token,
+                refresh_token,
+                update,
+            },
+            flight,
+        ))
+    }
+}
+
+/// A token received but not yet accepted by the persistence hook.
+struct Pending {
+    token: Token,
+    refresh_token: Option<Secret>,
+    update: TokenUpdate,
+}
+
+impl Shared {
+    /// Offers `pending` to the persistence hook, then makes it the connection's token, and
+    /// ends `flight`.
+    ///
+    /// If the hook panics, the credential is kept pending rather than dropped (a rotating
+    /// server has already revoked the refresh token the connection holds, and any code is
+    /// spent), the flight ends so that no waiter hangs, and the panic goes on to the
+    /// caller; the next [`step`](Self::step) offers the credential to the hook again. Its
+    /// token is not used before the hook has returned normally.
+    fn install(&self, pending: Pending, flight: u64) -> TokenUpdate {
+        let persisted = match &self.config.hook {
+            // Nothing of ours is inside the closure: the state it could break is the
+            // host's, and the lock is not held.
+            Some(hook) => panic::catch_unwind(AssertUnwindSafe(|| (hook.0)(&pending.update))),
+            None => Ok(()),
+        };
+        let mut inner = self.lock();
+        if let Err(panic) = persisted {
+            // Documents made from this connection (a registry's export, a connection moved
+            // to another scheme) must not go back to the revoked refresh token either.
+            inner.latest = Some(pending.update.credential.clone());
+            inner.pending = Some(pending);
+            self.land(inner, flight, None);
+            panic::resume_unwind(panic);
         }
-        let mut inner = shared.lock();
+        let Pending {
+            token,
+            refresh_token,
+            update,
+        } = pending;
         inner.token = Some(token);
         inner.refresh_token = refresh_token;
         inner.latest = Some(update.credential.clone());
         inner.code = None;
         inner.stale = false;
         inner.refresh_refused = false;
-        shared.land(inner, self.flight, None);
-        self.flight = 0;
-        Ok(update)
+        inner.retry_at = None;
+        self.land(inner, flight, None);
+        update
     }
 }
 
@@ -695,7 +804,11 @@ impl Shared {
 impl Drop for TokenRefresh {
     fn drop(&mut self) {
         if self.flight != 0 {
-            let inner = self.shared.lock();
+            // Most often the caller could not reach the token endpoint: an outage like any
+            // other failed refresh.
+            let now = self.shared.config.clock.now();
+            let mut inner = self.shared.lock();
+            inner.back_off(now);
             self.shared.land(inner, self.flight, None);
         }
     }
