@@ -269,6 +269,13 @@ impl<'a> LiveConnectionBuilder<'a> {
     /// store it. It runs on the thread that completes the refresh, while other callers
     /// wait; store durably before returning, and do not get a token on this connection
     /// from inside it (that would wait for itself).
+    ///
+    /// If it panics, the credential is not lost: it is kept, unused, and offered to the
+    /// hook again by the next `token_step` (or wrapper call) before any token request,
+    /// since the server may already have revoked the refresh token it replaces. The panic
+    /// goes on to the caller that completed the refresh; callers waiting for that refresh
+    /// are released and see the previous token. The new token is used only once the hook
+    /// returns normally.
     pub fn on_token_update(
         mut self,
         hook: impl Fn(&crate::auth::oauth2::TokenUpdate) + Send + Sync + 'static,
