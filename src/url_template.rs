@@ -121,7 +121,6 @@ pub fn expand(template: &str, values: &BTreeMap<String, String>) -> Result<Strin
     Ok(expanded)
 }
 
-/// Appends `part` to `out` with each `{name}` replaced by its checked value.
 /// A valid value for each placeholder in `texts` (`{subdomain}` in
 /// `https://{subdomain}.zendesk.com`), for checks that run before the values are known.
 pub(crate) fn stand_in_values<'a>(
@@ -136,6 +135,7 @@ pub(crate) fn stand_in_values<'a>(
         .collect()
 }
 
+/// Appends `part` to `out` with each `{name}` replaced by its checked value.
 fn substitute(
     mut part: &str,
     values: &BTreeMap<String, String>,

@@ -182,8 +182,9 @@ struct BuiltConnections {
 }
 
 /// Where a connection offered to the registry comes from: a new one must use schemes its
-/// template or the template's system offers; a restored one (from an export) keeps the
-/// schemes it was created with, which the template may no longer offer.
+/// template or the template's system offers, as offered; a restored one (from an export,
+/// or from the host's storage through [`Registry::restore`]) keeps the schemes it was
+/// created with, which the template may no longer offer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Origin {
     New,
