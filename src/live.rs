@@ -274,8 +274,9 @@ impl<'a> LiveConnectionBuilder<'a> {
     /// hook again by the next `token_step` (or wrapper call) before any token request,
     /// since the server may already have revoked the refresh token it replaces. The panic
     /// goes on to the caller that completed the refresh; callers waiting for that refresh
-    /// are released and see the previous token. The new token is used only once the hook
-    /// returns normally.
+    /// are released with `OAuth2Error::HookPanicked`, and a previous token that is still
+    /// valid stays in use meanwhile. The new token is used only once the hook returns
+    /// normally.
     pub fn on_token_update(
         mut self,
         hook: impl Fn(&crate::auth::oauth2::TokenUpdate) + Send + Sync + 'static,

@@ -628,7 +628,7 @@ fn a_panicking_hook_does_not_get_the_code_sent_twice() {
 }
 
 #[test]
-fn waiters_on_a_refresh_whose_hook_panics_are_released_and_see_the_old_state() {
+fn waiters_on_a_refresh_whose_hook_panics_are_released_and_told_why() {
     let (live, log, _clock) = panicking_hook(
         token_credential("old", Some("rt-0"), Some("2026-11-22T09:00:00Z")),
         1,
@@ -644,7 +644,8 @@ fn waiters_on_a_refresh_whose_hook_panics_are_released_and_see_the_old_state() {
     std::thread::scope(|scope| {
         let waiter = scope.spawn(move || {
             let outcome = blocking.wait();
-            // Released with the old state: neither the new token nor a new request.
+            // Released with the reason, and the old state: neither the new token nor a new
+            // request.
             (outcome, authorized(live))
         });
         // Let the waiter park before the refresh ends (it is released either way).
@@ -654,14 +655,14 @@ fn waiters_on_a_refresh_whose_hook_panics_are_released_and_see_the_old_state() {
         }));
         assert!(panicked.is_err());
         let (outcome, authorize) = waiter.join().unwrap();
-        assert_eq!(outcome, Ok(()));
+        assert_eq!(outcome, Err(OAuth2Error::HookPanicked));
         assert_eq!(authorize, Err(AuthError::TokenRefreshNeeded));
     });
     let mut polled = std::pin::pin!(polled);
     let mut context = std::task::Context::from_waker(std::task::Waker::noop());
     assert_eq!(
         polled.as_mut().poll(&mut context),
-        std::task::Poll::Ready(Ok(()))
+        std::task::Poll::Ready(Err(OAuth2Error::HookPanicked))
     );
     assert!(matches!(live.token_step(), Ok(TokenStep::Ready)));
     assert_eq!(authorized(live).as_deref(), Ok("Bearer at-1"));
@@ -725,4 +726,75 @@ fn a_registry_export_holds_the_credential_a_panicking_hook_was_given() {
         Some("rt-2")
     );
     assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn a_panicking_hook_leaves_a_still_valid_token_in_use_until_the_retry() {
+    // The old token expires at 10:00:30: inside the buffer, still valid.
+    let (live, log, clock) = panicking_hook(
+        token_credential("still-good", Some("rt-0"), Some("2026-11-22T10:00:30Z")),
+        1,
+    );
+    let live = live.get().unwrap();
+    let refresh = send_step(live);
+    let panicked = catch_unwind(AssertUnwindSafe(|| {
+        refresh.complete(json_response(200, ROTATED))
+    }));
+    assert!(panicked.is_err());
+    // The new token is not used before the hook accepts it; the old one still is.
+    assert_eq!(authorized(live).as_deref(), Ok("Bearer still-good"));
+    assert!(matches!(live.token_step(), Ok(TokenStep::Ready)));
+    // At the retry time the kept credential is offered again, with no token request.
+    clock.advance(Duration::from_secs(5));
+    assert_eq!(authorized(live), Err(AuthError::TokenRefreshNeeded));
+    assert!(matches!(live.token_step(), Ok(TokenStep::Ready)));
+    assert_eq!(authorized(live).as_deref(), Ok("Bearer at-1"));
+    assert_eq!(log.lock().unwrap().offered.len(), 2);
+}
+
+#[test]
+fn a_refused_refresh_token_beside_client_credentials_is_no_error_for_the_wrapper() {
+    // A client-credentials connection whose token came with a refresh token.
+    let client = credential(
+        r#"{"type": "oauth2-client", "data": {"oauth2Client": {"clientId": "c", "clientSecret": "s"}}}"#,
+    );
+    let Fixture { live, clock } = fixture(scheme(CLIENT_GRANT, ""), client);
+    let first = send_step(&live);
+    first
+        .complete(json_response(
+            200,
+            r#"{"access_token":"a1","refresh_token":"r1","expires_in":3600}"#,
+        ))
+        .unwrap();
+    // 30 s before expiry: inside the buffer, the token still valid.
+    clock.advance(Duration::from_secs(3600 - 30));
+    let grants = Mutex::new(Vec::new());
+    let send = |request: Request<Vec<u8>>, response| {
+        grants
+            .lock()
+            .unwrap()
+            .push(form(request.body())[0].1.clone());
+        Ok::<_, std::io::Error>(json_response(200, response))
+    };
+    let mut request = api_request();
+    live.authorize_with(&mut request, |r| {
+        send(r, r#"{"error":"invalid_grant"}"#).map(|mut response| {
+            *response.status_mut() = http::StatusCode::BAD_REQUEST;
+            response
+        })
+    })
+    .unwrap();
+    assert_eq!(request.headers()["authorization"], "Bearer a1");
+    // The client-credentials grant takes over after the retry delay, not the dead token.
+    clock.advance(Duration::from_secs(5));
+    let mut request = api_request();
+    live.authorize_with(&mut request, |r| {
+        send(r, r#"{"access_token":"a2","expires_in":3600}"#)
+    })
+    .unwrap();
+    assert_eq!(request.headers()["authorization"], "Bearer a2");
+    assert_eq!(
+        *grants.lock().unwrap(),
+        ["refresh_token", "client_credentials"]
+    );
 }

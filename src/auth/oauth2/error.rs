@@ -56,6 +56,12 @@ pub enum OAuth2Error {
     /// grant to get a new one: the user must reconnect.
     #[error("the access token has expired and there is no refresh token: the user must reconnect")]
     NoRefreshToken,
+    /// The persistence hook panicked on a new credential. The credential is kept, unused,
+    /// and offered to the hook again by the next token step.
+    #[error(
+        "the persistence hook panicked on a new credential, which is kept and offered to it again"
+    )]
+    HookPanicked,
     /// The redirect's `state` is missing or is not the one sent: a possible CSRF attack.
     #[error("the redirect's state does not match the authorize request's (possible CSRF)")]
     StateMismatch,

@@ -123,9 +123,10 @@ impl LiveConnection {
     /// [`AuthorizeError::Auth`] as for `authorize`, [`AuthorizeError::Token`] when the
     /// token endpoint refuses, [`AuthorizeError::Transport`] with `send`'s error. The
     /// request is then unchanged. A refresh that fails while the current token is still
-    /// valid (inside the expiry buffer) is no error: the request gets that token, and the
-    /// next token request waits 5 s or until the token expires (see
-    /// [`TokenRefresh::complete`](crate::auth::oauth2::TokenRefresh::complete)).
+    /// valid (inside the expiry buffer) is no error, unless the failure needs the user
+    /// ([`OAuth2Error::InvalidGrant`] for a code or for the only grant left): the request
+    /// gets that token, and the next token request waits 5 s or until the token expires
+    /// (see [`TokenRefresh::complete`](crate::auth::oauth2::TokenRefresh::complete)).
     ///
     /// # Panics
     ///

@@ -278,16 +278,19 @@ struct Inner {
 
 impl Inner {
     fn due(&self, now: SystemTime) -> bool {
-        self.token.is_none()
-            || self.stale
-            || self.pending.is_some()
-            || self.due_at().is_some_and(|at| now >= at)
+        self.token.is_none() || self.stale || self.due_at().is_some_and(|at| now >= at)
     }
 
     /// When the token becomes due, unless a 401 is reported first: its `refresh_at`, or
-    /// the retry time after a failed refresh. `None` for no token, or one without expiry.
+    /// the retry time after a failed refresh; with a credential the hook has not accepted
+    /// yet, the retry time (at once without one). `None` for no token, or one without
+    /// expiry.
     fn due_at(&self) -> Option<SystemTime> {
-        let refresh_at = self.token.as_ref()?.refresh_at?;
+        let token = self.token.as_ref()?;
+        if self.pending.is_some() {
+            return Some(self.retry_at.unwrap_or(UNIX_EPOCH));
+        }
+        let refresh_at = token.refresh_at?;
         Some(
             self.retry_at
                 .map_or(refresh_at, |retry_at| retry_at.max(refresh_at)),
@@ -636,11 +639,14 @@ impl TokenRefresh {
     /// # Errors
     ///
     /// [`OAuth2Error`] for an error response or an unusable body. The previous credential
-    /// is kept; after [`OAuth2Error::InvalidGrant`] for an authorization code or a refresh
-    /// token without another grant, the connection needs the user to reconnect. After any
-    /// other failure, a current token that is still valid (not expired, no 401 reported)
-    /// stays in use: [`authorize`](crate::LiveConnection::authorize) succeeds with it, and
-    /// it is not due again for 5 s or until it expires, whichever comes first.
+    /// is kept, except as follows. After [`OAuth2Error::InvalidGrant`] for an
+    /// authorization code, for a refresh token without another grant, or for the
+    /// client-credentials or password grant itself, the connection needs the user to
+    /// reconnect. After `InvalidGrant` for a refresh token beside a client-credentials or
+    /// password grant, the refresh token is dropped and that grant takes over. After that
+    /// and any other failure, a current token that is still valid (not expired, no 401
+    /// reported) stays in use: [`authorize`](crate::LiveConnection::authorize) succeeds
+    /// with it, and it is not due again for 5 s or until it expires, whichever comes first.
     ///
     /// # Panics
     ///
@@ -648,7 +654,9 @@ impl TokenRefresh {
     /// unused, and offered to the hook again by the next
     /// [`token_step`](crate::LiveConnection::token_step) (before any token request, since
     /// the server may have revoked the old refresh token); its token is used once the hook
-    /// returns normally. Callers waiting for this refresh are released. Documents made
+    /// returns normally. A current token that is still valid stays in use until then (5 s,
+    /// as after a failed refresh); callers waiting for this refresh, which had none, are
+    /// released with [`OAuth2Error::HookPanicked`]. Documents made
     /// from the connection (a registry's export) already hold it, so that the refresh
     /// token it replaces, which the server may have revoked, is not stored again.
     ///
@@ -679,9 +687,15 @@ impl TokenRefresh {
                         }
                         Used::Refresh if !matches!(shared.config.primary, Primary::None) => {
                             // The refused refresh token is dead: never send or store it
-                            // again; the primary grant takes over.
+                            // again; the primary grant takes over, so waiters go on to
+                            // it rather than fail, and a token still valid stays in use
+                            // meanwhile.
                             inner.refresh_token = None;
                             inner.refresh_refused = true;
+                            inner.back_off(received_at);
+                            shared.land(inner, self.flight, None);
+                            self.flight = 0;
+                            return Err(error);
                         }
                         Used::Refresh | Used::Primary => inner.reconnect = Some(error.clone()),
                     }
@@ -751,13 +765,17 @@ impl Shared {
             Some(hook) => panic::catch_unwind(AssertUnwindSafe(|| (hook.0)(&pending.update))),
             None => Ok(()),
         };
+        let now = self.config.clock.now();
         let mut inner = self.lock();
         if let Err(panic) = persisted {
             // Documents made from this connection (a registry's export, a connection moved
             // to another scheme) must not go back to the revoked refresh token either.
             inner.latest = Some(pending.update.credential.clone());
             inner.pending = Some(pending);
-            self.land(inner, flight, None);
+            // As after a failed refresh, a token still valid stays in use until the
+            // credential is offered again; waiters with none are told why.
+            inner.back_off(now);
+            self.land(inner, flight, Some(OAuth2Error::HookPanicked));
             panic::resume_unwind(panic);
         }
         let Pending {
