@@ -176,21 +176,23 @@ impl BaseUrl {
         if self.https && !other.https {
             return false;
         }
-        if other.host == self.host {
+        // `example.com.` is `example.com`: a trailing dot must not add a label.
+        let host = self.host.trim_end_matches('.');
+        let other_host = other.host.trim_end_matches('.');
+        if other_host == host {
             return true;
         }
         // IP addresses (`[v6]`, dotted digits) admit no other host.
-        let is_name = !self.host.starts_with('[')
-            && !self.host.bytes().all(|b| b.is_ascii_digit() || b == b'.');
-        let labels = self.host.split('.').count();
-        let domain = match self.host.split_once('.') {
-            Some((_, parent)) if is_name && labels >= 3 => parent,
-            _ if is_name => self.host.as_str(),
+        let is_name =
+            !host.starts_with('[') && !host.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+        let labels = host.split('.').count();
+        let domain = match host.split_once('.') {
+            Some((_, parent)) if is_name && labels >= 3 && !is_icann_suffix(parent) => parent,
+            _ if is_name => host,
             _ => return false,
         };
-        other.host == domain
-            || other
-                .host
+        other_host == domain
+            || other_host
                 .strip_suffix(domain)
                 .is_some_and(|sub| sub.len() > 1 && sub.ends_with('.'))
     }
@@ -320,6 +322,15 @@ impl fmt::Debug for BaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("BaseUrl").field(&self.prefix).finish()
     }
+}
+
+/// Whether `domain` (lowercase) is itself a public suffix under ICANN's rules (`co.uk`,
+/// `com.au`), under which names belong to unrelated owners. A private suffix
+/// (`myshopify.com`) is one provider's, whose tenants a template means.
+pub(crate) fn is_icann_suffix(domain: &str) -> bool {
+    psl::suffix(domain.as_bytes()).is_some_and(|suffix| {
+        suffix.as_bytes() == domain.as_bytes() && suffix.typ() == Some(psl::Type::Icann)
+    })
 }
 
 /// `a == b`, comparing strings of 8 to 16 bytes (most authorities) as two overlapping words

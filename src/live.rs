@@ -501,7 +501,10 @@ impl ConnectionTemplate {
     }
 
     /// The endpoint URLs of this template's schemes and of `credentials`.
-    fn endpoint_urls<'a>(&'a self, credentials: &'a [Credential]) -> impl Iterator<Item = &'a str> {
+    pub(crate) fn endpoint_urls<'a>(
+        &'a self,
+        credentials: &'a [Credential],
+    ) -> impl Iterator<Item = &'a str> {
         let schemes = self
             .auth_scheme_configs
             .iter()

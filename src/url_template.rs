@@ -77,6 +77,7 @@ pub fn expand(template: &str, values: &BTreeMap<String, String>) -> Result<Strin
                 || labels.clone().count() < 2
                 || labels.clone().any(str::is_empty)
                 || suffix.contains(['{', '@'])
+                || crate::base_url::is_icann_suffix(&domain[1..].to_ascii_lowercase())
             {
                 return Err(invalid_template(
                     "must follow a placeholder in the host with a fixed domain",
@@ -84,6 +85,19 @@ pub fn expand(template: &str, values: &BTreeMap<String, String>) -> Result<Strin
             }
             Some(suffix.to_ascii_lowercase())
         }
+    };
+
+    // A host without a placeholder must be the host the URL ends up with: with an empty one
+    // (`https:///{host}/api`) a value in the path would become the host.
+    let literal_host = match fixed_suffix {
+        Some(_) => None,
+        None => Some(
+            url::Url::parse(&format!("{scheme}://{authority}"))
+                .ok()
+                .and_then(|url| url.host_str().map(str::to_owned))
+                .filter(|host| !host.is_empty())
+                .ok_or_else(|| invalid_template("has no host"))?,
+        ),
     };
 
     let mut expanded = String::with_capacity(template.len() + 16);
@@ -108,7 +122,7 @@ pub fn expand(template: &str, values: &BTreeMap<String, String>) -> Result<Strin
         .filter(|&p| p != default_port);
     let host_ok = match (&fixed_suffix, url.host_str()) {
         (Some(suffix), Some(got)) => got.len() > suffix.len() && got.ends_with(suffix.as_str()),
-        (None, got) => got.is_some(),
+        (None, got) => got.is_some() && got == literal_host.as_deref(),
         (Some(_), None) => false,
     };
     if !host_ok
@@ -223,6 +237,11 @@ mod tests {
             expand("https://example.com/x", &v)?,
             "https://example.com/x"
         );
+        // A private suffix is one provider's tenants.
+        assert_eq!(
+            expand("https://{sub}.myshopify.com", &v)?,
+            "https://acme.myshopify.com"
+        );
         // The placeholder may be part of a label.
         assert_eq!(
             expand("https://{sub}-api.example.com", &v)?,
@@ -272,6 +291,13 @@ mod tests {
             "https://{host}-api.com",
             "https://{host}x@evil.example.com",
             "https://{host}:x.example.com",
+            "https:///{host}/api",
+            "//{host}/api",
+            "https://\t/{host}",
+            "https://@/{host}",
+            // A value would choose the owner of the name under a public suffix.
+            "https://{host}.co.uk",
+            "https://{host}.COM.au/x",
         ] {
             assert!(
                 matches!(expand(bad, &v), Err(BuildError::InvalidUrlTemplate { .. })),

@@ -473,6 +473,13 @@ fn bad_input_is_refused_with_a_clear_message() -> TestResult {
         err.to_string(),
         r#"system domain "crm.example.com" already exists"#
     );
+    let named_like_a_domain: credgate::System =
+        serde_json::from_value(serde_json::json!({"name": "crm.example.com"}))?;
+    let err = registry.add_system(named_like_a_domain).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        r#"system "crm.example.com" already exists"#
+    );
     let any_host = template(
         serde_json::json!({"name": "any", "connectionTemplateId": "any",
         "templateBaseUrl": "https://{host}/api", "authSchemeConfigs": [key_scheme("key", "X-Key")]}),
@@ -481,6 +488,30 @@ fn bad_input_is_refused_with_a_clear_message() -> TestResult {
     assert!(
         err.to_string()
             .contains("URL template must follow a placeholder"),
+        "{err}"
+    );
+    // With no host at all, a value in the path would become it: in a base URL, and in a
+    // token URL.
+    let no_host = template(
+        serde_json::json!({"name": "any", "connectionTemplateId": "any",
+        "templateBaseUrl": "https:///{host}/api", "authSchemeConfigs": [key_scheme("key", "X-Key")]}),
+    );
+    let err = registry.add_template("production", no_host).unwrap_err();
+    assert!(
+        err.to_string().ends_with("URL template has no host"),
+        "{err}"
+    );
+    let no_token_host = template(
+        serde_json::json!({"name": "any", "connectionTemplateId": "any",
+        "templateBaseUrl": "https://api.example.com",
+        "authSchemeConfigs": [{"type": "oauth2", "oauth2": {"id": "o", "tokenUrl": "https:///{tenant}/token",
+            "grant": {"type": "clientCredentials", "clientCredentials": {}}}}]}),
+    );
+    let err = registry
+        .add_template("production", no_token_host)
+        .unwrap_err();
+    assert!(
+        err.to_string().ends_with("URL template has no host"),
         "{err}"
     );
     assert!(registry.resolve("production", "crm", None).is_err());
@@ -732,5 +763,48 @@ fn templates_need_an_id_of_their_own() -> TestResult {
     let made = ConnectionTemplate::new("erp", "https://erp.example.com", vec![]);
     assert_eq!(made.template_id(), "erp");
     registry.add_template("production", made)?;
+    // Stored ones from before this was refused still load, row by row and from an export.
+    registry
+        .restore()
+        .add_template("production", no_id("legacy"))?;
+    let copy = Registry::from_document(registry.export())?;
+    assert_eq!(
+        copy.resolve("production", "legacy", None)
+            .unwrap_err()
+            .to_string(),
+        r#"no connection for template "legacy" in environment "production""#
+    );
+    Ok(())
+}
+
+#[test]
+fn a_system_scheme_edit_that_would_break_a_connection_on_import_is_refused() -> TestResult {
+    let registry = registry();
+    registry.add_system(serde_json::from_value(serde_json::json!({
+        "name": "status", "domain": "status",
+        "authSchemeConfigs": [{"type": "none", "none": {"id": "n"}}]}))?)?;
+    registry.add_template(
+        "production",
+        template(
+            serde_json::json!({"name": "status", "connectionTemplateId": "status",
+            "domain": "status", "templateBaseUrl": "https://status.example.com"}),
+        ),
+    )?;
+    registry.set_template_schemes("production", "status", &["n"])?;
+    // Every scheme of the template is `none`: its connections are bypass connections.
+    let mut open: Connection = serde_json::from_value(serde_json::json!({
+        "id": "s1", "connectionTemplateId": "status",
+        "credentials": [{"authSchemeConfig": {"type": "none", "none": {"id": "n"}},
+                         "credential": {"type": "none"}}]}))?;
+    open.name = "status".to_owned();
+    registry.add_connection("production", "status", open)?;
+    let before = credgate::to_json_with_secrets(&registry.export())?;
+
+    let keyed = AuthSchemeConfig::ApiKey(ApiKeyScheme::new("n", "X-Key", KeyLocation::Header));
+    let err = registry.update_system_scheme("status", keyed).unwrap_err();
+    assert!(matches!(err, RegistryError::TemplateInUse { .. }), "{err}");
+    // Nothing changed, and the export still loads.
+    assert_eq!(credgate::to_json_with_secrets(&registry.export())?, before);
+    Registry::from_document(registry.export())?;
     Ok(())
 }

@@ -142,6 +142,32 @@ fn a_connection_base_url_keeps_scheme_host_and_port_only() -> Result<(), credgat
         "https://shop.example.com"
     );
     assert!(base_url_of(template, Some("https://user:pw@eu.example.com"), &[]).is_err());
+    // The parent domain is not taken when it is a public suffix (names under it have other
+    // owners), nor does a trailing dot add a label; a private suffix (one provider's
+    // tenants) is taken.
+    for (template, other) in [
+        ("https://example.co.uk/api", "https://evil.co.uk"),
+        ("https://shop.example.com.au", "https://evil.com.au"),
+        ("https://example.com./api", "https://evil.com."),
+    ] {
+        assert_eq!(
+            base_url_of(template, Some(other), &[]),
+            Err(refused.clone()),
+            "{other}"
+        );
+    }
+    assert_eq!(
+        base_url_of("https://example.co.uk/api", Some("eu.example.co.uk"), &[])?,
+        "https://eu.example.co.uk/api"
+    );
+    assert_eq!(
+        base_url_of(
+            "https://test.myshopify.com/admin",
+            Some("acme.myshopify.com"),
+            &[]
+        )?,
+        "https://acme.myshopify.com/admin"
+    );
     Ok(())
 }
 
@@ -360,6 +386,31 @@ fn a_credential_token_url_stays_on_the_scheme_domain() -> Result<(), Box<dyn std
         registry
             .resolve("production", "zendesk", Some("u4"))
             .is_ok()
+    );
+    // An empty one is none, as when the connection is built.
+    activate(
+        &registry,
+        "u5",
+        oauth2_client_connection(&registry, Some(""))?,
+    )?;
+    Ok(())
+}
+
+#[test]
+fn a_credential_token_url_that_is_no_url_is_named_as_such() -> Result<(), Box<dyn std::error::Error>>
+{
+    let registry = oauth2_client_registry()?;
+    let mut connection = oauth2_client_connection(&registry, None)?;
+    let credgate::Credential::OAuth2Client(client) = &mut connection.credentials[0].credential
+    else {
+        panic!("an oauth2-client credential");
+    };
+    // Set after `connect`, which checks the credential on its own.
+    client.token_url = Some("ftp://acme.zendesk.com/t".to_owned());
+    let err = activate(&registry, "u1", connection).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        r#"template "zendesk" in environment "production": token URL is not a valid http or https URL"#
     );
     Ok(())
 }

@@ -312,19 +312,25 @@ impl TemplateEntry {
             template: template.name.clone(),
             source,
         };
+        // Templated URLs are checked now with stand-in values, so that one a value could
+        // send anywhere (`https://{host}`, `https:///{host}`) is refused before any
+        // connection uses it.
+        let with_stand_ins = |url: &str| {
+            let stand_ins = crate::url_template::stand_in_values([url]);
+            crate::url_template::expand(url, &stand_ins).map_err(build_error)
+        };
         let url = template.template_base_url.trim();
         let base_url = if url.is_empty() {
             None
         } else if url.contains('{') {
-            // Checked now with stand-in values, so that a template a value could send
-            // anywhere (`https://{host}`) is refused before any connection uses it.
-            let stand_ins = crate::url_template::stand_in_values([url]);
-            let expanded = crate::url_template::expand(url, &stand_ins).map_err(build_error)?;
-            BaseUrl::parse(&expanded).map_err(build_error)?;
+            BaseUrl::parse(&with_stand_ins(url)?).map_err(build_error)?;
             None
         } else {
             Some(Arc::new(BaseUrl::parse(url).map_err(build_error)?))
         };
+        for endpoint in template.endpoint_urls(&[]) {
+            with_stand_ins(endpoint)?;
+        }
         unique_scheme_ids(&template.auth_scheme_configs)?;
         Ok(Self {
             schemes: template
@@ -431,8 +437,16 @@ impl TemplateEntry {
         for pair in &connection.credentials {
             if let (AuthSchemeConfig::OAuth2(scheme), Credential::OAuth2Client(client)) =
                 (&pair.auth_scheme_config, &pair.credential)
-                && let Some(own) = client.token_url.as_deref()
-                && !BaseUrl::admits_endpoint(&scheme.token_url, own, &connection.values)?
+                && let Some(own) = client.token_url.as_deref().filter(|u| !u.trim().is_empty())
+                && !BaseUrl::admits_endpoint(&scheme.token_url, own, &connection.values).map_err(
+                    |error| match error {
+                        crate::BuildError::InvalidBaseUrl { .. }
+                        | crate::BuildError::MissingBaseUrl => crate::BuildError::InvalidTokenUrl {
+                            reason: "is not a valid http or https URL",
+                        },
+                        other => other,
+                    },
+                )?
             {
                 return Err(crate::BuildError::InvalidTokenUrl {
                     reason: "override must keep the scheme's https and stay on its domain",
@@ -623,14 +637,15 @@ impl Registry {
         non_empty(&system.name, "system name")?;
         unique_scheme_ids(&system.auth_scheme_configs)?;
         let mut config = self.write_templates();
+        // Templates find their system by its name or domain: no two systems may answer to
+        // the same one.
         if config.system(&system.name).is_ok() {
             return Err(RegistryError::Duplicate {
                 what: "system",
                 name: system.name,
             });
         }
-        // Templates find their system by domain.
-        if !system.domain.is_empty() && config.systems.iter().any(|s| s.domain == system.domain) {
+        if !system.domain.is_empty() && config.system(&system.domain).is_ok() {
             return Err(RegistryError::Duplicate {
                 what: "system domain",
                 name: system.domain,
@@ -699,6 +714,15 @@ impl Registry {
         environment: &str,
         template: ConnectionTemplate,
     ) -> Result<(), RegistryError> {
+        self.add_template_from(environment, template, Origin::New)
+    }
+
+    fn add_template_from(
+        &self,
+        environment: &str,
+        template: ConnectionTemplate,
+        origin: Origin,
+    ) -> Result<(), RegistryError> {
         non_empty(&template.name, "template name")?;
         let key = TemplateKey::new(&template.name);
         let entry = TemplateEntry::new(environment, template, key)?;
@@ -711,8 +735,10 @@ impl Registry {
             });
         }
         // Templates that share an id share their connections, which a host may intend; two
-        // without any id would share them by accident.
-        if entry.template.template_id().is_empty()
+        // without any id would share them by accident. Stored ones come from before this
+        // was refused (`ConnectionTemplate::new` made them) and must still load.
+        if origin == Origin::New
+            && entry.template.template_id().is_empty()
             && env
                 .templates
                 .values()
@@ -783,19 +809,7 @@ impl Registry {
             });
         }
         let entry = TemplateEntry::new(environment, template, Arc::clone(&old.key))?;
-        if !entry.builds_like(old) {
-            // Every connection keeps what it was built with; one that the next import would
-            // build differently (another host, a bypass now refused) must go first, or the
-            // export would no longer load as this registry.
-            let linked = env.links.get(entry.name());
-            if let Some(stored) = linked.and_then(|id| config.connections.get(id)) {
-                let holder = || format!("connection \"{}\"", stored.connection.id);
-                entry.keeps(environment, holder, &stored.connection, &stored.live)?;
-            }
-            if old.key.users.load(Ordering::Relaxed) > 0 {
-                self.check_users_keep(environment, &old.key, &entry)?;
-            }
-        }
+        self.check_replacement(&config, environment, env, old, &entry)?;
         config
             .environment_mut(environment)?
             .templates
@@ -806,6 +820,32 @@ impl Registry {
     /// Checks every end user's connection for the template of `key` against `entry`, its
     /// replacement. Runs under the configuration's write lock, so no activation checked
     /// against the old template can be stored meanwhile.
+    /// Checks that `entry` may replace `old` in `environment`: every connection keeps what
+    /// it was built with, so one that the next import would build differently (another
+    /// host, a bypass now refused) must go first, or the export would no longer load as
+    /// this registry.
+    fn check_replacement(
+        &self,
+        config: &Config,
+        environment: &str,
+        env: &Environment,
+        old: &TemplateEntry,
+        entry: &TemplateEntry,
+    ) -> Result<(), RegistryError> {
+        if entry.builds_like(old) {
+            return Ok(());
+        }
+        let linked = env.links.get(entry.name());
+        if let Some(stored) = linked.and_then(|id| config.connections.get(id)) {
+            let holder = || format!("connection \"{}\"", stored.connection.id);
+            entry.keeps(environment, holder, &stored.connection, &stored.live)?;
+        }
+        if old.key.users.load(Ordering::Relaxed) > 0 {
+            self.check_users_keep(environment, &old.key, entry)?;
+        }
+        Ok(())
+    }
+
     fn check_users_keep(
         &self,
         environment: &str,
@@ -899,8 +939,12 @@ impl Registry {
     ///
     /// # Errors
     ///
-    /// [`RegistryError::UnknownSystem`], or [`RegistryError::UnknownScheme`] when the system
-    /// has no scheme with that id.
+    /// [`RegistryError::UnknownSystem`], [`RegistryError::UnknownScheme`] when the system
+    /// has no scheme with that id, and the errors of
+    /// [`replace_template`](Self::replace_template) for a template with a copy of it
+    /// ([`RegistryError::TemplateInUse`] when an existing connection would be built
+    /// differently, such as a bypass connection once the template's schemes are not all
+    /// `none`). On error nothing changes.
     ///
     /// # Example
     ///
@@ -911,7 +955,6 @@ impl Registry {
         scheme: AuthSchemeConfig,
     ) -> Result<(), RegistryError> {
         let mut config = self.write_templates();
-        let config = &mut *config;
         let position = config
             .systems
             .iter()
@@ -919,32 +962,47 @@ impl Registry {
             .ok_or_else(|| RegistryError::UnknownSystem {
                 system: system.to_owned(),
             })?;
-        let found = &mut config.systems[position];
-        let slot = found
+        let found = &config.systems[position];
+        if !found
             .auth_scheme_configs
-            .iter_mut()
-            .find(|s| s.id() == scheme.id())
-            .ok_or_else(|| RegistryError::UnknownScheme {
+            .iter()
+            .any(|s| s.id() == scheme.id())
+        {
+            return Err(RegistryError::UnknownScheme {
                 id: scheme.id().to_owned(),
                 owner: format!("system \"{system}\""),
-            })?;
-        slot.clone_from(&scheme);
+            });
+        }
         // The same rule that ties a template to its system everywhere else: the template's
-        // `domain` names the system by domain or by name.
-        let (name, domain) = (found.name.clone(), found.domain.clone());
-        let templates = config
-            .environments
-            .values_mut()
-            .flat_map(|env| env.templates.values_mut());
-        for entry in templates.filter(|e| {
-            e.template.domain == name || (!domain.is_empty() && e.template.domain == domain)
-        }) {
-            let entry = Arc::make_mut(entry);
-            for slot in &mut entry.template.auth_scheme_configs {
-                if slot.id() == scheme.id() {
-                    slot.clone_from(&scheme);
+        // `domain` names the system by domain or by name. Each template with a copy of the
+        // scheme is rebuilt and checked as a replaced template is, before anything changes.
+        let ties = |t: &ConnectionTemplate| {
+            t.domain == found.name || (!found.domain.is_empty() && t.domain == found.domain)
+        };
+        let mut replaced = Vec::new();
+        for (environment, env) in &config.environments {
+            for old in env.templates.values().filter(|e| ties(&e.template)) {
+                let mut template = old.template.clone();
+                for slot in &mut template.auth_scheme_configs {
+                    if slot.id() == scheme.id() {
+                        slot.clone_from(&scheme);
+                    }
                 }
+                let entry = TemplateEntry::new(environment, template, Arc::clone(&old.key))?;
+                self.check_replacement(&config, environment, env, old, &entry)?;
+                replaced.push((Arc::clone(environment), entry));
             }
+        }
+        for slot in &mut config.systems[position].auth_scheme_configs {
+            if slot.id() == scheme.id() {
+                slot.clone_from(&scheme);
+            }
+        }
+        for (environment, entry) in replaced {
+            config
+                .environment_mut(&environment)?
+                .templates
+                .insert(entry.name().to_owned(), Arc::new(entry));
         }
         Ok(())
     }
@@ -1153,10 +1211,11 @@ impl Registry {
     }
 
     /// The calls for a host that refills the registry row by row from its own storage,
-    /// with connections it stored earlier: as with [`from_document`](Self::from_document),
-    /// a connection keeps the auth schemes it was created with, which its template may no
-    /// longer offer, and its own token URL. Everything else is checked as for a new
-    /// connection.
+    /// with templates and connections it stored earlier: as with
+    /// [`from_document`](Self::from_document), a connection keeps the auth schemes it was
+    /// created with, which its template may no longer offer, and its own token URL, and a
+    /// template may be a second one without an id, as credgate once allowed. Everything
+    /// else is checked as for a new template or connection.
     ///
     /// A connection from anyone else (an end user completing a connect flow) goes through
     /// [`add_connection`](Self::add_connection) or [`activate`](Self::activate), which
@@ -1617,7 +1676,9 @@ impl Registry {
         for env in &document.environments {
             registry.add_environment(&env.name)?;
             for template in &env.templates {
-                registry.add_template(&env.name, template.clone())?;
+                registry
+                    .restore()
+                    .add_template(&env.name, template.clone())?;
             }
         }
         for connection in document.connections {
@@ -1651,6 +1712,25 @@ pub struct Restore<'a> {
 }
 
 impl Restore<'_> {
+    /// [`Registry::add_template`] for a stored template.
+    ///
+    /// # Errors
+    ///
+    /// As [`Registry::add_template`], except [`RegistryError::SecondTemplateWithoutId`]:
+    /// such templates were accepted before credgate refused them.
+    ///
+    /// # Example
+    ///
+    /// See [`Registry::restore`].
+    pub fn add_template(
+        &self,
+        environment: &str,
+        template: ConnectionTemplate,
+    ) -> Result<(), RegistryError> {
+        self.registry
+            .add_template_from(environment, template, Origin::Restored)
+    }
+
     /// [`Registry::add_connection`] for a stored connection.
     ///
     /// # Errors
