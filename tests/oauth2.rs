@@ -6,7 +6,7 @@ use std::sync::{Arc, Barrier, Mutex, OnceLock};
 use std::time::Duration;
 
 use base64::Engine as _;
-use credgate::auth::oauth2::{AuthorizationRequest, TokenRefresh, TokenStep, TokenUpdate};
+use credgate::auth::oauth2::{AuthorizationRequest, TokenStep, TokenUpdate};
 use credgate::{
     AuthError, AuthSchemeConfig, BuildError, Connection, ConnectionCredential, Credential,
     LiveConnection, ManualClock, OAuth2Error, RandomSource,
@@ -14,43 +14,13 @@ use credgate::{
 use http::{Request, Response};
 use proptest::prelude::*;
 
-/// 2026-11-22T10:00:00Z.
-const NOW: u64 = 1_795_341_600;
-
-fn scheme(grant: &str, extra: &str) -> AuthSchemeConfig {
-    let json = format!(
-        r#"{{"type": "oauth2", "oauth2": {{"id": "o", "tokenUrl": "https://server.example.com/token",
-            "authorizeUrl": "https://server.example.com/authorize", "grant": {grant} {extra}}}}}"#
-    );
-    serde_json::from_str(&json).unwrap_or_else(|e| panic!("{json}: {e}"))
-}
-
-/// RFC 6749's example client, for the code and password grants.
-const CODE_GRANT: &str = r#"{"type": "authorizationCode", "authorizationCode":
-    {"clientId": "s6BhdRkqt3", "clientSecret": "gX1fBat3bV"}}"#;
-const CLIENT_GRANT: &str = r#"{"type": "clientCredentials", "clientCredentials": {}}"#;
-
-fn credential(json: &str) -> Credential {
-    serde_json::from_str(json).unwrap_or_else(|e| panic!("{json}: {e}"))
-}
+mod oauth2_support;
+use oauth2_support::*;
 
 fn client_credential() -> Credential {
     credential(
         r#"{"type": "oauth2-client", "data": {"oauth2Client":
             {"clientId": "s6BhdRkqt3", "clientSecret": "gX1fBat3bV"}}}"#,
-    )
-}
-
-fn token_credential(access: &str, refresh: Option<&str>, expires_at: Option<&str>) -> Credential {
-    let mut data = serde_json::json!({"accessToken": access});
-    if let Some(refresh) = refresh {
-        data["refreshToken"] = refresh.into();
-    }
-    if let Some(at) = expires_at {
-        data["expiresAt"] = at.into();
-    }
-    credential(
-        &serde_json::json!({"type": "oauth2-token", "data": {"oauth2Token": data}}).to_string(),
     )
 }
 
@@ -90,34 +60,9 @@ fn expired(refresh_token: Option<&str>) -> Fixture {
     )
 }
 
-fn json_response(status: u16, body: &str) -> Response<Vec<u8>> {
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(body.as_bytes().to_vec())
-        .unwrap()
-}
-
-fn api_request() -> Request<Vec<u8>> {
-    Request::get("https://api.example.com/resource")
-        .body(Vec::new())
-        .unwrap()
-}
-
-fn send_step(live: &LiveConnection) -> TokenRefresh {
-    match live.token_step() {
-        Ok(TokenStep::Send(refresh)) => refresh,
-        other => panic!("expected a token request, got {other:?}"),
-    }
-}
-
 /// The body of the token request the next step sends (the refresh is then abandoned).
 fn refresh_body(live: &LiveConnection) -> Vec<u8> {
     send_step(live).request().body().clone()
-}
-
-fn form(body: &[u8]) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(body).into_owned().collect()
 }
 
 fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {

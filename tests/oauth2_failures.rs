@@ -16,37 +16,8 @@ use credgate::{
 };
 use http::{Request, Response};
 
-/// 2026-11-22T10:00:00Z.
-const NOW: u64 = 1_795_341_600;
-
-const CODE_GRANT: &str = r#"{"type": "authorizationCode", "authorizationCode":
-    {"clientId": "s6BhdRkqt3", "clientSecret": "gX1fBat3bV"}}"#;
-const CLIENT_GRANT: &str = r#"{"type": "clientCredentials", "clientCredentials": {}}"#;
-
-fn scheme(grant: &str, extra: &str) -> AuthSchemeConfig {
-    let json = format!(
-        r#"{{"type": "oauth2", "oauth2": {{"id": "o", "tokenUrl": "https://server.example.com/token",
-            "authorizeUrl": "https://server.example.com/authorize", "grant": {grant} {extra}}}}}"#
-    );
-    serde_json::from_str(&json).unwrap_or_else(|e| panic!("{json}: {e}"))
-}
-
-fn credential(json: &str) -> Credential {
-    serde_json::from_str(json).unwrap_or_else(|e| panic!("{json}: {e}"))
-}
-
-fn token_credential(access: &str, refresh: Option<&str>, expires_at: Option<&str>) -> Credential {
-    let mut data = serde_json::json!({"accessToken": access});
-    if let Some(refresh) = refresh {
-        data["refreshToken"] = refresh.into();
-    }
-    if let Some(at) = expires_at {
-        data["expiresAt"] = at.into();
-    }
-    credential(
-        &serde_json::json!({"type": "oauth2-token", "data": {"oauth2Token": data}}).to_string(),
-    )
-}
+mod oauth2_support;
+use oauth2_support::*;
 
 struct Fixture {
     live: LiveConnection,
@@ -88,27 +59,6 @@ fn expired() -> Fixture {
     )
 }
 
-fn json_response(status: u16, body: &str) -> Response<Vec<u8>> {
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(body.as_bytes().to_vec())
-        .unwrap()
-}
-
-fn api_request() -> Request<Vec<u8>> {
-    Request::get("https://api.example.com/resource")
-        .body(Vec::new())
-        .unwrap()
-}
-
-fn send_step(live: &LiveConnection) -> TokenRefresh {
-    match live.token_step() {
-        Ok(TokenStep::Send(refresh)) => refresh,
-        other => panic!("expected a token request, got {other:?}"),
-    }
-}
-
 fn authorized(live: &LiveConnection) -> Result<String, AuthError> {
     let mut request = api_request();
     live.authorize(&mut request)?;
@@ -116,10 +66,6 @@ fn authorized(live: &LiveConnection) -> Result<String, AuthError> {
         .to_str()
         .unwrap()
         .to_owned())
-}
-
-fn form(body: &[u8]) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(body).into_owned().collect()
 }
 
 // ---------------------------------------------------------------- 5xx never means reconnect
