@@ -324,6 +324,7 @@ impl<'a> LiveConnectionBuilder<'a> {
                 let context = BuildContext {
                     credential_index,
                     url_values: connection.values.clone(),
+                    any_endpoint_host: self.template.is_none_or(|t| t.allow_any_base_url),
                     ..self.context.clone()
                 };
                 SchemeAuthenticator::build(&pair.auth_scheme_config, &pair.credential, &context)
@@ -452,6 +453,7 @@ impl ConnectionTemplate {
         // values are checked when the connection is built.
         let context = BuildContext {
             url_values: crate::url_template::stand_in_values(self.endpoint_urls(&credentials)),
+            any_endpoint_host: self.allow_any_base_url,
             ..BuildContext::default()
         };
         let mut credentials = credentials.into_iter();

@@ -87,6 +87,13 @@ impl PartialEq for Secret {
 
 impl Eq for Secret {}
 
+/// The empty secret.
+impl Default for Secret {
+    fn default() -> Self {
+        Self::new(String::new())
+    }
+}
+
 impl From<String> for Secret {
     fn from(value: String) -> Self {
         Self::new(value)
@@ -145,6 +152,8 @@ pub(crate) fn exposing() -> bool {
 /// assert_eq!(serde_json::to_string(&params)?, r#""audience=******&client_assertion=******""#);
 /// assert_eq!(credgate::to_json_with_secrets(&params)?, r#""audience=api&client_assertion=eyJhbGciOi""#);
 /// assert_eq!(&*params, "audience=api&client_assertion=eyJhbGciOi");
+/// // A segment without a name may be the rest of a value.
+/// assert_eq!(format!("{:?}", ExtraParams::from("key=a&b")), "ExtraParams(key=******&******)");
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Clone, Default, PartialEq, Eq, Deserialize)]
@@ -211,7 +220,8 @@ impl fmt::Display for RedactedParams<'_> {
             }
             match pair.split_once('=') {
                 Some((name, _)) => write!(f, "{name}={REDACTED}")?,
-                None => f.write_str(pair)?,
+                // No name of its own: the rest of a value with an unescaped `&`, perhaps.
+                None => f.write_str(REDACTED)?,
             }
         }
         Ok(())

@@ -136,13 +136,13 @@ fn every_credential_type_round_trips_through_the_full_export() -> TestResult {
 #[test]
 fn redacted_output_hides_every_secret_of_every_type() -> TestResult {
     let secrets = [
-        "k-1", "pw-2", "cs-3", "at-4", "rt-5", "ts-6", "pk-7", "code-8", "ap-9", "ap-10",
+        "k-1", "pw-2", "cs-3", "at-4", "rt-5", "ts-6", "pk-7", "code-8", "ap-9", "ap-10", "fp-11",
     ];
     let connection: Connection = serde_json::from_value(serde_json::json!({
     "id": "c", "credentials": [
         {"authSchemeConfig": {"type": "api-key", "apiKey": {"id": "k", "name": "X-Key", "in": "header"}},
          "credential": {"type": "string", "data": {"string": {"value": "k-1"}}}},
-        {"authSchemeConfig": {"type": "basic-auth", "basicAuth": {"id": "b"}},
+        {"authSchemeConfig": {"type": "basic-auth", "basicAuth": {"id": "b", "fixedPassword": "fp-11"}},
          "credential": {"type": "basic-auth", "data": {"basicAuth": {"username": "u", "password": "pw-2"}}}},
         {"authSchemeConfig": {"type": "oauth1", "oauth1": {"id": "o", "consumerKey": "ck", "consumerSecret": "cs-3", "signatureMethod": "sha1"}},
          "credential": {"type": "oauth1-token", "data": {"oauth1Token": {"token": "tok", "tokenSecret": "ts-6"}}}},

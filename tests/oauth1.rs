@@ -902,6 +902,14 @@ fn temporary_credentials_need_a_confirmed_callback_and_both_fields() {
             problem: Some("consumer_key_unknown".into())
         }
     );
+    // Only the code: what a server appends may be the token or verifier it refused.
+    assert_eq!(
+        read(b"oauth_problem=token_rejected%20TMPTOKEN%20TMPSECRET"),
+        OAuth1FlowError::ErrorResponse {
+            status: 200,
+            problem: Some("token_rejected".into())
+        }
+    );
     assert!(matches!(
         read(b"oauth_token=%zz"),
         OAuth1FlowError::InvalidResponse { .. }

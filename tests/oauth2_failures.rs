@@ -744,3 +744,42 @@ fn a_refused_refresh_token_beside_client_credentials_is_no_error_for_the_wrapper
         ["refresh_token", "client_credentials"]
     );
 }
+
+#[test]
+fn a_credential_token_url_stays_on_the_template_scheme_domain_outside_a_registry() {
+    let mut template = ConnectionTemplate::new(
+        "crm",
+        "https://api.example.com",
+        vec![scheme(
+            CLIENT_GRANT,
+            r#", "additionalTokenParams": "client_assertion=ASSERTION-1""#,
+        )],
+    );
+    let own = |url: &str| {
+        credential(&format!(
+            r#"{{"type": "oauth2-client", "data": {{"oauth2Client":
+                {{"clientId": "c", "clientSecret": "s", "tokenUrl": "{url}"}}}}}}"#
+        ))
+    };
+    let err = template
+        .connect(vec![own("https://evil.attacker.net/token")])
+        .unwrap_err();
+    assert_eq!(
+        err,
+        BuildError::InvalidTokenUrl {
+            reason: "override must keep the scheme's https and stay on its domain"
+        }
+    );
+    // Another host of the scheme's domain is fine, and so is any host where the template
+    // allows any base URL.
+    assert!(
+        template
+            .connect(vec![own("https://eu.server.example.com/token")])
+            .is_ok()
+    );
+    template.allow_any_base_url = true;
+    let connection = template
+        .connect(vec![own("https://self-hosted.example.net/token")])
+        .unwrap();
+    assert!(connection.build(&template).is_ok());
+}

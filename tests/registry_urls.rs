@@ -361,12 +361,20 @@ fn a_credential_token_url_stays_on_the_scheme_domain() -> Result<(), Box<dyn std
         ("u2", "https://zendesk.com.attacker.net/t"),
         ("u3", "https://{sub}.attacker.net/t"),
     ] {
-        let err = activate(
-            &registry,
-            user,
-            oauth2_client_connection(&registry, Some(url))?,
-        )
-        .unwrap_err();
+        // Refused when the connection is made, and when it arrives made elsewhere.
+        let err = oauth2_client_connection(&registry, Some(url)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#"template "zendesk" in environment "production": token URL override must keep the scheme's https and stay on its domain"#,
+            "{url}"
+        );
+        let mut connection = oauth2_client_connection(&registry, None)?;
+        let credgate::Credential::OAuth2Client(client) = &mut connection.credentials[0].credential
+        else {
+            panic!("an oauth2-client credential");
+        };
+        client.token_url = Some(url.to_owned());
+        let err = activate(&registry, user, connection).unwrap_err();
         assert_eq!(
             err.to_string(),
             r#"template "zendesk" in environment "production": token URL override must keep the scheme's https and stay on its domain"#,

@@ -123,10 +123,14 @@ impl Basic {
                     return Err(BuildError::UsernameAndPasswordRequired);
                 }
                 match scheme.key_as {
-                    BasicKeyPart::Username => Self::new(
-                        key.value.expose_secret(),
-                        &Secret::new(scheme.fixed_password.as_str()),
-                    ),
+                    BasicKeyPart::Username => {
+                        if scheme.fixed_password.is_redacted() {
+                            return Err(BuildError::Redacted {
+                                field: "fixed password",
+                            });
+                        }
+                        Self::new(key.value.expose_secret(), &scheme.fixed_password)
+                    }
                     BasicKeyPart::Password => Self::new(&scheme.fixed_username, &key.value),
                 }
             }

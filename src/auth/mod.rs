@@ -193,6 +193,9 @@ pub(crate) struct BuildContext {
     pub(crate) credential_index: usize,
     /// The connection's values for `{placeholder}`s in endpoint URLs.
     pub(crate) url_values: std::collections::BTreeMap<String, String>,
+    /// Whether a credential's own endpoint URL may name any host: no template says
+    /// otherwise, or it allows any base URL. Else it must stay on the scheme's domain.
+    pub(crate) any_endpoint_host: bool,
 }
 
 impl Default for BuildContext {
@@ -203,6 +206,7 @@ impl Default for BuildContext {
             token_hook: None,
             credential_index: 0,
             url_values: std::collections::BTreeMap::new(),
+            any_endpoint_host: true,
         }
     }
 }

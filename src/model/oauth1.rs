@@ -140,14 +140,15 @@ impl OAuth1Scheme {
     }
 }
 
-/// A name/value pair of an `oauth1-token` credential's `additionalParams`.
+/// A name/value pair of an `oauth1-token` credential's `additionalParams`; the value is a
+/// [`Secret`], since it may be one (a Yahoo `oauth_session_handle`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct NameValue {
     /// The parameter name.
     pub name: String,
     /// The parameter value.
-    pub value: String,
+    pub value: Secret,
 }
 
 impl NameValue {
@@ -155,7 +156,7 @@ impl NameValue {
     pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
         Self {
             name: name.into(),
-            value: value.into(),
+            value: Secret::new(value),
         }
     }
 }

@@ -7,6 +7,7 @@ use super::hmac::HmacScheme;
 use super::oauth1::OAuth1Scheme;
 use super::oauth2::OAuth2Scheme;
 use super::tagged;
+use crate::Secret;
 
 /// One auth scheme of a system or connection template, in the platform's shape
 /// `{"type": "api-key", "apiKey": {...}}`.
@@ -201,8 +202,8 @@ pub struct BasicAuthScheme {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub fixed_username: String,
     /// The password sent with an API key used as the username.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub fixed_password: String,
+    #[serde(default, skip_serializing_if = "Secret::is_empty")]
+    pub fixed_password: Secret,
 }
 
 impl BasicAuthScheme {

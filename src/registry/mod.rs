@@ -394,10 +394,6 @@ impl TemplateEntry {
                 self.check_offers(environment, &pair.auth_scheme_config, systems)?;
             }
         }
-        if !self.template.allow_any_base_url {
-            self.check_own_token_urls(connection)
-                .map_err(|source| self.build_error(environment, source))?;
-        }
         Ok(())
     }
 
@@ -428,32 +424,6 @@ impl TemplateEntry {
             template: self.name().to_owned(),
             scheme: scheme.id().to_owned(),
         })
-    }
-
-    /// Checks that an `oauth2-client` credential's own token URL stays on the domain of
-    /// its scheme's, as a base URL override must: the template's client parameters (and
-    /// the credential's secret) go there.
-    fn check_own_token_urls(&self, connection: &Connection) -> Result<(), crate::BuildError> {
-        for pair in &connection.credentials {
-            if let (AuthSchemeConfig::OAuth2(scheme), Credential::OAuth2Client(client)) =
-                (&pair.auth_scheme_config, &pair.credential)
-                && let Some(own) = client.token_url.as_deref().filter(|u| !u.trim().is_empty())
-                && !BaseUrl::admits_endpoint(&scheme.token_url, own, &connection.values).map_err(
-                    |error| match error {
-                        crate::BuildError::InvalidBaseUrl { .. }
-                        | crate::BuildError::MissingBaseUrl => crate::BuildError::InvalidTokenUrl {
-                            reason: "is not a valid http or https URL",
-                        },
-                        other => other,
-                    },
-                )?
-            {
-                return Err(crate::BuildError::InvalidTokenUrl {
-                    reason: "override must keep the scheme's https and stay on its domain",
-                });
-            }
-        }
-        Ok(())
     }
 
     /// Checks that `live`, built for `connection` under another template, may serve this

@@ -25,8 +25,8 @@ pub enum OAuth1FlowError {
     ErrorResponse {
         /// The HTTP status code.
         status: u16,
-        /// The `oauth_problem` the server reported, if any (printable ASCII, at most 100
-        /// characters).
+        /// The code of the `oauth_problem` the server reported, if any (its leading ASCII
+        /// letters, digits and `_`, at most 64: what follows may echo a token).
         problem: Option<String>,
     },
     /// A temporary-credentials response has no `oauth_callback_confirmed` (RFC 5849 §2.1:
@@ -185,11 +185,13 @@ fn read_form(status: u16, body: &[u8]) -> Result<Vec<(String, String)>, OAuth1Fl
         .as_ref()
         .ok()
         .and_then(|form| find(form, "oauth_problem"))
+        // Only the problem's code (`token_rejected`): servers append the token or verifier
+        // they refused, which must not reach an error.
         .map(|problem| {
             problem
                 .chars()
-                .filter(|c| c.is_ascii_graphic() || *c == ' ')
-                .take(100)
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .take(64)
                 .collect::<String>()
         });
     if !(200..300).contains(&status) || problem.is_some() {

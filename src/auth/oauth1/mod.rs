@@ -132,9 +132,9 @@ impl OAuth1 {
         let mut extra = Vec::with_capacity(token.additional_params.len());
         for param in &token.additional_params {
             if param.name == "realm" {
-                realm = Some(&param.value);
+                realm = Some(param.value.expose_secret());
             } else {
-                extra.push((param.name.as_str(), param.value.as_str()));
+                extra.push((param.name.as_str(), param.value.expose_secret()));
             }
         }
         let credentials = Credentials {
@@ -149,7 +149,13 @@ impl OAuth1 {
             realm,
             scheme.placement,
         )?;
-        Ok(Self::from_signer(signer))
+        let mut oauth1 = Self::from_signer(signer);
+        // The credential's own parameters may be secrets too (a session handle).
+        if matches!(scheme.placement, OAuth1Placement::Query) {
+            let names = extra.iter().map(|(name, _)| (*name).to_owned());
+            oauth1.secret_query_names.extend(names);
+        }
+        Ok(oauth1)
     }
 
     fn from_signer(signer: Signer) -> Self {

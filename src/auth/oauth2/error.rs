@@ -131,12 +131,24 @@ pub(crate) fn sanitise(text: &str, secrets: &[&str], max: usize) -> Option<Strin
     (!kept.is_empty()).then(|| kept.to_owned())
 }
 
-/// `text` with every non-empty one of `secrets` replaced by `******`.
+/// `text` with every non-empty one of `secrets` replaced by `******`, whatever the case of
+/// its ASCII letters (a server may echo a secret uppercased, or percent-encode it with
+/// lowercase hex digits where credgate sent uppercase).
 fn scrub<'a>(mut text: String, secrets: impl Iterator<Item = &'a str>) -> String {
     for secret in secrets.filter(|s| !s.is_empty()) {
-        if text.contains(secret) {
-            text = text.replace(secret, crate::secret::REDACTED);
+        let needle = zeroize::Zeroizing::new(secret.to_ascii_lowercase());
+        // ASCII case mapping keeps every byte offset, so matches in the lowercase copy
+        // are at the same offsets in `text`.
+        let lower = zeroize::Zeroizing::new(text.to_ascii_lowercase());
+        let mut scrubbed = String::with_capacity(text.len());
+        let mut kept = 0;
+        for (at, _) in lower.match_indices(needle.as_str()) {
+            scrubbed.push_str(&text[kept..at]);
+            scrubbed.push_str(crate::secret::REDACTED);
+            kept = at + needle.len();
         }
+        scrubbed.push_str(&text[kept..]);
+        text = scrubbed;
     }
     text
 }
@@ -155,6 +167,15 @@ mod tests {
         assert_eq!(
             sanitise("got ab\"cdefgh, then abcdefgh", &["ab\"cdefgh"], 100).as_deref(),
             Some("got ******, then ******")
+        );
+        assert_eq!(
+            sanitise(
+                "bad S3CRET/X and s3cret%2fx",
+                &["s3cret/x", "s3cret%2Fx"],
+                100
+            )
+            .as_deref(),
+            Some("bad ****** and ******")
         );
         assert_eq!(sanitise("\u{7f}\n", &[], 10), None);
     }

@@ -136,8 +136,14 @@ impl OAuth2 {
                 let token_url = c
                     .token_url
                     .as_deref()
+                    .filter(|url| !url.trim().is_empty())
                     .map(|url| crate::url_template::expand(url, &context.url_values))
                     .transpose()?;
+                if let Some(own) = &token_url
+                    && !context.any_endpoint_host
+                {
+                    check_own_token_url(&scheme.token_url, own)?;
+                }
                 let client = Client::new(
                     scheme,
                     token_url.as_deref(),
@@ -268,6 +274,28 @@ impl OAuth2 {
     /// The query parameter the token goes in, if any.
     pub(crate) fn query_name(&self) -> &[String] {
         &self.query_name
+    }
+}
+
+/// Checks that a credential's own token URL stays on the domain of its scheme's (expanded
+/// both), by the rule for a base URL override: the client secret and the template's extra
+/// token parameters go there, and the credential may come from an end user.
+fn check_own_token_url(configured: &str, own: &str) -> Result<(), BuildError> {
+    let admitted = crate::base_url::BaseUrl::admits_endpoint(configured, own, &Default::default())
+        .map_err(|error| match error {
+            BuildError::InvalidBaseUrl { .. } | BuildError::MissingBaseUrl => {
+                BuildError::InvalidTokenUrl {
+                    reason: "is not a valid http or https URL",
+                }
+            }
+            other => other,
+        })?;
+    if admitted {
+        Ok(())
+    } else {
+        Err(BuildError::InvalidTokenUrl {
+            reason: "override must keep the scheme's https and stay on its domain",
+        })
     }
 }
 

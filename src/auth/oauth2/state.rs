@@ -25,6 +25,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::header::{AUTHORIZATION, HeaderValue};
 use http::{HeaderMap, Request, Response, Uri};
+use subtle::ConstantTimeEq as _;
 
 use super::error::OAuth2Error;
 use super::request::Client;
@@ -478,8 +479,9 @@ impl Shared {
         let scheme = &self.config.placement;
         if scheme.location == crate::model::KeyLocation::Query {
             return uri.query().is_some_and(|query| {
-                url::form_urlencoded::parse(query.as_bytes())
-                    .any(|(n, v)| n == scheme.name.as_str() && v == token)
+                url::form_urlencoded::parse(query.as_bytes()).any(|(n, v)| {
+                    n == scheme.name.as_str() && bool::from(v.as_bytes().ct_eq(token.as_bytes()))
+                })
             });
         }
         let prefix = if is_bearer(scheme) { "Bearer " } else { "" };
@@ -487,7 +489,7 @@ impl Shared {
             let value = value.as_bytes();
             value.len() == prefix.len() + token.len()
                 && value[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
-                && &value[prefix.len()..] == token.as_bytes()
+                && bool::from(value[prefix.len()..].ct_eq(token.as_bytes()))
         })
     }
 
