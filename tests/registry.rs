@@ -808,3 +808,32 @@ fn a_system_scheme_edit_that_would_break_a_connection_on_import_is_refused() -> 
     Registry::from_document(registry.export())?;
     Ok(())
 }
+
+#[test]
+fn a_template_joins_the_id_of_embedded_ones_only_before_users_and_of_their_kind() -> TestResult {
+    let registry = registry();
+    let zendesk_like = |name: &str, dynamic: bool| {
+        template(
+            serde_json::json!({"name": name, "connectionTemplateId": "zd", "dynamic": dynamic,
+            "templateBaseUrl": "https://{subdomain}.zendesk.com/api/v2",
+            "authSchemeConfigs": [key_scheme("token", "Authorization")]}),
+        )
+    };
+    // No user yet: an embedded template may share the id (and the users' connections).
+    registry.add_template("staging", zendesk_like("zendesk-2", true))?;
+    activate(&registry, "u1", "zd-1", "acme")?;
+    // Now a new one would not be in u1's activation, though an import would put it there;
+    // and a static one cannot take end users' connections at all.
+    for (name, dynamic) in [("zendesk-3", true), ("zendesk-static", false)] {
+        let err = registry
+            .add_template("production", zendesk_like(name, dynamic))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#"template id "zd" already exists"#,
+            "{name}"
+        );
+    }
+    Registry::from_document(registry.export())?;
+    Ok(())
+}

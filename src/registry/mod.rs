@@ -662,7 +662,8 @@ impl Registry {
     /// # Errors
     ///
     /// [`RegistryError::UnknownEnvironment`], [`RegistryError::EmptyName`],
-    /// [`RegistryError::Duplicate`] for a name already used in the environment,
+    /// [`RegistryError::Duplicate`] for a name already used in the environment, or for a
+    /// template id of an embedded template of the other kind or with activated users,
     /// [`RegistryError::SecondTemplateWithoutId`] (connections name their template by
     /// `connectionTemplateId` or `id`, and templates with one id share connections), and
     /// [`RegistryError::Build`] for a base URL that cannot be parsed.
@@ -717,6 +718,25 @@ impl Registry {
             return Err(RegistryError::SecondTemplateWithoutId {
                 environment: environment.to_owned(),
             });
+        }
+        // End users' connections serve every embedded template with their id, on import
+        // too: a new template of that id must be embedded, and may join only while no user
+        // is activated for it (their activations would not hold it).
+        let id = entry.template.template_id();
+        let joins = env
+            .templates
+            .values()
+            .filter(|t| t.template.template_id() == id)
+            .filter(|t| t.template.dynamic || entry.template.dynamic);
+        for other in joins {
+            if other.template.dynamic != entry.template.dynamic
+                || other.key.users.load(Ordering::Relaxed) > 0
+            {
+                return Err(RegistryError::Duplicate {
+                    what: "template id",
+                    name: id.to_owned(),
+                });
+            }
         }
         env.templates
             .insert(entry.name().to_owned(), Arc::new(entry));
