@@ -5,6 +5,7 @@
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
+use credgate::auth::oauth2::TokenStep;
 use credgate::{
     Activation, AuthSchemeConfig, Connection, ConnectionTemplate, Credential, EndUser, Registry,
     TokenOwner,
@@ -187,6 +188,57 @@ fn a_moved_connection_keeps_its_rotated_refresh_token() -> TestResult {
     }
     registry.move_connection_to_scheme("c1", &moved)?;
     registry.move_user_connection_to_scheme("production", "crm-users", "user-1", &moved)?;
+    assert_eq!(
+        authorization_without_refresh(&registry, "crm", None)?,
+        "Bearer at-rt-2"
+    );
+    assert_eq!(
+        authorization_without_refresh(&registry, "crm-users", Some("user-1"))?,
+        "Bearer at-user-rt-2"
+    );
+    assert_eq!(exported_refresh_tokens(&registry), ["rt-2", "user-rt-2"]);
+    Ok(())
+}
+
+#[test]
+fn a_connection_moved_while_an_old_handle_refreshes_keeps_the_rotated_token() -> TestResult {
+    let (registry, _stored) = registry_storing_tokens();
+    let mut static_connection = expired_connection("crm", "rt-1");
+    static_connection.id = "c1".to_owned();
+    registry.add_connection("production", "crm", static_connection)?;
+    registry.activate(Activation::new(
+        "production",
+        EndUser::new("user-1"),
+        vec![expired_connection("crm-u", "user-rt-1")],
+    ))?;
+    // Handlers hold the connections they resolved, and each starts a refresh.
+    let old_static = registry.resolve("production", "crm", None)?;
+    let old_user = registry.resolve("production", "crm-users", Some("user-1"))?;
+    let refreshes = [&old_static, &old_user].map(|live| match live.token_step() {
+        Ok(TokenStep::Send(refresh)) => refresh,
+        other => panic!("expected a token request, got {other:?}"),
+    });
+
+    // Meanwhile both connections move to the templates' new scheme.
+    let moved: AuthSchemeConfig =
+        serde_json::from_value(oauth2_scheme("https://auth.crm.example/oauth/token"))?;
+    for (name, id, dynamic) in [("crm", "crm", false), ("crm-users", "crm-u", true)] {
+        let mut template = template(name, id, dynamic);
+        template.auth_scheme_configs = vec![moved.clone()];
+        registry.replace_template("production", template)?;
+    }
+    registry.move_connection_to_scheme("c1", &moved)?;
+    registry.move_user_connection_to_scheme("production", "crm-users", "user-1", &moved)?;
+
+    // The old handles' refreshes end with rotated refresh tokens, which the server has
+    // made the only valid ones.
+    for (refresh, to) in refreshes.into_iter().zip(["rt-2", "user-rt-2"]) {
+        let answer = format!(
+            r#"{{"access_token": "at-{to}", "refresh_token": "{to}", "expires_in": 3600}}"#
+        );
+        refresh.complete(Response::new(answer.into_bytes()))?;
+    }
+    // The connections the registry now serves have them, and so does its export.
     assert_eq!(
         authorization_without_refresh(&registry, "crm", None)?,
         "Bearer at-rt-2"

@@ -9,7 +9,9 @@ mod table;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{
+    Arc, Mutex, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak,
+};
 
 pub use document::{ConnectionLink, EnvironmentDocument, RegistryDocument};
 pub use error::RegistryError;
@@ -195,7 +197,14 @@ enum Origin {
 struct StaticConnection {
     connection: Connection,
     live: Arc<LiveConnection>,
+    serving: Option<Serving>,
 }
+
+/// The live connection a registry serves for one stored OAuth 2.0 connection. One it has
+/// replaced (moved to another scheme) may still be held, and refresh, where it was
+/// resolved: it hands each credential it receives on to this one, so that a rotated refresh
+/// token is not lost to the connection the registry serves and exports.
+pub(super) type Serving = Arc<Mutex<Weak<LiveConnection>>>;
 
 impl StaticConnection {
     /// The document with the OAuth 2.0 tokens received since it was stored.
@@ -570,14 +579,39 @@ impl Registry {
         entry: &TemplateEntry,
         connection: &Connection,
         owner: impl FnOnce() -> Owner,
-    ) -> Result<Arc<LiveConnection>, RegistryError> {
+        serving: Option<Serving>,
+    ) -> Result<(Arc<LiveConnection>, Option<Serving>), RegistryError> {
         let mut builder = LiveConnection::builder(connection)
             .template(&entry.template)
             .clock(Arc::clone(&self.clock))
             .random(Arc::clone(&self.random));
-        if let Some(hook) = &self.token_hook {
-            let (hook, owner) = (Arc::clone(hook), owner());
-            builder = builder.on_token_update(move |update| hook(owner.borrow(), update));
+        let takes_tokens = connection
+            .credentials
+            .iter()
+            .any(|pair| matches!(pair.auth_scheme_config, AuthSchemeConfig::OAuth2(_)));
+        let serving = takes_tokens.then(|| serving.unwrap_or_default());
+        let this: Arc<OnceLock<Weak<LiveConnection>>> = Arc::default();
+        if self.token_hook.is_some() || serving.is_some() {
+            let (hook, owner) = (self.token_hook.clone(), owner());
+            let (serving, this) = (serving.clone(), Arc::clone(&this));
+            builder = builder.on_token_update(move |update| {
+                if let Some(hook) = &hook {
+                    hook(owner.borrow(), update);
+                }
+                let served = serving.as_ref().and_then(|serving| {
+                    serving
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .upgrade()
+                });
+                if let Some(served) = served
+                    && this
+                        .get()
+                        .is_some_and(|this| this.as_ptr() != Arc::as_ptr(&served))
+                {
+                    served.adopt_tokens(update);
+                }
+            });
         }
         let mut live = builder
             .build()
@@ -585,7 +619,17 @@ impl Registry {
         if let Some(shared) = &entry.base_url {
             live.share_base_url(shared);
         }
-        Ok(Arc::new(live))
+        let live = Arc::new(live);
+        let _ = this.set(Arc::downgrade(&live));
+        Ok((live, serving))
+    }
+
+    /// Makes `live` the connection that the others sharing `serving` hand their tokens
+    /// on to.
+    fn serve(serving: Option<&Serving>, live: &Arc<LiveConnection>) {
+        if let Some(serving) = serving {
+            *serving.lock().unwrap_or_else(PoisonError::into_inner) = Arc::downgrade(live);
+        }
     }
 
     /// Adds a system: the auth schemes templates pick from by id.
@@ -1069,14 +1113,20 @@ impl Registry {
         check_unlinked(env, environment, template)?;
         entry.accepts(environment, &connection, false, origin, &config.systems)?;
         let owner = || Owner::Connection(connection.id.clone());
-        let live = self.build(environment, entry, &connection, owner)?;
+        let (live, serving) = self.build(environment, entry, &connection, owner, None)?;
+        Self::serve(serving.as_ref(), &live);
         config
             .environment_mut(environment)?
             .links
             .insert(template.to_owned(), connection.id.clone());
-        config
-            .connections
-            .insert(connection.id.clone(), StaticConnection { connection, live });
+        config.connections.insert(
+            connection.id.clone(),
+            StaticConnection {
+                connection,
+                live,
+                serving,
+            },
+        );
         Ok(())
     }
 
@@ -1318,7 +1368,8 @@ impl Registry {
                 continue;
             };
             let owner = || Owner::end_user(environment, external_id, connection);
-            let live = self.build(environment, first, connection, owner)?;
+            let (live, serving) = self.build(environment, first, connection, owner, None)?;
+            Self::serve(serving.as_ref(), &live);
             for entry in others {
                 entry.check_shared(environment, connection, &live)?;
             }
@@ -1337,6 +1388,7 @@ impl Registry {
                     template: Arc::clone(&entry.key),
                     connection: Arc::clone(&stored),
                     live: Arc::clone(&live),
+                    serving: serving.clone(),
                 });
             }
         }
@@ -1488,18 +1540,24 @@ impl Registry {
             });
         };
         first.check_offers(first_env, scheme, &config.systems)?;
-        let live = self.build(first_env, first, &moved, || {
-            Owner::Connection(connection_id.to_owned())
-        })?;
+        let (live, serving) = self.build(
+            first_env,
+            first,
+            &moved,
+            || Owner::Connection(connection_id.to_owned()),
+            stored.serving.clone(),
+        )?;
         for (env_name, entry) in linked {
             entry.check_offers(env_name, scheme, &config.systems)?;
             entry.check_shared(env_name, &moved, &live)?;
         }
+        Self::serve(serving.as_ref(), &live);
         config.connections.insert(
             connection_id.to_owned(),
             StaticConnection {
                 connection: moved,
                 live,
+                serving,
             },
         );
         Ok(())
@@ -1548,17 +1606,19 @@ impl Registry {
             .find(|c| &*c.template.name == template)
             .ok_or_else(not_activated)?;
         let old_live = Arc::clone(&target.live);
+        let serving = target.serving.clone();
         let config = self.read();
         let entry = config.template(environment, template)?;
         entry.check_offers(environment, scheme, &config.systems)?;
         let moved = with_scheme(target.current(), scheme)?;
         let owner = || Owner::end_user(environment, external_id, &moved);
-        let live = self.build(environment, entry, &moved, owner)?;
+        let (live, serving) = self.build(environment, entry, &moved, owner, serving)?;
         let moved = Arc::new(StoredConnection::new(moved, &entry.schemes));
         for c in record.connections.iter_mut() {
             if Arc::ptr_eq(&c.live, &old_live) {
                 c.connection = Arc::clone(&moved);
                 c.live = Arc::clone(&live);
+                c.serving.clone_from(&serving);
             }
         }
         let replaced = self
@@ -1570,7 +1630,9 @@ impl Registry {
                     .any(|c| Arc::ptr_eq(&c.live, &old_live))
             });
         drop(config);
-        replaced.map(drop).map_err(|_| not_activated())
+        replaced.map_err(|_| not_activated())?;
+        Self::serve(serving.as_ref(), &live);
+        Ok(())
     }
 
     /// Everything in the registry as one document. Serialise it with

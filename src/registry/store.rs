@@ -102,6 +102,8 @@ pub(super) struct UserConnection {
     pub(super) template: Arc<TemplateKey>,
     pub(super) connection: Arc<StoredConnection>,
     pub(super) live: Arc<LiveConnection>,
+    /// For an OAuth 2.0 connection, where the connections it replaces send their tokens.
+    pub(super) serving: Option<super::Serving>,
 }
 
 impl UserConnection {
@@ -535,6 +537,7 @@ mod tests {
                 template: TemplateKey::new("crm"),
                 connection: Arc::new(StoredConnection::new(connection, &[])),
                 live: Arc::new(live),
+                serving: None,
             }]),
         }
     }

@@ -40,6 +40,16 @@ impl LiveConnection {
         }
     }
 
+    /// Takes the credential of `update`, received by another connection built from the
+    /// same document, in place of this one's token at the same position.
+    pub(crate) fn adopt_tokens(&self, update: &super::TokenUpdate) {
+        if let Some(SchemeAuthenticator::OAuth2(oauth2)) =
+            self.authenticators().get(update.credential_index)
+        {
+            oauth2.adopt(&update.credential);
+        }
+    }
+
     /// What to do so that [`authorize`](Self::authorize) succeeds after it failed with
     /// [`AuthError::TokenRefreshNeeded`]: nothing ([`TokenStep::Ready`]), send a token
     /// request ([`TokenStep::Send`]: this caller is the single flight), or wait for

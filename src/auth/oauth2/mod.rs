@@ -253,6 +253,11 @@ impl OAuth2 {
         self.shared.latest()
     }
 
+    /// Takes a credential another connection of the same document received.
+    pub(crate) fn adopt(&self, credential: &crate::model::OAuth2TokenCredential) {
+        self.shared.adopt(credential);
+    }
+
     /// What the caller does next to have a valid token.
     pub(crate) fn step(&self) -> Result<TokenStep, OAuth2Error> {
         self.shared.step()

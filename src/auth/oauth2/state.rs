@@ -386,6 +386,33 @@ impl Shared {
         Some((self.config.credential_index, latest))
     }
 
+    /// Takes `credential`, which another connection built from the same document received
+    /// (one a registry has replaced, whose holders may still refresh it), as this one's
+    /// token: a rotated refresh token must reach the connection the registry serves.
+    pub(crate) fn adopt(&self, credential: &OAuth2TokenCredential) {
+        let expires_at = credential
+            .expires_at
+            .as_deref()
+            .and_then(super::time::parse_rfc3339);
+        let buffer = self.config.buffer;
+        let mut inner = self.lock();
+        inner.token = (!credential.access_token.is_empty()).then(|| Token {
+            access_token: credential.access_token.clone(),
+            expires_at,
+            refresh_at: expires_at.map(|at| at.checked_sub(buffer).unwrap_or(at)),
+            scopes: credential.scopes.clone(),
+        });
+        if let Some(refresh_token) = credential.refresh_token.clone().filter(|t| !t.is_empty()) {
+            inner.refresh_token = Some(refresh_token);
+        }
+        inner.latest = Some(credential.clone());
+        inner.code = None;
+        inner.stale = false;
+        inner.refresh_refused = false;
+        inner.retry_at = None;
+        self.changed(&mut inner);
+    }
+
     /// Takes a new generation so every thread-local copy is read again.
     fn changed(&self, _inner: &mut Inner) {
         let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
