@@ -573,6 +573,11 @@ impl Registry {
         config
     }
 
+    /// Builds `connection` under `entry`, with the registry's clock, randomness and token
+    /// hook. For an OAuth 2.0 connection it also returns the cell of the connection the
+    /// registry serves for it (`serving`, or a new one), to which this one hands the
+    /// credentials it receives once it is no longer that connection; the caller makes it
+    /// so with [`serve`](Self::serve) when it stores the connection.
     fn build(
         &self,
         environment: &str,
