@@ -124,10 +124,9 @@ fn exported_refresh_tokens(registry: &Registry) -> Vec<String> {
         .collect()
 }
 
-/// A registry with a static connection `c1` and an end user `user-1`, each with an expired
-/// token, after one request each that rotated their refresh tokens to `rt-2` and
-/// `user-rt-2`.
-fn registry_after_rotations() -> Result<(Registry, Stored), Box<dyn std::error::Error>> {
+/// A registry with a static connection `c1` (refresh token `rt-1`) and an end user
+/// `user-1` (`user-rt-1`), each with an expired token.
+fn registry_with_expired_tokens() -> Result<(Registry, Stored), Box<dyn std::error::Error>> {
     let (registry, stored) = registry_storing_tokens();
     let mut static_connection = expired_connection("crm", "rt-1");
     static_connection.id = "c1".to_owned();
@@ -137,6 +136,49 @@ fn registry_after_rotations() -> Result<(Registry, Stored), Box<dyn std::error::
         EndUser::new("user-1"),
         vec![expired_connection("crm-u", "user-rt-1")],
     ))?;
+    Ok((registry, stored))
+}
+
+/// Gives both templates a new scheme (another token URL), which existing connections can
+/// be moved to.
+fn offer_moved_scheme(registry: &Registry) -> Result<AuthSchemeConfig, Box<dyn std::error::Error>> {
+    let moved: AuthSchemeConfig =
+        serde_json::from_value(oauth2_scheme("https://auth.crm.example/oauth/token"))?;
+    for (name, id, dynamic) in [("crm", "crm", false), ("crm-users", "crm-u", true)] {
+        let mut template = template(name, id, dynamic);
+        template.auth_scheme_configs = vec![moved.clone()];
+        registry.replace_template("production", template)?;
+    }
+    Ok(moved)
+}
+
+/// Moves `c1` and `user-1` to the scheme of [`offer_moved_scheme`].
+fn move_both(registry: &Registry) -> TestResult {
+    let moved = offer_moved_scheme(registry)?;
+    registry.move_connection_to_scheme("c1", &moved)?;
+    registry.move_user_connection_to_scheme("production", "crm-users", "user-1", &moved)?;
+    Ok(())
+}
+
+/// Checks that `c1` and `user-1` use the access tokens of their rotation to `rt-2` and
+/// `user-rt-2` without a refresh, and that the export holds those refresh tokens.
+fn serves_rotated_tokens(registry: &Registry) -> TestResult {
+    assert_eq!(
+        authorization_without_refresh(registry, "crm", None)?,
+        "Bearer at-rt-2"
+    );
+    assert_eq!(
+        authorization_without_refresh(registry, "crm-users", Some("user-1"))?,
+        "Bearer at-user-rt-2"
+    );
+    assert_eq!(exported_refresh_tokens(registry), ["rt-2", "user-rt-2"]);
+    Ok(())
+}
+
+/// The registry of [`registry_with_expired_tokens`] after one request each that rotated their refresh tokens to `rt-2` and
+/// `user-rt-2`.
+fn registry_after_rotations() -> Result<(Registry, Stored), Box<dyn std::error::Error>> {
+    let (registry, stored) = registry_with_expired_tokens()?;
     let header = authorize_rotating(&registry, "crm", None, ("rt-1", "rt-2"))?;
     assert_eq!(header, "Bearer at-rt-2");
     let header = authorize_rotating(
@@ -178,39 +220,14 @@ fn rotated_refresh_tokens_reach_the_hook_and_the_export() -> TestResult {
 #[test]
 fn a_moved_connection_keeps_its_rotated_refresh_token() -> TestResult {
     let (registry, _stored) = registry_after_rotations()?;
-    let moved: AuthSchemeConfig =
-        serde_json::from_value(oauth2_scheme("https://auth.crm.example/oauth/token"))?;
     // The templates offer the new scheme; existing connections move to it explicitly.
-    for (name, id, dynamic) in [("crm", "crm", false), ("crm-users", "crm-u", true)] {
-        let mut template = template(name, id, dynamic);
-        template.auth_scheme_configs = vec![moved.clone()];
-        registry.replace_template("production", template)?;
-    }
-    registry.move_connection_to_scheme("c1", &moved)?;
-    registry.move_user_connection_to_scheme("production", "crm-users", "user-1", &moved)?;
-    assert_eq!(
-        authorization_without_refresh(&registry, "crm", None)?,
-        "Bearer at-rt-2"
-    );
-    assert_eq!(
-        authorization_without_refresh(&registry, "crm-users", Some("user-1"))?,
-        "Bearer at-user-rt-2"
-    );
-    assert_eq!(exported_refresh_tokens(&registry), ["rt-2", "user-rt-2"]);
-    Ok(())
+    move_both(&registry)?;
+    serves_rotated_tokens(&registry)
 }
 
 #[test]
 fn a_connection_moved_while_an_old_handle_refreshes_keeps_the_rotated_token() -> TestResult {
-    let (registry, _stored) = registry_storing_tokens();
-    let mut static_connection = expired_connection("crm", "rt-1");
-    static_connection.id = "c1".to_owned();
-    registry.add_connection("production", "crm", static_connection)?;
-    registry.activate(Activation::new(
-        "production",
-        EndUser::new("user-1"),
-        vec![expired_connection("crm-u", "user-rt-1")],
-    ))?;
+    let (registry, _stored) = registry_with_expired_tokens()?;
     // Handlers hold the connections they resolved, and each starts a refresh.
     let old_static = registry.resolve("production", "crm", None)?;
     let old_user = registry.resolve("production", "crm-users", Some("user-1"))?;
@@ -220,15 +237,7 @@ fn a_connection_moved_while_an_old_handle_refreshes_keeps_the_rotated_token() ->
     });
 
     // Meanwhile both connections move to the templates' new scheme.
-    let moved: AuthSchemeConfig =
-        serde_json::from_value(oauth2_scheme("https://auth.crm.example/oauth/token"))?;
-    for (name, id, dynamic) in [("crm", "crm", false), ("crm-users", "crm-u", true)] {
-        let mut template = template(name, id, dynamic);
-        template.auth_scheme_configs = vec![moved.clone()];
-        registry.replace_template("production", template)?;
-    }
-    registry.move_connection_to_scheme("c1", &moved)?;
-    registry.move_user_connection_to_scheme("production", "crm-users", "user-1", &moved)?;
+    move_both(&registry)?;
 
     // The old handles' refreshes end with rotated refresh tokens, which the server has
     // made the only valid ones.
@@ -239,14 +248,5 @@ fn a_connection_moved_while_an_old_handle_refreshes_keeps_the_rotated_token() ->
         refresh.complete(Response::new(answer.into_bytes()))?;
     }
     // The connections the registry now serves have them, and so does its export.
-    assert_eq!(
-        authorization_without_refresh(&registry, "crm", None)?,
-        "Bearer at-rt-2"
-    );
-    assert_eq!(
-        authorization_without_refresh(&registry, "crm-users", Some("user-1"))?,
-        "Bearer at-user-rt-2"
-    );
-    assert_eq!(exported_refresh_tokens(&registry), ["rt-2", "user-rt-2"]);
-    Ok(())
+    serves_rotated_tokens(&registry)
 }
