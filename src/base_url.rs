@@ -1,7 +1,6 @@
 //! The base URL a connection sends to: where relative request URIs resolve, and the only
 //! origin that ever receives its credentials.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use http::Uri;
@@ -158,16 +157,10 @@ impl BaseUrl {
     }
 
     /// Whether `own`, a credential's own endpoint URL, stays where `configured`, the
-    /// scheme's, points, by the rule for a base URL override (see [`Self::for_connection`]),
-    /// with `values` expanded in both.
-    pub(crate) fn admits_endpoint(
-        configured: &str,
-        own: &str,
-        values: &BTreeMap<String, String>,
-    ) -> Result<bool, BuildError> {
-        let configured = Self::parse_origin(&url_template::expand(configured, values)?)?;
-        let own = Self::parse_origin(&url_template::expand(own, values)?)?;
-        Ok(configured.admits_override(&own))
+    /// scheme's, points, by the rule for a base URL override (see [`Self::for_connection`]).
+    /// Both have their placeholders expanded.
+    pub(crate) fn admits_endpoint(configured: &str, own: &str) -> Result<bool, BuildError> {
+        Ok(Self::parse_origin(configured)?.admits_override(&Self::parse_origin(own)?))
     }
 
     /// Whether `other` may stand in for this base URL as a connection's override: no

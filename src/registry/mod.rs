@@ -241,6 +241,19 @@ fn unknown_environment(environment: &str) -> RegistryError {
     }
 }
 
+/// Whether `system` is the one a template's `domain` (or a lookup) names: by the system's
+/// name, or by its domain.
+fn answers_to(system: &System, name_or_domain: &str) -> bool {
+    system.name == name_or_domain || (!system.domain.is_empty() && system.domain == name_or_domain)
+}
+
+/// Puts `scheme` in place of the one of `schemes` with its id.
+fn replace_by_id(schemes: &mut [AuthSchemeConfig], scheme: &AuthSchemeConfig) {
+    for slot in schemes.iter_mut().filter(|slot| slot.id() == scheme.id()) {
+        slot.clone_from(scheme);
+    }
+}
+
 /// Checks that no two of `schemes` share an id, by which they are replaced and moved to.
 fn unique_scheme_ids(schemes: &[AuthSchemeConfig]) -> Result<(), RegistryError> {
     let mut ids: Vec<&str> = schemes.iter().map(AuthSchemeConfig::id).collect();
@@ -289,9 +302,7 @@ impl Config {
     fn system(&self, name_or_domain: &str) -> Result<&System, RegistryError> {
         self.systems
             .iter()
-            .find(|s| {
-                s.name == name_or_domain || (!s.domain.is_empty() && s.domain == name_or_domain)
-            })
+            .find(|s| answers_to(s, name_or_domain))
             .ok_or_else(|| RegistryError::UnknownSystem {
                 system: name_or_domain.to_owned(),
             })
@@ -415,10 +426,7 @@ impl TemplateEntry {
     ) -> Result<(), RegistryError> {
         let system_schemes = systems
             .iter()
-            .filter(|s| {
-                s.name == self.template.domain
-                    || (!s.domain.is_empty() && s.domain == self.template.domain)
-            })
+            .filter(|s| answers_to(s, &self.template.domain))
             .flat_map(|s| &s.auth_scheme_configs);
         let mut offered = self
             .template
@@ -575,9 +583,10 @@ impl Registry {
 
     /// Builds `connection` under `entry`, with the registry's clock, randomness and token
     /// hook. For an OAuth 2.0 connection it also returns the cell of the connection the
-    /// registry serves for it (`serving`, or a new one), to which this one hands the
-    /// credentials it receives once it is no longer that connection; the caller makes it
-    /// so with [`serve`](Self::serve) when it stores the connection.
+    /// registry serves for it, to which this one hands the credentials it receives once it
+    /// is no longer that connection: a new cell that names this connection, or `serving`,
+    /// of the connection this one replaces, for the caller to point here with
+    /// [`serve`](Self::serve) once it has stored this one.
     fn build(
         &self,
         environment: &str,
@@ -594,6 +603,7 @@ impl Registry {
             .credentials
             .iter()
             .any(|pair| matches!(pair.auth_scheme_config, AuthSchemeConfig::OAuth2(_)));
+        let fresh = serving.is_none();
         let serving = takes_tokens.then(|| serving.unwrap_or_default());
         let this: Arc<OnceLock<Weak<LiveConnection>>> = Arc::default();
         if self.token_hook.is_some() || serving.is_some() {
@@ -626,6 +636,9 @@ impl Registry {
         }
         let live = Arc::new(live);
         let _ = this.set(Arc::downgrade(&live));
+        if fresh {
+            Self::serve(serving.as_ref(), &live);
+        }
         Ok((live, serving))
     }
 
@@ -856,9 +869,6 @@ impl Registry {
         Ok(())
     }
 
-    /// Checks every end user's connection for the template of `key` against `entry`, its
-    /// replacement. Runs under the configuration's write lock, so no activation checked
-    /// against the old template can be stored meanwhile.
     /// Checks that `entry` may replace `old` in `environment`: every connection keeps what
     /// it was built with, so one that the next import would build differently (another
     /// host, a bypass now refused) must go first, or the export would no longer load as
@@ -885,6 +895,9 @@ impl Registry {
         Ok(())
     }
 
+    /// Checks every end user's connection for the template of `key` against `entry`, its
+    /// replacement. Runs under the configuration's write lock, so no activation checked
+    /// against the old template can be stored meanwhile.
     fn check_users_keep(
         &self,
         environment: &str,
@@ -1012,31 +1025,20 @@ impl Registry {
                 owner: format!("system \"{system}\""),
             });
         }
-        // The same rule that ties a template to its system everywhere else: the template's
-        // `domain` names the system by domain or by name. Each template with a copy of the
-        // scheme is rebuilt and checked as a replaced template is, before anything changes.
-        let ties = |t: &ConnectionTemplate| {
-            t.domain == found.name || (!found.domain.is_empty() && t.domain == found.domain)
-        };
+        // Each template with a copy of the scheme is rebuilt and checked as a replaced
+        // template is, before anything changes.
         let mut replaced = Vec::new();
         for (environment, env) in &config.environments {
-            for old in env.templates.values().filter(|e| ties(&e.template)) {
+            let tied = env.templates.values();
+            for old in tied.filter(|e| answers_to(found, &e.template.domain)) {
                 let mut template = old.template.clone();
-                for slot in &mut template.auth_scheme_configs {
-                    if slot.id() == scheme.id() {
-                        slot.clone_from(&scheme);
-                    }
-                }
+                replace_by_id(&mut template.auth_scheme_configs, &scheme);
                 let entry = TemplateEntry::new(environment, template, Arc::clone(&old.key))?;
                 self.check_replacement(&config, environment, env, old, &entry)?;
                 replaced.push((Arc::clone(environment), entry));
             }
         }
-        for slot in &mut config.systems[position].auth_scheme_configs {
-            if slot.id() == scheme.id() {
-                slot.clone_from(&scheme);
-            }
-        }
+        replace_by_id(&mut config.systems[position].auth_scheme_configs, &scheme);
         for (environment, entry) in replaced {
             config
                 .environment_mut(&environment)?
@@ -1119,7 +1121,6 @@ impl Registry {
         entry.accepts(environment, &connection, false, origin, &config.systems)?;
         let owner = || Owner::Connection(connection.id.clone());
         let (live, serving) = self.build(environment, entry, &connection, owner, None)?;
-        Self::serve(serving.as_ref(), &live);
         config
             .environment_mut(environment)?
             .links
@@ -1258,9 +1259,9 @@ impl Registry {
     /// The calls for a host that refills the registry row by row from its own storage,
     /// with templates and connections it stored earlier: as with
     /// [`from_document`](Self::from_document), a connection keeps the auth schemes it was
-    /// created with, which its template may no longer offer, and its own token URL, and a
-    /// template may be a second one without an id, as credgate once allowed. Everything
-    /// else is checked as for a new template or connection.
+    /// created with, which its template may no longer offer, and a template may be a
+    /// second one without an id, as credgate once allowed. Everything else is checked as
+    /// for a new template or connection.
     ///
     /// A connection from anyone else (an end user completing a connect flow) goes through
     /// [`add_connection`](Self::add_connection) or [`activate`](Self::activate), which
@@ -1374,7 +1375,6 @@ impl Registry {
             };
             let owner = || Owner::end_user(environment, external_id, connection);
             let (live, serving) = self.build(environment, first, connection, owner, None)?;
-            Self::serve(serving.as_ref(), &live);
             for entry in others {
                 entry.check_shared(environment, connection, &live)?;
             }
@@ -1727,15 +1727,14 @@ impl Registry {
             });
         }
         let registry = Self::new();
+        let restore = registry.restore();
         for system in document.systems {
             registry.add_system(system)?;
         }
         for env in &document.environments {
             registry.add_environment(&env.name)?;
             for template in &env.templates {
-                registry
-                    .restore()
-                    .add_template(&env.name, template.clone())?;
+                restore.add_template(&env.name, template.clone())?;
             }
         }
         for connection in document.connections {
@@ -1749,20 +1748,19 @@ impl Registry {
             let Some((environment, template)) = links.next() else {
                 return Err(RegistryError::UnknownConnection { id });
             };
-            let restore = registry.restore();
             restore.add_connection(environment, template, connection)?;
             for (environment, template) in links {
                 restore.link_connection(environment, template, &id)?;
             }
         }
         for activation in document.activations {
-            registry.restore().activate(activation)?;
+            restore.activate(activation)?;
         }
         Ok(registry)
     }
 }
 
-/// Adds connections a host stored earlier; see [`Registry::restore`].
+/// Adds templates and connections a host stored earlier; see [`Registry::restore`].
 #[derive(Debug, Clone, Copy)]
 pub struct Restore<'a> {
     registry: &'a Registry,

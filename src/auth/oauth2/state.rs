@@ -241,6 +241,24 @@ struct Token {
     scopes: Vec<String>,
 }
 
+impl Token {
+    /// A token as a credential stores it: due `buffer` before it expires (its lifetime is
+    /// not known, unlike a received one's, see [`Shared::token`]).
+    fn stored(
+        access_token: Secret,
+        expires_at: Option<SystemTime>,
+        scopes: Vec<String>,
+        buffer: Duration,
+    ) -> Self {
+        Self {
+            access_token,
+            refresh_at: expires_at.map(|at| at.checked_sub(buffer).unwrap_or(at)),
+            expires_at,
+            scopes,
+        }
+    }
+}
+
 /// The immutable configuration and the mutable state.
 pub(crate) struct Shared {
     /// This connection's slot in each thread's table.
@@ -309,6 +327,23 @@ impl Inner {
         self.retry_at = Some(token.expires_at.map_or(retry_at, |at| at.min(retry_at)));
     }
 
+    /// Makes a received token and the refresh token to keep the connection's, `credential`
+    /// being both as a host stores them: whatever was due, refused or failed is over.
+    fn receive(
+        &mut self,
+        token: Option<Token>,
+        refresh_token: Option<Secret>,
+        credential: &OAuth2TokenCredential,
+    ) {
+        self.token = token;
+        self.refresh_token = refresh_token;
+        self.latest = Some(credential.clone());
+        self.code = None;
+        self.stale = false;
+        self.refresh_refused = false;
+        self.retry_at = None;
+    }
+
     fn usable(&self, now: SystemTime) -> Option<&Token> {
         self.token
             .as_ref()
@@ -351,14 +386,10 @@ pub enum TokenStep {
 
 impl Shared {
     pub(crate) fn new(config: Config, initial: Initial) -> Self {
-        let buffer = config.buffer;
         let token = initial
             .access_token
-            .map(|(access_token, expires_at, scopes)| Token {
-                access_token,
-                refresh_at: expires_at.map(|at| at.checked_sub(buffer).unwrap_or(at)),
-                expires_at,
-                scopes,
+            .map(|(access_token, expires_at, scopes)| {
+                Token::stored(access_token, expires_at, scopes, config.buffer)
             });
         Self {
             // The remainder is below THREAD_CACHE, so it fits a usize.
@@ -394,22 +425,19 @@ impl Shared {
             .expires_at
             .as_deref()
             .and_then(super::time::parse_rfc3339);
-        let buffer = self.config.buffer;
-        let mut inner = self.lock();
-        inner.token = (!credential.access_token.is_empty()).then(|| Token {
-            access_token: credential.access_token.clone(),
-            expires_at,
-            refresh_at: expires_at.map(|at| at.checked_sub(buffer).unwrap_or(at)),
-            scopes: credential.scopes.clone(),
+        let token = (!credential.access_token.is_empty()).then(|| {
+            Token::stored(
+                credential.access_token.clone(),
+                expires_at,
+                credential.scopes.clone(),
+                self.config.buffer,
+            )
         });
-        if let Some(refresh_token) = credential.refresh_token.clone().filter(|t| !t.is_empty()) {
-            inner.refresh_token = Some(refresh_token);
-        }
-        inner.latest = Some(credential.clone());
-        inner.code = None;
-        inner.stale = false;
-        inner.refresh_refused = false;
-        inner.retry_at = None;
+        let mut inner = self.lock();
+        let refresh_token = (credential.refresh_token.clone())
+            .filter(|t| !t.is_empty())
+            .or_else(|| inner.refresh_token.take());
+        inner.receive(token, refresh_token, credential);
         self.changed(&mut inner);
     }
 
@@ -812,13 +840,7 @@ impl Shared {
             refresh_token,
             update,
         } = pending;
-        inner.token = Some(token);
-        inner.refresh_token = refresh_token;
-        inner.latest = Some(update.credential.clone());
-        inner.code = None;
-        inner.stale = false;
-        inner.refresh_refused = false;
-        inner.retry_at = None;
+        inner.receive(Some(token), refresh_token, &update.credential);
         self.land(inner, flight, None);
         update
     }
