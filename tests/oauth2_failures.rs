@@ -510,6 +510,14 @@ fn panicking_hook(
 
 const ROTATED: &str = r#"{"access_token":"at-1","refresh_token":"rt-1","expires_in":3600}"#;
 
+/// Completes `refresh` with [`ROTATED`], checking that the hook's panic reaches the caller.
+fn complete_with_panicking_hook(refresh: TokenRefresh) {
+    let panicked = catch_unwind(AssertUnwindSafe(|| {
+        refresh.complete(json_response(200, ROTATED))
+    }));
+    assert!(panicked.is_err(), "the hook's panic reaches the caller");
+}
+
 #[test]
 fn a_panicking_hook_keeps_the_rotated_refresh_token_and_is_offered_it_again() {
     let (live, log, clock) = panicking_hook(
@@ -517,11 +525,7 @@ fn a_panicking_hook_keeps_the_rotated_refresh_token_and_is_offered_it_again() {
         2,
     );
     let live = live.get().unwrap();
-    let refresh = send_step(live);
-    let panicked = catch_unwind(AssertUnwindSafe(|| {
-        refresh.complete(json_response(200, ROTATED))
-    }));
-    assert!(panicked.is_err(), "the hook's panic reaches the caller");
+    complete_with_panicking_hook(send_step(live));
     // Not accepted by the hook: the new token is not used yet.
     assert_eq!(authorized(live), Err(AuthError::TokenRefreshNeeded));
     // The next step offers it to the hook again rather than sending rt-0, which a
@@ -596,10 +600,7 @@ fn waiters_on_a_refresh_whose_hook_panics_are_released_and_told_why() {
         });
         // Let the waiter park before the refresh ends (it is released either way).
         std::thread::sleep(Duration::from_millis(20));
-        let panicked = catch_unwind(AssertUnwindSafe(|| {
-            refresh.complete(json_response(200, ROTATED))
-        }));
-        assert!(panicked.is_err());
+        complete_with_panicking_hook(refresh);
         let (outcome, authorize) = waiter.join().unwrap();
         assert_eq!(outcome, Err(OAuth2Error::HookPanicked));
         assert_eq!(authorize, Err(AuthError::TokenRefreshNeeded));
@@ -682,11 +683,7 @@ fn a_panicking_hook_leaves_a_still_valid_token_in_use_until_the_retry() {
         1,
     );
     let live = live.get().unwrap();
-    let refresh = send_step(live);
-    let panicked = catch_unwind(AssertUnwindSafe(|| {
-        refresh.complete(json_response(200, ROTATED))
-    }));
-    assert!(panicked.is_err());
+    complete_with_panicking_hook(send_step(live));
     // The new token is not used before the hook accepts it; the old one still is.
     assert_eq!(authorized(live).as_deref(), Ok("Bearer still-good"));
     assert!(matches!(live.token_step(), Ok(TokenStep::Ready)));

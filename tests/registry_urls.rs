@@ -316,6 +316,14 @@ fn oauth2_client_connection(
     Ok(connection)
 }
 
+/// The `oauth2-client` credential of a connection made by [`oauth2_client_connection`].
+fn client_of(connection: &mut credgate::Connection) -> &mut credgate::OAuth2ClientCredential {
+    match &mut connection.credentials[0].credential {
+        credgate::Credential::OAuth2Client(client) => client,
+        _ => panic!("an oauth2-client credential"),
+    }
+}
+
 fn activate(
     registry: &credgate::Registry,
     user: &str,
@@ -369,11 +377,7 @@ fn a_credential_token_url_stays_on_the_scheme_domain() -> Result<(), Box<dyn std
             "{url}"
         );
         let mut connection = oauth2_client_connection(&registry, None)?;
-        let credgate::Credential::OAuth2Client(client) = &mut connection.credentials[0].credential
-        else {
-            panic!("an oauth2-client credential");
-        };
-        client.token_url = Some(url.to_owned());
+        client_of(&mut connection).token_url = Some(url.to_owned());
         let err = activate(&registry, user, connection).unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -409,12 +413,8 @@ fn a_credential_token_url_that_is_no_url_is_named_as_such() -> Result<(), Box<dy
 {
     let registry = oauth2_client_registry()?;
     let mut connection = oauth2_client_connection(&registry, None)?;
-    let credgate::Credential::OAuth2Client(client) = &mut connection.credentials[0].credential
-    else {
-        panic!("an oauth2-client credential");
-    };
     // Set after `connect`, which checks the credential on its own.
-    client.token_url = Some("ftp://acme.zendesk.com/t".to_owned());
+    client_of(&mut connection).token_url = Some("ftp://acme.zendesk.com/t".to_owned());
     let err = activate(&registry, "u1", connection).unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -428,11 +428,7 @@ fn extra_token_params_are_redacted_and_a_redacted_listing_cannot_send_them()
 -> Result<(), Box<dyn std::error::Error>> {
     let registry = oauth2_client_registry()?;
     let mut connection = oauth2_client_connection(&registry, None)?;
-    let credgate::Credential::OAuth2Client(client) = &mut connection.credentials[0].credential
-    else {
-        panic!("an oauth2-client credential");
-    };
-    client.additional_params = Some("client_assertion=ASSERT-SECRET".into());
+    client_of(&mut connection).additional_params = Some("client_assertion=ASSERT-SECRET".into());
     activate(&registry, "u1", connection)?;
 
     let listed = serde_json::to_string(&registry)?;
