@@ -327,11 +327,7 @@ impl TemplateEntry {
         template: ConnectionTemplate,
         key: Arc<TemplateKey>,
     ) -> Result<Self, RegistryError> {
-        let build_error = |source| RegistryError::Build {
-            environment: environment.to_owned(),
-            template: template.name.clone(),
-            source,
-        };
+        let build_error = |source| build_error(environment, &template.name, source);
         // Templated URLs are checked now with stand-in values, so that one a value could
         // send anywhere (`https://{host}`, `https:///{host}`) is refused before any
         // connection uses it.
@@ -507,11 +503,16 @@ impl TemplateEntry {
     }
 
     fn build_error(&self, environment: &str, source: crate::BuildError) -> RegistryError {
-        RegistryError::Build {
-            environment: environment.to_owned(),
-            template: self.name().to_owned(),
-            source,
-        }
+        build_error(environment, self.name(), source)
+    }
+}
+
+/// [`RegistryError::Build`] for `template` in `environment`.
+fn build_error(environment: &str, template: &str, source: crate::BuildError) -> RegistryError {
+    RegistryError::Build {
+        environment: environment.to_owned(),
+        template: template.to_owned(),
+        source,
     }
 }
 
