@@ -1206,18 +1206,30 @@ fn a_huge_expires_in_still_stores_a_credential_that_loads() {
     assert!(build(scheme(CODE_GRANT, ""), reloaded).is_ok(), "{stored}");
 }
 
-/// A negative lifetime is an expired token, never one without expiry.
+/// A lifetime of 0 (VK's non-expiring tokens) or less gives the token no expiry, as a
+/// missing `expires_in` does: it is used until a 401 is reported, then replaced.
 #[test]
-fn a_negative_expires_in_is_already_expired() {
-    let f = expired(Some("rt-1"));
-    let update = send_step(&f.live)
-        .complete(json_response(
-            200,
-            r#"{"access_token": "at", "expires_in": -1}"#,
-        ))
-        .unwrap();
-    assert!(update.credential.expires_at.is_some());
-    assert_eq!(authorized(&f.live), Err(AuthError::TokenRefreshNeeded));
+fn a_zero_or_negative_expires_in_means_no_lifetime_given() {
+    for lifetime in ["0", "\"0\"", "-1", "-0.5"] {
+        let f = expired(Some("rt-1"));
+        let update = send_step(&f.live)
+            .complete(json_response(
+                200,
+                &format!(r#"{{"access_token": "at", "expires_in": {lifetime}}}"#),
+            ))
+            .unwrap();
+        assert_eq!(update.credential.expires_at, None, "{lifetime}");
+        f.clock.advance(Duration::from_secs(86_400));
+        let mut request = api_request();
+        f.live.authorize(&mut request).unwrap();
+        assert_eq!(
+            request.headers()["authorization"],
+            "Bearer at",
+            "{lifetime}"
+        );
+        assert!(f.live.report_unauthorized(&request));
+        assert_eq!(authorized(&f.live), Err(AuthError::TokenRefreshNeeded));
+    }
 }
 
 /// After the server refuses a refresh token, the primary grant takes over and the dead

@@ -33,7 +33,7 @@
 //!   host (`localhost`, `127.0.0.0/8`, `[::1]`), for development and tests.
 //! * **Responses as they arrive**: JSON or form-encoded, `expires_in` as a number or a
 //!   string, `error` with status 200, plain-text error codes, no `token_type`, no
-//!   `expires_in` (the token is then used until a 401 is reported).
+//!   `expires_in` or one of 0 (the token is then used until a 401 is reported).
 //! * **mTLS** (`mtlsEnabled`) is up to the HTTP client that sends the token request.
 //!
 //! # Example

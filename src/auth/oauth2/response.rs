@@ -90,20 +90,24 @@ impl Fields {
     }
 }
 
-/// `expires_in` as a JSON number (integer or not) or a string of digits; a negative
-/// lifetime reads as 0 (already expired, never as "no expiry"); anything else reads as
-/// absent.
+/// `expires_in` as a JSON number (integer or not) or a string of digits. A lifetime of 0
+/// or less reads as absent, like anything else that is not a number: RFC 6749 would make
+/// such a token expired on arrival, which no request could use, and servers that send 0
+/// (VK for its `offline` tokens) mean one that does not expire. Without a lifetime the
+/// token is used until a 401 is reported, so a server that did mean "expired" costs one
+/// refused request.
 fn expires_in(fields: &Fields) -> Option<u64> {
     let text = fields.get("expires_in")?;
     let text = text.trim();
-    text.parse::<u64>().ok().or_else(|| {
+    let seconds = text.parse::<u64>().ok().or_else(|| {
         let seconds = text.parse::<f64>().ok()?;
         // Truncation is intended: a lifetime of 3599.9 s is 3599 s.
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         seconds
             .is_finite()
             .then(|| seconds.clamp(0.0, u64::MAX as f64) as u64)
-    })
+    })?;
+    (seconds > 0).then_some(seconds)
 }
 
 /// Reads a token endpoint's response. `sent` holds the secrets the request carried, so
