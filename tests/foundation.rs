@@ -211,6 +211,30 @@ fn malformed_documents_give_errors_that_name_the_problem() {
         let err = serde_json::from_str::<AuthSchemeConfig>(document).unwrap_err();
         assert!(err.to_string().contains(expected), "{document}: {err}");
     }
+    // Inside a tagged document's data, the field that failed is named, however deep.
+    let cases = [
+        (
+            r#"{"type":"oauth2-token","data":{"oauth2Token":{"accessToken":5}}}"#,
+            "credential of type \"oauth2-token\", field `accessToken`: invalid type: integer `5`",
+        ),
+        (
+            r#"{"type":"oauth1-token","data":{"oauth1Token":{"token":"t","tokenSecret":[]}}}"#,
+            "field `tokenSecret`: invalid type: sequence",
+        ),
+    ];
+    for (document, expected) in cases {
+        let err = serde_json::from_str::<Credential>(document).unwrap_err();
+        assert!(err.to_string().contains(expected), "{document}: {err}");
+    }
+    let grant = r#"{"type":"oauth2","oauth2":{"id":"o","tokenUrl":"https://a.example.com/t",
+        "grant":{"type":"authorizationCode","authorizationCode":{"clientId":5}}}}"#;
+    let err = serde_json::from_str::<AuthSchemeConfig>(grant).unwrap_err();
+    assert!(
+        err.to_string().contains(
+            "field `grant`: oauth2 grant of type \"authorizationCode\", field `clientId`: invalid type"
+        ),
+        "{err}"
+    );
 }
 
 // ---- 2. secrets --------------------------------------------------------------------------

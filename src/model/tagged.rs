@@ -62,8 +62,18 @@ pub(crate) fn take_inner<T: DeserializeOwned, E: serde::de::Error>(
     let inner = object
         .remove(&field)
         .unwrap_or_else(|| Value::Object(Map::new()));
-    serde_json::from_value(inner)
-        .map_err(|err| E::custom(format_args!("{what} of type \"{type_name}\": {err}")))
+    serde_path_to_error::deserialize(inner).map_err(|err| {
+        // The path is "." when the data itself is wrong (a missing field names itself).
+        let path = err.path().to_string();
+        let err = err.into_inner();
+        if path == "." {
+            E::custom(format_args!("{what} of type \"{type_name}\": {err}"))
+        } else {
+            E::custom(format_args!(
+                "{what} of type \"{type_name}\", field `{path}`: {err}"
+            ))
+        }
+    })
 }
 
 /// A copy of `value` with every string replaced by the redaction placeholder, except the
