@@ -15,10 +15,10 @@ pub(crate) fn encode(input: &str) -> String {
     percent_encoding::utf8_percent_encode(input, UNRESERVED).to_string()
 }
 
-/// `query` with every parameter whose decoded name is `name` removed and `pair` (already
-/// encoded `name=value`) appended. Other parameters keep their order and bytes.
-pub(crate) fn replace_query_param(query: Option<&str>, name: &str, pair: &str) -> String {
-    let mut out = String::with_capacity(query.map_or(0, str::len) + pair.len() + 1);
+/// Appends to `out` the `query` with every parameter whose decoded name is `name` removed
+/// and `pair` (already encoded `name=value`) appended. Other parameters keep their order
+/// and bytes.
+pub(crate) fn push_replaced_query(out: &mut String, query: Option<&str>, name: &str, pair: &str) {
     for segment in query.unwrap_or_default().split('&') {
         let segment_name = segment.split_once('=').map_or(segment, |(n, _)| n);
         if segment.is_empty() || names_match(segment_name, name) {
@@ -28,7 +28,6 @@ pub(crate) fn replace_query_param(query: Option<&str>, name: &str, pair: &str) -
         out.push('&');
     }
     out.push_str(pair);
-    out
 }
 
 /// Whether an encoded query parameter name decodes to `name` (`+` read as a space, as
@@ -36,6 +35,10 @@ pub(crate) fn replace_query_param(query: Option<&str>, name: &str, pair: &str) -
 pub(crate) fn names_match(encoded: &str, name: &str) -> bool {
     if encoded == name {
         return true;
+    }
+    // Only an escape or a `+` can make two different spellings decode alike.
+    if !encoded.contains(['%', '+']) {
+        return false;
     }
     let plus_as_space = encoded.replace('+', " ");
     percent_decode_str(&plus_as_space).eq(name.bytes())
@@ -53,6 +56,12 @@ mod tests {
         );
     }
 
+    fn replace_query_param(query: Option<&str>, name: &str, pair: &str) -> String {
+        let mut out = String::new();
+        push_replaced_query(&mut out, query, name, pair);
+        out
+    }
+
     #[test]
     fn replaces_every_copy_of_a_parameter_and_keeps_the_rest() {
         assert_eq!(replace_query_param(None, "key", "key=1"), "key=1");
@@ -63,6 +72,10 @@ mod tests {
         assert_eq!(
             replace_query_param(Some("api%5Fkey=old&x=1"), "api_key", "api_key=new"),
             "x=1&api_key=new"
+        );
+        assert_eq!(
+            replace_query_param(Some("api+key=old&api%20key=old&apikey=1"), "api key", "k"),
+            "apikey=1&k"
         );
         assert_eq!(replace_query_param(Some("&&a=1&"), "k", "k=v"), "a=1&k=v");
     }

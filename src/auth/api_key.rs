@@ -227,11 +227,17 @@ impl Authenticator for ApiKey {
             }
             Placement::Query { name, pair } => {
                 let uri = request.uri();
-                let query = encoding::replace_query_param(uri.query(), &name[0], pair);
-                let path_and_query = PathAndQuery::try_from(format!("{}?{query}", uri.path()))
-                    .map_err(|_| AuthError::UnsupportedUri {
+                let (path, query) = (uri.path(), uri.query());
+                let mut path_and_query =
+                    String::with_capacity(path.len() + 2 + query.map_or(0, str::len) + pair.len());
+                path_and_query.push_str(path);
+                path_and_query.push('?');
+                encoding::push_replaced_query(&mut path_and_query, query, &name[0], pair);
+                let path_and_query = PathAndQuery::try_from(path_and_query).map_err(|_| {
+                    AuthError::UnsupportedUri {
                         reason: "cannot carry the query parameter",
-                    })?;
+                    }
+                })?;
                 let mut parts = uri.clone().into_parts();
                 parts.path_and_query = Some(path_and_query);
                 let uri = http::Uri::from_parts(parts).map_err(|_| AuthError::UnsupportedUri {
