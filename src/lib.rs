@@ -14,7 +14,8 @@
 //! runtime. It decorates [`http::Request`] values you build and send with the client you
 //! already have. Time and randomness come from a [`Clock`] and a [`RandomSource`] you may
 //! replace. Secrets live in [`Secret`], which is redacted in `Debug` and serialisation and
-//! zeroized on drop.
+//! zeroized on drop; so are the header values and URIs credgate writes them into, once the
+//! last request holding them is dropped.
 //!
 //! # Example
 //!

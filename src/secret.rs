@@ -12,6 +12,18 @@ use secrecy::{ExposeSecret as _, SecretString};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use subtle::ConstantTimeEq as _;
 
+/// A header value holding `bytes`, marked sensitive, whose memory is zeroized when the last
+/// of its clones (every request it was put on, included) is dropped. Copies an HTTP client
+/// makes while sending are beyond credgate's reach.
+pub(crate) fn secret_header_value(
+    bytes: &[u8],
+) -> Result<http::HeaderValue, http::header::InvalidHeaderValue> {
+    let owned = bytes::Bytes::from_owner(zeroize::Zeroizing::new(bytes.to_vec()));
+    let mut value = http::HeaderValue::from_maybe_shared(owned)?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
 /// The placeholder the platform writes in place of a secret when it lists documents, and
 /// that credgate writes in redacted output.
 pub const REDACTED: &str = "******";
@@ -322,6 +334,15 @@ pub fn to_redacted_json<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secret_header_values_are_sensitive_and_refuse_control_bytes() {
+        let value = secret_header_value(b"Bearer abc").expect("a valid header value");
+        assert_eq!(value, "Bearer abc");
+        assert!(value.is_sensitive());
+        assert!(value.clone().is_sensitive());
+        assert!(secret_header_value(b"abc\r\nx-injected: 1").is_err());
+    }
 
     #[test]
     fn debug_and_default_serialisation_hide_the_value() -> serde_json::Result<()> {

@@ -11,7 +11,7 @@ use super::{Authenticator, OutgoingRequest};
 use crate::encoding;
 use crate::error::{AuthError, BuildError};
 use crate::model::{ApiKeyScheme, KeyLocation};
-use crate::secret::Secret;
+use crate::secret::{Secret, secret_header_value};
 
 const KEY_PLACEHOLDER: &str = "{key}";
 
@@ -211,12 +211,10 @@ fn cookie_placement(scheme: &ApiKeyScheme, value: &str) -> Result<Placement, Bui
 
 /// A header value marked sensitive, or the error that names the api key as the culprit.
 pub(crate) fn sensitive_header(bytes: &[u8]) -> Result<HeaderValue, BuildError> {
-    let mut value = HeaderValue::from_bytes(bytes).map_err(|_| BuildError::InvalidValue {
+    secret_header_value(bytes).map_err(|_| BuildError::InvalidValue {
         field: "api key",
         reason: "contains a byte not allowed in an HTTP header value (such as CR, LF or NUL)",
-    })?;
-    value.set_sensitive(true);
-    Ok(value)
+    })
 }
 
 impl Authenticator for ApiKey {
@@ -228,16 +226,18 @@ impl Authenticator for ApiKey {
             Placement::Query { name, pair } => {
                 let uri = request.uri();
                 let (path, query) = (uri.path(), uri.query());
-                let mut path_and_query =
-                    String::with_capacity(path.len() + 2 + query.map_or(0, str::len) + pair.len());
+                let mut path_and_query = Zeroizing::new(String::with_capacity(
+                    path.len() + 2 + query.map_or(0, str::len) + pair.len(),
+                ));
                 path_and_query.push_str(path);
                 path_and_query.push('?');
                 encoding::push_replaced_query(&mut path_and_query, query, &name[0], pair);
-                let path_and_query = PathAndQuery::try_from(path_and_query).map_err(|_| {
-                    AuthError::UnsupportedUri {
-                        reason: "cannot carry the query parameter",
-                    }
-                })?;
+                // Zeroized, like the header values, once the last URI holding it is gone.
+                let path_and_query =
+                    PathAndQuery::from_maybe_shared(bytes::Bytes::from_owner(path_and_query))
+                        .map_err(|_| AuthError::UnsupportedUri {
+                            reason: "cannot carry the query parameter",
+                        })?;
                 let mut parts = uri.clone().into_parts();
                 parts.path_and_query = Some(path_and_query);
                 let uri = http::Uri::from_parts(parts).map_err(|_| AuthError::UnsupportedUri {
@@ -252,8 +252,7 @@ impl Authenticator for ApiKey {
                     None => {
                         headers.insert(COOKIE, header.clone());
                     }
-                    Some(mut merged) => {
-                        merged.set_sensitive(true);
+                    Some(merged) => {
                         headers.insert(COOKIE, merged);
                     }
                 }
@@ -275,7 +274,7 @@ fn merge_cookie(
     if existing.peek().is_none() {
         return Ok(None);
     }
-    let mut merged: Vec<u8> = Vec::new();
+    let mut merged = Zeroizing::new(Vec::new());
     for value in existing {
         for cookie in value.as_bytes().split(|&b| b == b';') {
             let cookie = cookie.trim_ascii();
@@ -290,7 +289,7 @@ fn merge_cookie(
     merged.extend_from_slice(pair.as_bytes());
     // Existing bytes came from valid header values and `pair` was validated when built, so
     // this cannot fail; if it did, the request must stay unchanged.
-    HeaderValue::from_bytes(&merged)
+    secret_header_value(&merged)
         .map(Some)
         .map_err(|_| AuthError::UnsupportedHeader {
             reason: "the existing Cookie header cannot be merged with the credential",

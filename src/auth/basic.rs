@@ -9,7 +9,7 @@ use http::header::{AUTHORIZATION, HeaderValue};
 use super::{Authenticator, OutgoingRequest};
 use crate::error::{AuthError, BuildError};
 use crate::model::{BasicAuthScheme, BasicKeyPart, Credential};
-use crate::secret::Secret;
+use crate::secret::{Secret, secret_header_value};
 
 /// Sends `Authorization: Basic base64(user-id ":" password)` (RFC 7617), the credentials
 /// encoded as UTF-8 (§2.1) once, when it is built.
@@ -90,11 +90,11 @@ impl Basic {
         let mut encoded = zeroize::Zeroizing::new(String::from("Basic "));
         STANDARD.encode_string(plain.as_bytes(), &mut encoded);
         // Base64 output is always a valid header value.
-        let mut header = HeaderValue::from_str(&encoded).map_err(|_| BuildError::InvalidValue {
-            field: "password",
-            reason: "cannot be encoded",
-        })?;
-        header.set_sensitive(true);
+        let header =
+            secret_header_value(encoded.as_bytes()).map_err(|_| BuildError::InvalidValue {
+                field: "password",
+                reason: "cannot be encoded",
+            })?;
         Ok(Self { header })
     }
 

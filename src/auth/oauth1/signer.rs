@@ -21,7 +21,8 @@ use super::super::OutgoingRequest;
 use crate::encoding::encode;
 use crate::error::{AuthError, BuildError};
 use crate::model::{OAuth1Placement, OAuth1SignatureMethod};
-use crate::secret::Secret;
+use crate::secret::{Secret, secret_header_value};
+use zeroize::Zeroizing;
 
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
 const FORM: &str = "application/x-www-form-urlencoded";
@@ -293,7 +294,7 @@ impl Signer {
     }
 
     fn header(&self, pairs: &[(&str, &str)]) -> Result<HeaderValue, AuthError> {
-        let mut header = String::with_capacity(256);
+        let mut header = Zeroizing::new(String::with_capacity(256));
         header.push_str("OAuth ");
         if let Some(realm) = &self.realm {
             header.push_str(realm);
@@ -308,12 +309,10 @@ impl Signer {
             header.push_str(value);
             header.push('"');
         }
-        let mut value =
-            HeaderValue::from_str(&header).map_err(|_| AuthError::UnsupportedHeader {
-                reason: "the OAuth Authorization header could not be built",
-            })?;
-        value.set_sensitive(true);
-        Ok(value)
+        // With PLAINTEXT the signature is the secrets themselves.
+        secret_header_value(header.as_bytes()).map_err(|_| AuthError::UnsupportedHeader {
+            reason: "the OAuth Authorization header could not be built",
+        })
     }
 }
 
@@ -500,7 +499,7 @@ fn base_string(method: &Method, uri: &Uri, params: &mut Params) -> Result<String
 
 /// `uri` with `pairs` appended to its query.
 fn with_query(uri: &Uri, pairs: &[(&str, &str)]) -> Result<Uri, AuthError> {
-    let mut path_and_query = Vec::with_capacity(uri.path().len() + 256);
+    let mut path_and_query = Zeroizing::new(Vec::with_capacity(uri.path().len() + 256));
     path_and_query.extend_from_slice(uri.path().as_bytes());
     path_and_query.push(b'?');
     if let Some(query) = uri.query() {
@@ -509,9 +508,11 @@ fn with_query(uri: &Uri, pairs: &[(&str, &str)]) -> Result<Uri, AuthError> {
     append_pairs(&mut path_and_query, pairs);
     let mut parts = uri.clone().into_parts();
     parts.path_and_query = Some(
-        PathAndQuery::from_maybe_shared(path_and_query).map_err(|_| AuthError::UnsupportedUri {
-            reason: "cannot carry the OAuth parameters",
-        })?,
+        PathAndQuery::from_maybe_shared(bytes::Bytes::from_owner(path_and_query)).map_err(
+            |_| AuthError::UnsupportedUri {
+                reason: "cannot carry the OAuth parameters",
+            },
+        )?,
     );
     Uri::from_parts(parts).map_err(|_| AuthError::UnsupportedUri {
         reason: "cannot carry the OAuth parameters",

@@ -215,7 +215,7 @@ fn basic_header(client_id: &str, secret: &Secret) -> Result<HeaderValue, BuildEr
     let plain = zeroize::Zeroizing::new(format!(
         "{}:{}",
         encode(client_id),
-        encode(secret.expose_secret())
+        *zeroize::Zeroizing::new(encode(secret.expose_secret()))
     ));
     let mut header = zeroize::Zeroizing::new(String::from("Basic "));
     STANDARD.encode_string(plain.as_bytes(), &mut header);
