@@ -16,13 +16,13 @@ use http::uri::{PathAndQuery, Uri};
 use http::{Method, header::AUTHORIZATION};
 use sha1::Sha1;
 use sha2::Sha256;
+use zeroize::Zeroizing;
 
 use super::super::OutgoingRequest;
 use crate::encoding::encode;
 use crate::error::{AuthError, BuildError};
 use crate::model::{OAuth1Placement, OAuth1SignatureMethod};
 use crate::secret::{Secret, secret_header_value};
-use zeroize::Zeroizing;
 
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
 const FORM: &str = "application/x-www-form-urlencoded";
