@@ -18,7 +18,7 @@ use subtle::ConstantTimeEq as _;
 pub(crate) fn secret_header_value(
     bytes: &[u8],
 ) -> Result<http::HeaderValue, http::header::InvalidHeaderValue> {
-    let owned = bytes::Bytes::from_owner(zeroize::Zeroizing::new(bytes.to_vec()));
+    let owned = bytes::Bytes::from_owner(zeroize::Zeroizing::new(Box::<[u8]>::from(bytes)));
     let mut value = http::HeaderValue::from_maybe_shared(owned)?;
     value.set_sensitive(true);
     Ok(value)
