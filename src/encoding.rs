@@ -33,12 +33,10 @@ pub(crate) fn push_replaced_query(out: &mut String, query: Option<&str>, name: &
 /// Whether an encoded query parameter name decodes to `name` (`+` read as a space, as
 /// forms write it). Bytes that are not UTF-8 simply do not match.
 pub(crate) fn names_match(encoded: &str, name: &str) -> bool {
-    if encoded == name {
-        return true;
-    }
-    // Only an escape or a `+` can make two different spellings decode alike.
+    // Without an escape or a `+` the name is its own decoding; with one, the raw text is
+    // not the name (`a+b` is `a b`).
     if !encoded.contains(['%', '+']) {
-        return false;
+        return encoded == name;
     }
     let plus_as_space = encoded.replace('+', " ");
     percent_decode_str(&plus_as_space).eq(name.bytes())
@@ -78,5 +76,10 @@ mod tests {
             "apikey=1&k"
         );
         assert_eq!(replace_query_param(Some("&&a=1&"), "k", "k=v"), "a=1&k=v");
+        // A name holding a literal `+` is written `%2B`; a raw `a+b` is another name.
+        assert_eq!(
+            replace_query_param(Some("a+b=keep&x=1&a%2Bb=old"), "a+b", "a%2Bb=new"),
+            "a+b=keep&x=1&a%2Bb=new"
+        );
     }
 }
