@@ -3,7 +3,9 @@
 
 use std::fmt;
 
-use http::Uri;
+use http::header::HOST;
+use http::uri::Authority;
+use http::{HeaderMap, Uri};
 
 use crate::error::{AuthError, BuildError};
 use crate::model::Connection;
@@ -224,6 +226,53 @@ impl BaseUrl {
             })
     }
 
+    /// Whether the request's `Host` header, if it has one, names this origin: a single
+    /// header, its host in any case, the default port written or not. HTTP clients send a
+    /// `Host` header they are given as it is, and servers and CDNs route by it, so another
+    /// name there could take the credentials to another site.
+    #[inline]
+    pub(crate) fn admits_host_header(&self, headers: &HeaderMap) -> bool {
+        // Most requests have none and few headers: a scan of the names costs a fraction of
+        // a hashed lookup, which the hot path would feel.
+        headers.keys().all(|name| *name != HOST) || self.admits_host_headers(headers)
+    }
+
+    fn admits_host_headers(&self, headers: &HeaderMap) -> bool {
+        let mut hosts = headers.get_all(HOST).iter();
+        let Some(host) = hosts.next() else {
+            return true;
+        };
+        if hosts.next().is_some() {
+            return false;
+        }
+        let host = host.as_bytes();
+        self.authorities
+            .iter()
+            .any(|known| short_eq(host, known.as_bytes()))
+            || Authority::try_from(host).is_ok_and(|authority| {
+                !authority.as_str().contains('@')
+                    && has_plain_port(&authority)
+                    && authority.port_u16().unwrap_or(self.port) == self.port
+                    && authority.host().eq_ignore_ascii_case(&self.host)
+            })
+    }
+
+    /// [`AuthError::ForeignOrigin`] unless [`admits_host_header`](Self::admits_host_header).
+    pub(crate) fn check_host_header(&self, headers: &HeaderMap) -> Result<(), AuthError> {
+        if self.admits_host_header(headers) {
+            return Ok(());
+        }
+        let named: Vec<String> = headers
+            .get_all(HOST)
+            .iter()
+            .map(|host| String::from_utf8_lossy(host.as_bytes()).into_owned())
+            .collect();
+        Err(AuthError::ForeignOrigin {
+            request_origin: format!("Host: {}", named.join(", ")),
+            connection_origin: self.origin().to_owned(),
+        })
+    }
+
     /// The URI the request should have: `None` when `uri` is already absolute and on this
     /// origin, the joined URI when it is relative (`/path?query`, appended to the path
     /// prefix).
@@ -243,16 +292,7 @@ impl BaseUrl {
                         reason: "must not contain a username or password",
                     });
                 }
-                // `http` reads `:+443` as 443 and an out-of-range port as none at all; a
-                // port must be plain digits that fit, or empty (RFC 3986 §3.2.3).
-                let port_text = authority
-                    .as_str()
-                    .strip_prefix(authority.host())
-                    .and_then(|rest| rest.strip_prefix(':'))
-                    .unwrap_or_default();
-                if !port_text.bytes().all(|b| b.is_ascii_digit())
-                    || (!port_text.is_empty() && uri.port_u16().is_none())
-                {
+                if !has_plain_port(authority) {
                     return Err(AuthError::UnsupportedUri {
                         reason: "has a port that is not a number from 0 to 65535",
                     });
@@ -280,6 +320,13 @@ impl BaseUrl {
                         reason: "must be absolute or start with /",
                     });
                 }
+                // Clients and servers remove dot segments (`%2e` too), which would take a
+                // relative URI out of the base path.
+                if uri.path().split('/').any(is_dot_segment) {
+                    return Err(AuthError::UnsupportedUri {
+                        reason: "has a `.` or `..` path segment, which would leave the base path",
+                    });
+                }
                 let mut joined = String::with_capacity(self.prefix.len() + path_and_query.len());
                 joined.push_str(&self.prefix);
                 joined.push_str(path_and_query);
@@ -294,6 +341,24 @@ impl BaseUrl {
             }),
         }
     }
+}
+
+/// Whether `authority`'s port is empty or plain digits that fit: `http` reads `:+443` as
+/// 443 and an out-of-range port as none at all (RFC 3986 §3.2.3 allows only digits).
+fn has_plain_port(authority: &Authority) -> bool {
+    let port_text = authority
+        .as_str()
+        .strip_prefix(authority.host())
+        .and_then(|rest| rest.strip_prefix(':'))
+        .unwrap_or_default();
+    port_text.bytes().all(|b| b.is_ascii_digit())
+        && (port_text.is_empty() || authority.port_u16().is_some())
+}
+
+/// `.` or `..`, also spelled with `%2e`.
+fn is_dot_segment(segment: &str) -> bool {
+    let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+    decoded == "." || decoded == ".."
 }
 
 fn origin_of(scheme: &str, host: &str, port: Option<u16>) -> String {

@@ -95,6 +95,7 @@ impl LiveConnection {
         // of the current token) is inserted without dispatching.
         if let [only] = &*self.authenticators
             && self.base_url.is_exact_origin(request.uri())
+            && self.base_url.admits_host_header(request.headers())
         {
             if only.insert_header(request.headers_mut()) {
                 return Ok(());
@@ -105,6 +106,7 @@ impl LiveConnection {
     }
 
     fn authorize_dyn(&self, request: &mut dyn OutgoingRequest) -> Result<(), AuthError> {
+        self.base_url.check_host_header(request.headers())?;
         let original_uri = match self.base_url.resolve(request.uri())? {
             Some(resolved) => {
                 let original = request.uri().clone();

@@ -591,6 +591,82 @@ fn relative_uris_resolve_under_the_base_path_and_foreign_origins_are_refused() -
     Ok(())
 }
 
+/// Servers and CDNs route by the `Host` header, which HTTP clients send as they are given
+/// it: another name there is another origin.
+#[test]
+fn a_host_header_naming_another_origin_is_refused() -> TestResult {
+    let live = live(&template("weather"), vec![Credential::api_key("k-1")]);
+    for uri in ["/forecast", "https://api.weather.example/v2/forecast"] {
+        for hosts in [
+            &["evil.example"][..],
+            &["api.weather.example:444"],
+            &["api.weather.example.evil.example"],
+            &["k@api.weather.example"],
+            &["api.weather.example", "evil.example"],
+            &["api.weather.example", "api.weather.example"],
+        ] {
+            let mut request = get(uri);
+            for host in hosts {
+                request.headers_mut().append("host", host.parse()?);
+            }
+            let before = format!("{request:?}");
+            let err = live.authorize(&mut request).unwrap_err();
+            assert!(
+                matches!(err, AuthError::ForeignOrigin { .. }),
+                "{uri} {hosts:?}: {err}"
+            );
+            assert_eq!(format!("{request:?}"), before, "{uri} {hosts:?}");
+        }
+        for host in [
+            "api.weather.example",
+            "API.Weather.Example",
+            "api.weather.example:443",
+        ] {
+            let mut request = get(uri);
+            request.headers_mut().insert("host", host.parse()?);
+            live.authorize(&mut request)?;
+            assert!(request.headers().contains_key("x-api-key"), "{uri} {host}");
+        }
+    }
+    Ok(())
+}
+
+/// A relative URI stays under the base path: clients and servers would remove `.` and `..`
+/// segments (also spelled `%2e`) and reach another path with the credentials.
+#[test]
+fn dot_segments_in_a_relative_uri_are_refused() -> TestResult {
+    let live = live(&template("weather"), vec![Credential::api_key("k-1")]);
+    for uri in [
+        "/../admin",
+        "/a/../../admin",
+        "/%2e%2E/admin",
+        "/.%2e/admin",
+        "/./forecast",
+        "/forecast/..",
+    ] {
+        let mut request = get(uri);
+        let err = live.authorize(&mut request).unwrap_err();
+        assert!(
+            matches!(err, AuthError::UnsupportedUri { .. }),
+            "{uri}: {err}"
+        );
+        assert_eq!(request.uri(), uri);
+        assert!(request.headers().is_empty(), "{uri}");
+    }
+    for uri in ["/a..b/c", "/.../x", "/forecast?path=../x"] {
+        let mut request = get(uri);
+        live.authorize(&mut request)?;
+        assert!(
+            request
+                .uri()
+                .to_string()
+                .starts_with("https://api.weather.example/v2/"),
+            "{uri}"
+        );
+    }
+    Ok(())
+}
+
 #[test]
 fn a_connection_base_url_overrides_the_template() -> TestResult {
     let weather = template("weather");
