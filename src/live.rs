@@ -64,13 +64,15 @@ impl LiveConnection {
     ///
     /// A relative request URI (`/path?query`) is first resolved against the base URL,
     /// keeping its path prefix (`/v2`). An absolute URI must have the base URL's scheme,
-    /// host and port: credentials never go to another origin.
+    /// host and port, and so must a `Host` header if the request has one: credentials never
+    /// go to another origin.
     ///
     /// # Errors
     ///
-    /// [`AuthError::ForeignOrigin`] for a request to another origin,
-    /// [`AuthError::UnsupportedUri`] for a URI that is neither absolute nor `/`-relative,
-    /// or whatever an authenticator reports. On error the request is unchanged.
+    /// [`AuthError::ForeignOrigin`] for a request to another origin (by its URI or its
+    /// `Host` header), [`AuthError::UnsupportedUri`] for a URI that is neither absolute nor
+    /// `/`-relative or a relative one with a `.` or `..` segment, or whatever an
+    /// authenticator reports. On error the request is unchanged.
     ///
     /// # Example
     ///
