@@ -957,13 +957,25 @@ fn flow_refuses_missing_endpoints_and_inputs() {
         }
     ));
     let flow = OAuth1Flow::new(&photos()).unwrap();
-    assert!(matches!(
-        flow.temporary_credentials_request("").unwrap_err(),
-        OAuth1FlowError::InvalidInput {
-            field: "callback",
-            ..
-        }
-    ));
+    // RFC 5849 §2.1: an absolute URI, or exactly `oob`.
+    for callback in ["", "not a uri", "relative/path", "/cb", "OOB"] {
+        assert!(
+            matches!(
+                flow.temporary_credentials_request(callback).unwrap_err(),
+                OAuth1FlowError::InvalidInput {
+                    field: "callback",
+                    ..
+                }
+            ),
+            "{callback}"
+        );
+    }
+    for callback in ["oob", "https://client.example/cb?x=1", "myapp://oauth"] {
+        assert!(
+            flow.temporary_credentials_request(callback).is_ok(),
+            "{callback}"
+        );
+    }
     let temporary = TemporaryCredentials::new("a", "b");
     assert!(matches!(
         flow.token_request(&temporary, "").unwrap_err(),

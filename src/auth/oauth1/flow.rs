@@ -341,8 +341,8 @@ impl OAuth1Flow {
     ///
     /// # Errors
     ///
-    /// [`OAuth1FlowError::InvalidInput`] for an empty callback,
-    /// [`OAuth1FlowError::Sign`] if the endpoint cannot be signed.
+    /// [`OAuth1FlowError::InvalidInput`] for a callback that is neither an absolute URI nor
+    /// `oob`, [`OAuth1FlowError::Sign`] if the endpoint cannot be signed.
     ///
     /// # Example
     ///
@@ -371,7 +371,8 @@ impl OAuth1Flow {
     ///
     /// # Errors
     ///
-    /// [`OAuth1FlowError::InvalidInput`] for an empty callback.
+    /// [`OAuth1FlowError::InvalidInput`] for a callback that is neither an absolute URI nor
+    /// `oob`.
     ///
     /// # Example
     ///
@@ -391,6 +392,13 @@ impl OAuth1Flow {
             return Err(OAuth1FlowError::InvalidInput {
                 field: "callback",
                 reason: "is empty (use \"oob\" for out-of-band)",
+            });
+        }
+        // RFC 5849 §2.1: an absolute URI, or `oob` spelled exactly so.
+        if callback != "oob" && url::Url::parse(callback).is_err() {
+            return Err(OAuth1FlowError::InvalidInput {
+                field: "callback",
+                reason: "must be an absolute URI or \"oob\" (RFC 5849 §2.1)",
             });
         }
         Ok(self.signer(None, &[("oauth_callback", callback)])?)
