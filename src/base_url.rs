@@ -355,8 +355,11 @@ fn has_plain_port(authority: &Authority) -> bool {
         && (port_text.is_empty() || authority.port_u16().is_some())
 }
 
-/// `.` or `..`, also spelled with `%2e`.
+/// `.` or `..`, also spelled with `%2e` (at most `%2e%2e`, six bytes).
 fn is_dot_segment(segment: &str) -> bool {
+    if segment.is_empty() || segment.len() > 6 {
+        return false;
+    }
     let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
     decoded == "." || decoded == ".."
 }
