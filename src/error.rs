@@ -58,13 +58,13 @@ pub enum BuildError {
         credential_type: String,
     },
     /// A secret is the placeholder `******` of a redacted listing.
-    #[error("{field} is redacted")]
+    #[error("{field} {verb} redacted", verb = be(field))]
     Redacted {
         /// The field, in words (`client secret`).
         field: &'static str,
     },
     /// A required value is empty.
-    #[error("{field} is empty")]
+    #[error("{field} {verb} empty", verb = be(field))]
     Empty {
         /// The field, in words.
         field: &'static str,
@@ -171,4 +171,16 @@ pub enum AuthError {
     /// The OAuth 2.0 grant was refused or cannot be renewed: the user must reconnect.
     #[error("the oauth2 connection must be reconnected by the user")]
     ReconnectNeeded,
+}
+
+/// "is" or "are", agreeing with a field named in words: the last word of a plural name
+/// (`webhook secrets`, `additional token parameters`) ends in one `s`, so messages read
+/// "are empty" without each call site choosing.
+fn be(field: &str) -> &'static str {
+    let last = field.rsplit(' ').next().unwrap_or(field);
+    if last.ends_with('s') && !last.ends_with("ss") && last.len() > 2 {
+        "are"
+    } else {
+        "is"
+    }
 }

@@ -446,7 +446,7 @@ fn extra_token_params_are_redacted_and_a_redacted_listing_cannot_send_them()
     let err = credgate::Registry::from_document(serde_json::from_str(&listed_params)?).unwrap_err();
     assert!(
         err.to_string()
-            .ends_with("additional token parameters is redacted"),
+            .ends_with("additional token parameters are redacted"),
         "{err}"
     );
     Ok(())
