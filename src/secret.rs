@@ -130,7 +130,9 @@ impl Serialize for Secret {
 
 impl<'de> Deserialize<'de> for Secret {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(Self::new)
+        // Through `deserialize_document`: a number where the key belongs is not printed.
+        crate::model::safe::deserialize_document(deserializer, |de| String::deserialize(de))
+            .map(Self::new)
     }
 }
 
@@ -168,8 +170,7 @@ pub(crate) fn exposing() -> bool {
 /// assert_eq!(format!("{:?}", ExtraParams::from("key=a&b")), "ExtraParams(key=******&******)");
 /// # Ok::<(), serde_json::Error>(())
 /// ```
-#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct ExtraParams(String);
 
 impl ExtraParams {
@@ -182,6 +183,13 @@ impl ExtraParams {
     /// cannot be sent.
     pub(crate) fn has_redacted_value(&self) -> bool {
         url::form_urlencoded::parse(self.0.as_bytes()).any(|(_, value)| value == REDACTED)
+    }
+}
+
+impl<'de> Deserialize<'de> for ExtraParams {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::model::safe::deserialize_document(deserializer, |de| String::deserialize(de))
+            .map(Self)
     }
 }
 

@@ -12,6 +12,7 @@ use super::scheme::AuthSchemeConfig;
 /// A connection keeps the scheme it was created with, so editing the template's or system's
 /// scheme later does not break it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct ConnectionCredential {
@@ -37,6 +38,7 @@ impl ConnectionCredential {
 /// [`crate::LiveConnection`] from it with [`Connection::build`]; that validates everything
 /// and pre-encodes the credentials.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct Connection {
@@ -77,6 +79,7 @@ impl Connection {
 
 /// The end user of an activation, known by the host's own id for them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct EndUser {
@@ -99,6 +102,7 @@ impl EndUser {
 
 /// One end user of one environment, with their own connection per embedded template.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct Activation {
@@ -129,3 +133,5 @@ impl Activation {
         }
     }
 }
+
+crate::model::safe::safe_document!(ConnectionCredential, Connection, EndUser, Activation);

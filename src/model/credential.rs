@@ -160,6 +160,7 @@ impl<'de> Deserialize<'de> for Credential {
 
 /// `string`: an API key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[non_exhaustive]
 pub struct StringCredential {
     /// The key.
@@ -168,6 +169,7 @@ pub struct StringCredential {
 
 /// `basic-auth`: a username and password.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct BasicAuthCredential {
@@ -214,3 +216,5 @@ impl Serialize for UnsupportedCredential {
         map.end()
     }
 }
+
+crate::model::safe::safe_document!(StringCredential, BasicAuthCredential);

@@ -5,6 +5,7 @@ mod credential;
 pub(crate) mod hmac;
 pub(crate) mod oauth1;
 pub(crate) mod oauth2;
+pub(crate) mod safe;
 mod scheme;
 pub(crate) mod tagged;
 mod template;

@@ -8,6 +8,7 @@ use crate::{ExtraParams, Secret};
 
 /// A scope a scheme offers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[non_exhaustive]
 pub struct ScopeDefinition {
     /// The scope string.
@@ -19,6 +20,7 @@ pub struct ScopeDefinition {
 
 /// `oauth2`: RFC 6749.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct OAuth2Scheme {
@@ -83,6 +85,7 @@ fn is_default<T: Default + PartialEq>(value: &T) -> bool {
 
 /// How the client authenticates to the token endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum ClientAuthMethod {
@@ -96,6 +99,7 @@ pub enum ClientAuthMethod {
 
 /// What joins scopes in a `scope` parameter: JSON `" "`, `","` or `"+"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[non_exhaustive]
 pub enum ScopeSeparator {
     /// A space, as RFC 6749 §3.3 says.
@@ -112,6 +116,7 @@ pub enum ScopeSeparator {
 
 /// How a token request body is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum TokenRequestFormat {
@@ -127,6 +132,7 @@ pub enum TokenRequestFormat {
 /// JSON: `{"type": "bearer"}`, `{"type": "header", "name": "X-Shopify-Access-Token"}` or
 /// `{"type": "query", "name": "access_token"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(tag = "type", rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum TokenPlacement {
@@ -232,15 +238,17 @@ impl<'de> Deserialize<'de> for OAuth2Grant {
             "password" => Ok(Self::Password(tagged::take_inner(
                 WHAT, &type_name, object,
             )?)),
-            other => Err(serde::de::Error::custom(format_args!(
-                "oauth2 grant type \"{other}\" is not supported"
-            ))),
+            // The type as read is not echoed: a misplaced secret may sit there.
+            _ => Err(serde::de::Error::custom(
+                "oauth2 grant type is not supported: use \"authorizationCode\", \"clientCredentials\" or \"password\"",
+            )),
         }
     }
 }
 
 /// The client of an authorization code grant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct AuthorizationCodeGrant {
@@ -260,11 +268,13 @@ pub struct AuthorizationCodeGrant {
 
 /// The client credentials grant: the client comes with the connection's credential.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[non_exhaustive]
 pub struct ClientCredentialsGrant {}
 
 /// The client of a resource owner password grant.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct PasswordGrant {
@@ -278,6 +288,7 @@ pub struct PasswordGrant {
 
 /// `oauth2-client`: a client id and secret (client credentials grant).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct OAuth2ClientCredential {
@@ -299,6 +310,7 @@ pub struct OAuth2ClientCredential {
 
 /// `oauth2-code`: an authorization code, exchanged once for a token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct OAuth2CodeCredential {
@@ -321,6 +333,7 @@ pub struct OAuth2CodeCredential {
 
 /// `oauth2-password`: a resource owner's username and password.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct OAuth2PasswordCredential {
@@ -332,6 +345,7 @@ pub struct OAuth2PasswordCredential {
 
 /// `oauth2-token`: an access token, and perhaps a refresh token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct OAuth2TokenCredential {
@@ -351,3 +365,19 @@ pub struct OAuth2TokenCredential {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_type: Option<String>,
 }
+
+crate::model::safe::safe_document!(
+    ScopeDefinition,
+    OAuth2Scheme,
+    ClientAuthMethod,
+    ScopeSeparator,
+    TokenRequestFormat,
+    TokenPlacement,
+    AuthorizationCodeGrant,
+    ClientCredentialsGrant,
+    PasswordGrant,
+    OAuth2ClientCredential,
+    OAuth2CodeCredential,
+    OAuth2PasswordCredential,
+    OAuth2TokenCredential
+);

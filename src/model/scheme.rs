@@ -112,6 +112,7 @@ impl<'de> Deserialize<'de> for AuthSchemeConfig {
 
 /// Where a key goes on the request: the platform's `in`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum KeyLocation {
@@ -128,6 +129,7 @@ pub enum KeyLocation {
 /// `valueTemplate` is credgate's own optional field: the value to send, with `{key}` where
 /// the key goes (`Bearer {key}`, `Token token={key}`). Without it the key is sent as is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct ApiKeyScheme {
@@ -169,6 +171,7 @@ impl ApiKeyScheme {
 
 /// Which half of a Basic credential an API key fills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum BasicKeyPart {
@@ -186,6 +189,7 @@ pub enum BasicKeyPart {
 /// `keyAs` (`username`, the default, or `password`) and `fixedUsername` /
 /// `fixedPassword` (empty by default).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct BasicAuthScheme {
@@ -222,6 +226,7 @@ fn is_default<T: Default + PartialEq>(value: &T) -> bool {
 
 /// `none`: bypass. A connection with this scheme sends requests unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct NoneScheme {
@@ -300,3 +305,11 @@ impl Serialize for UnsupportedScheme {
         object.serialize(serializer)
     }
 }
+
+crate::model::safe::safe_document!(
+    KeyLocation,
+    ApiKeyScheme,
+    BasicKeyPart,
+    BasicAuthScheme,
+    NoneScheme
+);

@@ -62,11 +62,15 @@ pub(crate) fn take_inner<T: DeserializeOwned, E: serde::de::Error>(
     let inner = object
         .remove(&field)
         .unwrap_or_else(|| Value::Object(Map::new()));
-    serde_path_to_error::deserialize(inner).map_err(|err| {
+    // Decoded through `Safe`, so that a wrong-typed secret is not printed (audit).
+    serde_path_to_error::deserialize(crate::model::safe::Safe(inner)).map_err(|err| {
         // The path is "." when the data itself is wrong (a missing field names itself).
         let path = err.path().to_string();
         let err = err.into_inner();
-        if path == "." {
+        if path == "." && err.to_string().starts_with("field `") {
+            // A nested document type already named the field (see `safe::decode_value`).
+            E::custom(format_args!("{what} of type \"{type_name}\", {err}"))
+        } else if path == "." {
             E::custom(format_args!("{what} of type \"{type_name}\": {err}"))
         } else {
             E::custom(format_args!(

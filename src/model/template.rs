@@ -6,6 +6,7 @@ use super::scheme::AuthSchemeConfig;
 
 /// A system (connector): an API credgate talks to, and the ways it can be authenticated.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct System {
@@ -47,6 +48,7 @@ pub struct System {
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct ConnectionTemplate {
@@ -111,3 +113,5 @@ impl ConnectionTemplate {
         }
     }
 }
+
+crate::model::safe::safe_document!(System, ConnectionTemplate);

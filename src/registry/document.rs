@@ -11,6 +11,7 @@ use crate::model::{Activation, Connection, ConnectionTemplate, System};
 /// [`crate::to_json_with_secrets`] writes them in full, and
 /// [`Registry::from_document`] reads such an export back into an equal registry.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct RegistryDocument {
@@ -30,6 +31,7 @@ pub struct RegistryDocument {
 
 /// One environment of a [`RegistryDocument`].
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct EnvironmentDocument {
@@ -45,6 +47,7 @@ pub struct EnvironmentDocument {
 
 /// A static connection serving a template, by the template's name and the connection's id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct ConnectionLink {
@@ -61,3 +64,5 @@ impl Serialize for Registry {
         self.export().serialize(serializer)
     }
 }
+
+crate::model::safe::safe_document!(RegistryDocument, EnvironmentDocument, ConnectionLink);

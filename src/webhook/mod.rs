@@ -97,6 +97,7 @@ use crate::secret::Secret;
 /// fields credgate does not read (`validationMessages`, `credentialId`, ...): a misspelt
 /// field directly in it is ignored, so check a hand-written scheme by loading it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct WebhookConfig {
@@ -527,3 +528,5 @@ impl Authenticator for Signer {
         self.engine.sign(request, self.clock.now())
     }
 }
+
+crate::model::safe::safe_document!(WebhookConfig);

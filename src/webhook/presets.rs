@@ -28,6 +28,7 @@ use crate::model::hmac::{
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Preset {
@@ -289,3 +290,5 @@ impl Preset {
         }
     }
 }
+
+crate::model::safe::safe_document!(Preset);
