@@ -20,15 +20,16 @@
 //! # Example
 //!
 //! ```
-//! use credgate::{Connection, ConnectionTemplate, Credential};
+//! use credgate::{ConnectionTemplate, Credential};
 //!
 //! let template: ConnectionTemplate = serde_json::from_str(r#"{
 //!     "name": "weather", "templateBaseUrl": "https://api.weather.example/v2",
 //!     "authSchemeConfigs": [{"type": "api-key",
 //!         "apiKey": {"id": "key", "name": "Authorization", "in": "header", "valueTemplate": "Bearer {key}"}}]
 //! }"#)?;
-//! let connection: Connection = template.connect(vec![Credential::api_key("wk_123")])?;
-//! let live = connection.build(&template)?;
+//! // One step; `template.connect(..)` then `connection.build(&template)` when you store
+//! // the `Connection`.
+//! let live = template.connect_live(vec![Credential::api_key("wk_123")])?;
 //!
 //! let mut request = http::Request::get("/forecast?city=Oslo").body(())?;
 //! live.authorize(&mut request)?;
@@ -43,6 +44,8 @@
 //! |---|---|
 //! | load the platform's documents | [`ConnectionTemplate`], [`Connection`], [`AuthSchemeConfig`], [`Credential`] with serde |
 //! | create a connection with the platform's checks | [`ConnectionTemplate::connect`], [`ConnectionTemplate::bypass_connection`] |
+//! | go from a template straight to a live connection | [`ConnectionTemplate::connect_live`] |
+//! | build credentials and OAuth 2.0 schemes in code | [`Credential::oauth2_client`], [`Credential::oauth2_token`], [`OAuth2Scheme::client_credentials`], ... |
 //! | put credentials on a request | [`Connection::build`] then [`LiveConnection::authorize`] |
 //! | get and refresh OAuth 2.0 tokens with your HTTP client | [`LiveConnection::authorize_with`], [`LiveConnection::authorize_with_async`], [`auth::oauth2`] |
 //! | log a request safely | [`LiveConnection::redacted`] |

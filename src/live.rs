@@ -421,6 +421,33 @@ impl Connection {
 }
 
 impl ConnectionTemplate {
+    /// Connects `credentials` and builds the live connection in one step: the common path,
+    /// for callers who do not store the [`Connection`] (those call
+    /// [`connect`](Self::connect), keep the connection, and later
+    /// [`Connection::build`]).
+    ///
+    /// # Errors
+    ///
+    /// What [`connect`](Self::connect) and [`Connection::build`] report.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::{ConnectionTemplate, Credential};
+    ///
+    /// let template: ConnectionTemplate = serde_json::from_str(r#"{"name": "api",
+    ///     "templateBaseUrl": "https://api.example.com",
+    ///     "authSchemeConfigs": [{"type": "api-key", "apiKey": {"id": "k", "name": "X-Key", "in": "header"}}]}"#)?;
+    /// let live = template.connect_live(vec![Credential::api_key("sk_live_123")])?;
+    /// let mut request = http::Request::get("/v1/items").body(())?;
+    /// live.authorize(&mut request)?;
+    /// assert_eq!(request.headers()["x-key"], "sk_live_123");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn connect_live(&self, credentials: Vec<Credential>) -> Result<LiveConnection, BuildError> {
+        self.connect(credentials)?.build(self)
+    }
+
     /// Creates a connection for this template from `credentials`, one per auth scheme in
     /// order, checking each against its scheme as the platform does.
     ///

@@ -69,6 +69,104 @@ impl Credential {
         })
     }
 
+    /// An `oauth2-client` credential: the client id and secret for the client credentials
+    /// grant (and the client's half of the others).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::Credential;
+    ///
+    /// let client = Credential::oauth2_client("my-client", "s3cret");
+    /// assert_eq!(client.type_name(), "oauth2-client");
+    /// assert!(!format!("{client:?}").contains("s3cret"));
+    /// ```
+    pub fn oauth2_client(client_id: impl Into<String>, client_secret: impl Into<Secret>) -> Self {
+        Self::OAuth2Client(OAuth2ClientCredential {
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            token_url: None,
+            scopes: Vec::new(),
+            additional_params: None,
+        })
+    }
+
+    /// An `oauth2-token` credential: an access token obtained elsewhere, with the refresh
+    /// token if there is one (credgate then refreshes it when it expires).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::Credential;
+    ///
+    /// let token = Credential::oauth2_token("at-123", Some("rt-456".into()));
+    /// assert_eq!(token.type_name(), "oauth2-token");
+    /// ```
+    pub fn oauth2_token(access_token: impl Into<Secret>, refresh_token: Option<Secret>) -> Self {
+        Self::OAuth2Token(OAuth2TokenCredential {
+            access_token: access_token.into(),
+            refresh_token,
+            expires_at: None,
+            scopes: Vec::new(),
+            token_type: None,
+        })
+    }
+
+    /// An `oauth2-code` credential: an authorization code to exchange, with the redirect
+    /// URL it was issued for (RFC 6749 §4.1.3 requires the same one) and the PKCE code
+    /// verifier when the authorization request used one (RFC 7636).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::Credential;
+    ///
+    /// let code = Credential::oauth2_code("code-789", Some("https://app.example/cb".into()), None);
+    /// assert_eq!(code.type_name(), "oauth2-code");
+    /// ```
+    pub fn oauth2_code(
+        code: impl Into<Secret>,
+        redirect_url: Option<String>,
+        code_verifier: Option<Secret>,
+    ) -> Self {
+        Self::OAuth2Code(OAuth2CodeCredential {
+            code: code.into(),
+            state: None,
+            redirect_url,
+            additional_params: None,
+            code_verifier,
+        })
+    }
+
+    /// An `oauth2-password` credential: a resource owner's username and password.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::Credential;
+    ///
+    /// assert_eq!(Credential::oauth2_password("ada", "pw").type_name(), "oauth2-password");
+    /// ```
+    pub fn oauth2_password(username: impl Into<String>, password: impl Into<Secret>) -> Self {
+        Self::OAuth2Password(OAuth2PasswordCredential {
+            username: username.into(),
+            password: password.into(),
+        })
+    }
+
+    /// An `oauth1-token` credential: the token and token secret (RFC 5849 §2.3).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::Credential;
+    ///
+    /// assert_eq!(Credential::oauth1_token("t", "ts").type_name(), "oauth1-token");
+    /// ```
+    pub fn oauth1_token(token: impl Into<Secret>, token_secret: impl Into<Secret>) -> Self {
+        Self::OAuth1Token(OAuth1TokenCredential::new(token, token_secret))
+    }
+
     /// The platform's type name: `none`, `string`, `basic-auth`, `oauth2-client`,
     /// `oauth2-code`, `oauth2-password`, `oauth2-token`, `oauth1-token`, or the unsupported
     /// type as read.

@@ -152,6 +152,180 @@ pub enum TokenPlacement {
 }
 
 impl OAuth2Scheme {
+    fn with_grant(token_url: String, grant: OAuth2Grant) -> Self {
+        Self {
+            id: String::new(),
+            description: String::new(),
+            authorize_url: None,
+            token_url,
+            scopes: Vec::new(),
+            default_scopes: Vec::new(),
+            pkce: false,
+            additional_authorize_params: String::new(),
+            additional_token_params: ExtraParams::default(),
+            mtls_enabled: None,
+            grant,
+            client_auth_method: ClientAuthMethod::default(),
+            token_request_format: TokenRequestFormat::default(),
+            scope_separator: ScopeSeparator::default(),
+            refresh_url: None,
+            token_placement: TokenPlacement::default(),
+            expiry_buffer_seconds: None,
+        }
+    }
+
+    /// A client credentials scheme (RFC 6749 §4.4) at `token_url`; the client id and secret
+    /// come with the connection's [`Credential::oauth2_client`](crate::Credential::oauth2_client).
+    /// The other settings take their RFC defaults; the `with_*` calls change them.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::{AuthSchemeConfig, ClientAuthMethod, ConnectionTemplate, Credential, OAuth2Scheme};
+    ///
+    /// let scheme = OAuth2Scheme::client_credentials("https://auth.example.com/token")
+    ///     .with_id("client")
+    ///     .with_default_scopes(["read"])
+    ///     .with_client_auth_method(ClientAuthMethod::Body);
+    /// let template = ConnectionTemplate::new("api", "https://api.example.com",
+    ///     vec![AuthSchemeConfig::OAuth2(scheme)]);
+    /// let live = template.connect_live(vec![Credential::oauth2_client("id", "secret")])?;
+    /// # let _ = live;
+    /// # Ok::<(), credgate::BuildError>(())
+    /// ```
+    pub fn client_credentials(token_url: impl Into<String>) -> Self {
+        Self::with_grant(
+            token_url.into(),
+            OAuth2Grant::ClientCredentials(ClientCredentialsGrant {}),
+        )
+    }
+
+    /// An authorization code scheme (RFC 6749 §4.1) for the client `client_id`, with PKCE
+    /// (RFC 7636) off until [`with_pkce`](Self::with_pkce).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::OAuth2Scheme;
+    ///
+    /// let scheme = OAuth2Scheme::authorization_code(
+    ///     "https://auth.example.com/authorize", "https://auth.example.com/token",
+    ///     "my-client", Some("s3cret".into()),
+    /// ).with_pkce(true);
+    /// assert!(scheme.pkce);
+    /// ```
+    pub fn authorization_code(
+        authorize_url: impl Into<String>,
+        token_url: impl Into<String>,
+        client_id: impl Into<String>,
+        client_secret: Option<Secret>,
+    ) -> Self {
+        let mut scheme = Self::with_grant(
+            token_url.into(),
+            OAuth2Grant::AuthorizationCode(AuthorizationCodeGrant {
+                client_id: client_id.into(),
+                client_secret,
+                credential_id: None,
+                organisation_id: None,
+            }),
+        );
+        scheme.authorize_url = Some(authorize_url.into());
+        scheme
+    }
+
+    /// A resource owner password scheme (RFC 6749 §4.3) at `token_url`, for the client
+    /// `client_id` (empty for none).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::OAuth2Scheme;
+    ///
+    /// let scheme = OAuth2Scheme::password("https://auth.example.com/token", "my-client", None);
+    /// assert_eq!(scheme.grant.type_name(), "password");
+    /// ```
+    pub fn password(
+        token_url: impl Into<String>,
+        client_id: impl Into<String>,
+        client_secret: Option<Secret>,
+    ) -> Self {
+        Self::with_grant(
+            token_url.into(),
+            OAuth2Grant::Password(PasswordGrant {
+                client_id: client_id.into(),
+                client_secret,
+            }),
+        )
+    }
+
+    /// This scheme with the id `id`.
+    #[must_use]
+    pub fn with_id(mut self, id: impl Into<String>) -> Self {
+        self.id = id.into();
+        self
+    }
+
+    /// This scheme requesting `scopes` when a credential names none.
+    #[must_use]
+    pub fn with_default_scopes<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        scopes: I,
+    ) -> Self {
+        self.default_scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// This scheme with PKCE (RFC 7636) on or off.
+    #[must_use]
+    pub fn with_pkce(mut self, pkce: bool) -> Self {
+        self.pkce = pkce;
+        self
+    }
+
+    /// This scheme authenticating the client as `method` says (HTTP Basic by default).
+    #[must_use]
+    pub fn with_client_auth_method(mut self, method: ClientAuthMethod) -> Self {
+        self.client_auth_method = method;
+        self
+    }
+
+    /// This scheme encoding token requests as `format` says (a form by default).
+    #[must_use]
+    pub fn with_token_request_format(mut self, format: TokenRequestFormat) -> Self {
+        self.token_request_format = format;
+        self
+    }
+
+    /// This scheme joining scopes with `separator` (a space by default).
+    #[must_use]
+    pub fn with_scope_separator(mut self, separator: ScopeSeparator) -> Self {
+        self.scope_separator = separator;
+        self
+    }
+
+    /// This scheme placing the access token as `placement` says (`Authorization: Bearer` by
+    /// default).
+    #[must_use]
+    pub fn with_token_placement(mut self, placement: TokenPlacement) -> Self {
+        self.token_placement = placement;
+        self
+    }
+
+    /// This scheme refreshing tokens at `refresh_url` instead of the token URL.
+    #[must_use]
+    pub fn with_refresh_url(mut self, refresh_url: impl Into<String>) -> Self {
+        self.refresh_url = Some(refresh_url.into());
+        self
+    }
+
+    /// This scheme sending `params` (form-encoded, `a=1&b=2`; values treated as secrets) with
+    /// every token request.
+    #[must_use]
+    pub fn with_additional_token_params(mut self, params: impl Into<ExtraParams>) -> Self {
+        self.additional_token_params = params.into();
+        self
+    }
+
     /// This scheme with per-connection `{placeholder}` values filled into its token, refresh
     /// and authorize URLs (`https://{subdomain}.zendesk.com/oauth/tokens`), validated as
     /// [`crate::url_template::expand`] does so a value cannot move an endpoint to another
