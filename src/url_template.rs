@@ -173,6 +173,10 @@ fn substitute(
             .ok_or_else(|| BuildError::MissingUrlValue {
                 name: name.to_owned(),
             })?;
+        // A listing's placeholder is named as such, not as a bad character.
+        if value == crate::secret::REDACTED {
+            return Err(BuildError::Redacted { field: "URL value" });
+        }
         check_value(name, value)?;
         out.push_str(value);
         part = &after[close + 1..];

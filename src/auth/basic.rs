@@ -62,6 +62,10 @@ impl Basic {
         if password.is_redacted() {
             return Err(BuildError::Redacted { field: "password" });
         }
+        // Either half may hold an API key (`keyAs`), so the placeholder is refused in both.
+        if user_id == crate::secret::REDACTED {
+            return Err(BuildError::Redacted { field: "username" });
+        }
         if user_id.contains(':') {
             return Err(BuildError::InvalidValue {
                 field: "username",
