@@ -46,13 +46,19 @@ pub enum BuildError {
     #[error("the connection has no credentials")]
     NoCredentials,
     /// A scheme type credgate does not implement.
-    #[error("auth scheme type \"{scheme_type}\" is not supported by credgate")]
+    #[error(
+        "auth scheme type \"{scheme_type}\" is not supported by credgate{hint}",
+        hint = did_you_mean(scheme_type, KNOWN_SCHEME_TYPES)
+    )]
     UnsupportedScheme {
         /// The type, as read.
         scheme_type: String,
     },
     /// A credential type credgate does not implement.
-    #[error("credential type \"{credential_type}\" is not supported by credgate")]
+    #[error(
+        "credential type \"{credential_type}\" is not supported by credgate{hint}",
+        hint = did_you_mean(credential_type, KNOWN_CREDENTIAL_TYPES)
+    )]
     UnsupportedCredential {
         /// The type, as read.
         credential_type: String,
@@ -183,4 +189,71 @@ fn be(field: &str) -> &'static str {
     } else {
         "is"
     }
+}
+
+/// The scheme types credgate implements, as the platform spells them.
+pub(crate) const KNOWN_SCHEME_TYPES: &[&str] =
+    &["api-key", "basic-auth", "oauth1", "oauth2", "hmac", "none"];
+
+/// The credential types credgate implements, as the platform spells them.
+pub(crate) const KNOWN_CREDENTIAL_TYPES: &[&str] = &[
+    "none",
+    "string",
+    "basic-auth",
+    "oauth2-client",
+    "oauth2-code",
+    "oauth2-password",
+    "oauth2-token",
+    "oauth1-token",
+];
+
+/// A type name reduced to what a misspelling keeps: lowercase letters and digits
+/// (`api_key`, `apiKey` and `API-KEY` all read `apikey`).
+pub(crate) fn loose(name: &str) -> String {
+    name.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// `; did you mean "api-key"?` when `name` is a near miss of one of `known`: the same
+/// letters in another case or with other separators (`apikey`, `oauth2_token`), the start
+/// of one (`basic`), or one or two edits away (`oauht2`). Empty otherwise.
+pub(crate) fn did_you_mean(name: &str, known: &[&str]) -> String {
+    let wanted = loose(name);
+    if wanted.is_empty() {
+        return String::new();
+    }
+    let near = known
+        .iter()
+        .find(|k| loose(k) == wanted)
+        .or_else(|| {
+            known
+                .iter()
+                .find(|k| wanted.len() >= 3 && loose(k).starts_with(&wanted))
+        })
+        .or_else(|| {
+            known
+                .iter()
+                .find(|k| edit_distance(&loose(k), &wanted) <= 2)
+        });
+    match near {
+        Some(k) => format!("; did you mean \"{k}\"?"),
+        None => String::new(),
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitute.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
 }

@@ -413,9 +413,13 @@ impl<'de> Deserialize<'de> for OAuth2Grant {
                 WHAT, &type_name, object,
             )?)),
             // The type as read is not echoed: a misplaced secret may sit there.
-            _ => Err(serde::de::Error::custom(
-                "oauth2 grant type is not supported: use \"authorizationCode\", \"clientCredentials\" or \"password\"",
-            )),
+            other => Err(serde::de::Error::custom(format_args!(
+                "oauth2 grant type is not supported: use \"authorizationCode\", \"clientCredentials\" or \"password\"{}",
+                crate::error::did_you_mean(
+                    other,
+                    &["authorizationCode", "clientCredentials", "password"]
+                )
+            ))),
         }
     }
 }

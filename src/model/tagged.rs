@@ -59,9 +59,20 @@ pub(crate) fn take_inner<T: DeserializeOwned, E: serde::de::Error>(
     object: &mut Map<String, Value>,
 ) -> Result<T, E> {
     let field = field_name(type_name);
-    let inner = object
-        .remove(&field)
-        .unwrap_or_else(|| Value::Object(Map::new()));
+    let inner = match object.remove(&field) {
+        Some(inner) => inner,
+        None => {
+            // Data under a misspelt key (`api_key` for `apiKey`) would otherwise read as
+            // empty and fail on a missing field far from the cause.
+            let wanted = crate::error::loose(&field);
+            if let Some(key) = object.keys().find(|k| crate::error::loose(k) == wanted) {
+                return Err(E::custom(format_args!(
+                    "{what} of type \"{type_name}\": its data is under \"{key}\"; the expected key is \"{field}\""
+                )));
+            }
+            Value::Object(Map::new())
+        }
+    };
     // Decoded through `Safe`, so that a wrong-typed secret is not printed (audit).
     serde_path_to_error::deserialize(crate::model::safe::Safe(inner)).map_err(|err| {
         // The path is "." when the data itself is wrong (a missing field names itself).
