@@ -596,11 +596,11 @@ fn export_and_import_are_lossless_and_display_is_redacted() -> TestResult {
     activate(&registry, "u1", "zd-secret-1", "acme")?;
     activate(&registry, "u2", "zd-secret-2", "globex")?;
 
-    let redacted = serde_json::to_string(&registry)?;
+    let redacted = registry.export_redacted()?;
     assert!(!redacted.contains("secret"), "{redacted}");
     assert!(redacted.contains("******"));
 
-    let json = credgate::to_json_with_secrets(&registry)?;
+    let json = registry.export_with_secrets()?;
     let document: RegistryDocument = serde_json::from_str(&json)?;
     let copy = Registry::from_document(document.clone())?;
     assert_eq!(copy.export(), document);
@@ -667,8 +667,7 @@ fn external_ids_of_any_length_and_script_resolve_to_their_own_connection() -> Te
 fn an_import_with_a_link_to_no_connection_is_refused() -> TestResult {
     let registry = registry();
     add_shopify(&registry, "c1", "shpat_1")?;
-    let mut document: RegistryDocument =
-        serde_json::from_str(&credgate::to_json_with_secrets(&registry)?)?;
+    let mut document: RegistryDocument = serde_json::from_str(&registry.export_with_secrets()?)?;
     document.connections.clear();
     assert_eq!(
         Registry::from_document(document).unwrap_err(),

@@ -431,7 +431,7 @@ fn extra_token_params_are_redacted_and_a_redacted_listing_cannot_send_them()
     client_of(&mut connection).additional_params = Some("client_assertion=ASSERT-SECRET".into());
     activate(&registry, "u1", connection)?;
 
-    let listed = serde_json::to_string(&registry)?;
+    let listed = registry.export_redacted()?;
     for secret in ["INTEGRATION-SECRET", "ASSERT-SECRET"] {
         assert!(!listed.contains(secret), "{secret} in {listed}");
         assert!(!format!("{registry:?} {:?}", registry.export()).contains(secret));

@@ -1,6 +1,6 @@
 //! The registry as one serde document, for lossless export/import and redacted display.
 
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 use super::Registry;
 use crate::model::{Activation, Connection, ConnectionTemplate, System};
@@ -57,11 +57,57 @@ pub struct ConnectionLink {
     pub connection_id: String,
 }
 
-/// Serialises [`Registry::export`]: redacted by default, in full under
-/// [`crate::to_json_with_secrets`].
-impl Serialize for Registry {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.export().serialize(serializer)
+// `Registry` has no `Serialize` on purpose: `serde_json::to_string(&registry)` wrote
+// `******` for every secret, the result loaded back, and only the next restart failed
+// (issue #15). Saving says which of the two it means.
+impl Registry {
+    /// Everything in the registry as JSON with every secret in full: what to persist.
+    /// [`from_document`](Self::from_document)`(serde_json::from_str(&json)?)` loads it
+    /// back into a new registry (for connections you store yourself, one by one, see
+    /// [`restore`](Self::restore)). Treat the string as the secret it holds.
+    ///
+    /// # Errors
+    ///
+    /// A `serde_json` error, which does not happen for the documents credgate writes.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::{Registry, RegistryDocument};
+    ///
+    /// let registry = Registry::new();
+    /// registry.add_environment("production")?;
+    /// let saved = registry.export_with_secrets()?;
+    /// let document: RegistryDocument = serde_json::from_str(&saved)?;
+    /// let restarted = Registry::from_document(document)?;
+    /// assert_eq!(restarted.export(), registry.export());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn export_with_secrets(&self) -> serde_json::Result<String> {
+        crate::to_json_with_secrets(&self.export())
+    }
+
+    /// Everything in the registry as JSON with every secret written as
+    /// [`REDACTED`](crate::REDACTED): for display and logs. It loads, but a connection
+    /// built from it fails with [`BuildError::Redacted`](crate::BuildError::Redacted): it
+    /// cannot be restored from.
+    ///
+    /// # Errors
+    ///
+    /// A `serde_json` error, which does not happen for the documents credgate writes.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::Registry;
+    ///
+    /// let registry = Registry::new();
+    /// registry.add_environment("production")?;
+    /// assert!(!registry.export_redacted()?.contains("sk_live"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn export_redacted(&self) -> serde_json::Result<String> {
+        crate::to_redacted_json(&self.export())
     }
 }
 

@@ -42,9 +42,10 @@ use store::{Activations, StoredConnection, TemplateKey, UserActivation, UserConn
 /// * Connections keep the auth schemes they were created with: a template or system scheme
 ///   edited later applies to connections created afterwards, and
 ///   [`move_connection_to_scheme`](Self::move_connection_to_scheme) moves an existing one.
-/// * `to_json_with_secrets(&registry)` exports everything losslessly, for
-///   [`from_document`](Self::from_document); `serde_json::to_string(&registry)` gives the
-///   redacted view for display.
+/// * [`export_with_secrets`](Self::export_with_secrets) writes everything losslessly, for
+///   [`from_document`](Self::from_document); [`export_redacted`](Self::export_redacted)
+///   gives the redacted view for display. The registry itself does not implement
+///   `Serialize`, so that no save silently drops the secrets.
 ///
 /// Every change is checked first and applied whole, or not at all.
 ///
@@ -1641,9 +1642,10 @@ impl Registry {
         Ok(())
     }
 
-    /// Everything in the registry as one document. Serialise it with
-    /// [`crate::to_json_with_secrets`] to persist it, or with `serde_json` for a redacted
-    /// view; the registry itself serialises the same way. OAuth 2.0 connections appear with
+    /// Everything in the registry as one document, secrets in memory in full. Serialising
+    /// it with plain `serde_json` redacts them: to persist, call
+    /// [`export_with_secrets`](Self::export_with_secrets) (or
+    /// [`crate::to_json_with_secrets`] on this document). OAuth 2.0 connections appear with
     /// the latest token they received (see [`with_token_hook`](Self::with_token_hook)).
     ///
     /// Activations made or removed while it runs may or may not be in it; templates and
