@@ -109,7 +109,25 @@ impl BaseUrl {
     /// when it has three labels or more (`acme.myshopify.com` under `test.myshopify.com`),
     /// else the host itself and its subdomains. A connection may come from an end user,
     /// who must not be able to point the integration's requests at a host of their choice.
+    ///
+    /// Unless `insecure_http` is set (the template's `allowInsecureHttp`), the result must
+    /// use `https` or name a loopback host: credentials must not cross the network in clear.
     pub(crate) fn for_connection(
+        template_url: Option<&str>,
+        connection: &Connection,
+        any_host: bool,
+        insecure_http: bool,
+    ) -> Result<Self, BuildError> {
+        let base = Self::for_connection_any_scheme(template_url, connection, any_host)?;
+        if !base.https && !insecure_http && !is_loopback(&base.host) {
+            return Err(BuildError::InvalidBaseUrl {
+                reason: "uses clear-text http to a host that is not loopback; use https, or set the template's allowInsecureHttp",
+            });
+        }
+        Ok(base)
+    }
+
+    fn for_connection_any_scheme(
         template_url: Option<&str>,
         connection: &Connection,
         any_host: bool,
@@ -355,6 +373,21 @@ fn has_plain_port(authority: &Authority) -> bool {
         .unwrap_or_default();
     port_text.bytes().all(|b| b.is_ascii_digit())
         && (port_text.is_empty() || authority.port_u16().is_some())
+}
+
+/// Whether `host` (lowercase, IPv6 in brackets) is loopback: `localhost`, `127.0.0.0/8` or
+/// `::1`, where clear-text `http` never crosses the network.
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_end_matches('.');
+    if host == "localhost" || host.ends_with(".localhost") {
+        return true;
+    }
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    bare.parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The URL parser silently drops tabs and newlines anywhere and trims controls at the ends,

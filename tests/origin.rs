@@ -376,3 +376,68 @@ fn tens_of_thousands_of_header_credentials_fail_cleanly() -> TestResult {
     assert!(request.headers().is_empty());
     Ok(())
 }
+
+// ---- 4: clear-text http only to loopback, or with allowInsecureHttp --------------------
+
+fn build_base(base: &str, own: Option<&str>, insecure: bool) -> Result<String, BuildError> {
+    let mut template = api_key_template(
+        base,
+        vec![ApiKeyScheme::new("k", "X-API-Key", KeyLocation::Header)],
+    );
+    template.allow_insecure_http = insecure;
+    template.allow_any_base_url = own.is_some();
+    let mut connection = template.connect(vec![Credential::api_key("k-1")])?;
+    connection.base_url = own.map(str::to_owned);
+    Ok(connection.build(&template)?.base_url().to_owned())
+}
+
+#[test]
+fn clear_text_http_needs_loopback_or_allow_insecure_http() {
+    for host in [
+        "api.example.com",
+        "API.Example.com:8080",
+        "10.0.0.1",
+        "169.254.169.254",
+        "[2001:db8::1]",
+        "localhost.example.com",
+        "128.0.0.1",
+    ] {
+        let base = format!("http://{host}/v1");
+        let err = build_base(&base, None, false).unwrap_err();
+        assert!(
+            matches!(err, BuildError::InvalidBaseUrl { .. }),
+            "{base}: {err}"
+        );
+        assert!(err.to_string().contains("allowInsecureHttp"), "{err}");
+        // The same as an override of an https template.
+        let err = build_base("https://api.example.com/v1", Some(&base), false).unwrap_err();
+        assert!(matches!(err, BuildError::InvalidBaseUrl { .. }), "{base}");
+        // Opting in restores the old behaviour.
+        assert!(build_base(&base, None, true).is_ok(), "{base}");
+        assert!(build_base("https://api.example.com/v1", Some(&base), true).is_ok());
+    }
+    for host in [
+        "127.0.0.1",
+        "127.1.2.3:8080",
+        "[::1]",
+        "[::1]:9000",
+        "localhost",
+        "LocalHost:3000",
+        "api.localhost",
+    ] {
+        let base = format!("http://{host}/v1");
+        assert!(build_base(&base, None, false).is_ok(), "{base}");
+    }
+}
+
+#[test]
+fn allow_insecure_http_is_a_documented_camel_case_field() -> TestResult {
+    let template: ConnectionTemplate = serde_json::from_str(
+        r#"{"name": "a", "templateBaseUrl": "http://api.example.com", "allowInsecureHttp": true}"#,
+    )?;
+    assert!(template.allow_insecure_http);
+    assert!(serde_json::to_string(&template)?.contains("\"allowInsecureHttp\":true"));
+    let plain = ConnectionTemplate::new("a", "https://api.example.com", vec![]);
+    assert!(!serde_json::to_string(&plain)?.contains("allowInsecureHttp"));
+    Ok(())
+}

@@ -105,9 +105,17 @@ fn a_connection_base_url_keeps_scheme_host_and_port_only() -> Result<(), credgat
         base_url_of(template, Some("eu.example.com"), &[])?,
         "https://eu.example.com/v2"
     );
+    // Clear-text http to a host that is not loopback also needs `allowInsecureHttp`.
+    assert!(matches!(
+        any_base_url_of(template, Some("http://Local.test:8080/other"), &[]),
+        Err(credgate::BuildError::InvalidBaseUrl { .. })
+    ));
+    let mut insecure = api_key_template(template);
+    insecure.allow_any_base_url = true;
+    insecure.allow_insecure_http = true;
     assert_eq!(
-        any_base_url_of(
-            template,
+        base_url_under(
+            insecure,
             Some("http://Local.test:8080/other/path?q=1#f"),
             &[]
         )?,
