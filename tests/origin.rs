@@ -441,3 +441,26 @@ fn allow_insecure_http_is_a_documented_camel_case_field() -> TestResult {
     assert!(!serde_json::to_string(&plain)?.contains("allowInsecureHttp"));
     Ok(())
 }
+
+// ---- 17: an empty token URL says it is empty -------------------------------------------
+
+#[test]
+fn an_empty_token_url_is_named_empty() {
+    for url in ["", " ", "   "] {
+        let scheme: AuthSchemeConfig = serde_json::from_value(serde_json::json!({"type": "oauth2",
+            "oauth2": {"tokenUrl": url, "grant": {"type": "clientCredentials"}}}))
+        .expect("scheme loads");
+        let template = ConnectionTemplate::new("o", "https://api.example.com", vec![scheme]);
+        let credential: Credential = serde_json::from_value(serde_json::json!(
+            {"type": "oauth2-client", "data": {"oauth2Client": {"clientId": "id", "clientSecret": "s"}}}
+        ))
+        .expect("credential loads");
+        let err = template
+            .connect(vec![credential])
+            .and_then(|c| c.build(&template))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("token URL is empty"), "{url:?}: {err}");
+        assert!(!err.contains("absolute URL"), "{err}");
+    }
+}
