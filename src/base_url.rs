@@ -31,6 +31,7 @@ impl BaseUrl {
     /// Parses a base URL; `https://` is assumed when the scheme is missing, as the platform
     /// does.
     pub(crate) fn parse(input: &str) -> Result<Self, BuildError> {
+        refuse_controls(input)?;
         let input = input.trim();
         if input.is_empty() {
             return Err(BuildError::MissingBaseUrl);
@@ -108,19 +109,37 @@ impl BaseUrl {
     /// when it has three labels or more (`acme.myshopify.com` under `test.myshopify.com`),
     /// else the host itself and its subdomains. A connection may come from an end user,
     /// who must not be able to point the integration's requests at a host of their choice.
+    ///
+    /// Unless `insecure_http` is set (the template's `allowInsecureHttp`), the result must
+    /// use `https` or name a loopback host: credentials must not cross the network in clear.
     pub(crate) fn for_connection(
+        template_url: Option<&str>,
+        connection: &Connection,
+        any_host: bool,
+        insecure_http: bool,
+    ) -> Result<Self, BuildError> {
+        let base = Self::for_connection_any_scheme(template_url, connection, any_host)?;
+        if !base.https && !insecure_http && !is_loopback(&base.host) {
+            return Err(BuildError::InvalidBaseUrl {
+                reason: "uses clear-text http to a host that is not loopback; use https, or set the template's allowInsecureHttp",
+            });
+        }
+        Ok(base)
+    }
+
+    fn for_connection_any_scheme(
         template_url: Option<&str>,
         connection: &Connection,
         any_host: bool,
     ) -> Result<Self, BuildError> {
         let template = template_url
-            .filter(|url| !url.trim().is_empty())
-            .map(|url| Self::parse(&url_template::expand(url, &connection.values)?))
+            .filter(|url| is_given(url))
+            .map(|url| {
+                refuse_controls(url)?;
+                Self::parse(&url_template::expand(url, &connection.values)?)
+            })
             .transpose()?;
-        let own = connection
-            .base_url
-            .as_deref()
-            .filter(|url| !url.trim().is_empty());
+        let own = connection.base_url.as_deref().filter(|url| is_given(url));
         match (own, template) {
             (Some(own), template) => {
                 let own = Self::parse_origin(own)?;
@@ -150,6 +169,7 @@ impl BaseUrl {
 
     /// The scheme, host and port of `url`, whatever follows them.
     fn parse_origin(url: &str) -> Result<Self, BuildError> {
+        refuse_controls(url)?;
         let url = url.trim();
         let host_start = url.find("://").map_or(0, |i| i + 3);
         let host_end = url[host_start..]
@@ -322,7 +342,7 @@ impl BaseUrl {
                 }
                 // Clients and servers remove dot segments (`%2e` too), which would take a
                 // relative URI out of the base path.
-                if uri.path().split('/').any(is_dot_segment) {
+                if has_dot_segment(uri.path()) {
                     return Err(AuthError::UnsupportedUri {
                         reason: "has a `.` or `..` path segment, which would leave the base path",
                     });
@@ -353,6 +373,54 @@ fn has_plain_port(authority: &Authority) -> bool {
         .unwrap_or_default();
     port_text.bytes().all(|b| b.is_ascii_digit())
         && (port_text.is_empty() || authority.port_u16().is_some())
+}
+
+/// Whether `host` (lowercase, IPv6 in brackets) is loopback: `localhost`, `127.0.0.0/8` or
+/// `::1`, where clear-text `http` never crosses the network.
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_end_matches('.');
+    if host == "localhost" || host.ends_with(".localhost") {
+        return true;
+    }
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    bare.parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The URL parser silently drops tabs and newlines anywhere and trims controls at the ends,
+/// so `https://api.example.com/\r\nx` would become `/x`: a base URL holding a control
+/// character (raw, in any position) is refused, not cleaned.
+fn refuse_controls(url: &str) -> Result<(), BuildError> {
+    if url.chars().any(char::is_control) {
+        return Err(BuildError::InvalidBaseUrl {
+            reason: "contains a control character (such as CR, LF or tab); remove it",
+        });
+    }
+    Ok(())
+}
+
+/// Whether a base URL field is set: blank means unset, but one holding a control character
+/// is set (and then refused).
+fn is_given(url: &str) -> bool {
+    !url.trim().is_empty() || url.chars().any(char::is_control)
+}
+
+/// Whether `path` has a `.` or `..` segment once separators are read as WHATWG clients and
+/// many servers read them: `\` is `/`, and `%5c` and `%2f` may be decoded to one. Only a
+/// path holding `\` or `%` takes the allocating route.
+fn has_dot_segment(path: &str) -> bool {
+    if !path.bytes().any(|b| b == b'\\' || b == b'%') {
+        return path.split('/').any(is_dot_segment);
+    }
+    let separated = path
+        .to_ascii_lowercase()
+        .replace("%5c", "/")
+        .replace("%2f", "/")
+        .replace('\\', "/");
+    separated.split('/').any(is_dot_segment)
 }
 
 /// `.` or `..`, also spelled with `%2e` (at most `%2e%2e`, six bytes).

@@ -91,6 +91,17 @@ pub enum BuildError {
         /// `header`, `query parameter` or `cookie`.
         location: &'static str,
     },
+    /// A valid header name that credgate must not write (`Host`, `Content-Length`,
+    /// `Transfer-Encoding` and the other headers that route or frame a request).
+    #[error(
+        "\"{name}\" is a valid header name but may not carry {field}: it routes or frames the request; choose another header"
+    )]
+    ReservedHeader {
+        /// The name as configured (names are not secret).
+        name: String,
+        /// What would have been written: `a credential`, `the timestamp`, ...
+        field: &'static str,
+    },
     /// Neither the connection nor its template has a base URL.
     #[error("the connection has no base URL")]
     MissingBaseUrl,
@@ -151,6 +162,10 @@ pub enum AuthError {
         /// The rule broken.
         reason: &'static str,
     },
+    /// The request already holds as many headers as `http::HeaderMap` can (about 24,576):
+    /// the credential could not be added, and the request is unchanged.
+    #[error("the request has too many headers to add the credential; send fewer headers")]
+    TooManyHeaders,
     /// A header already on the request cannot take the credential.
     #[error("{reason}")]
     UnsupportedHeader {

@@ -359,7 +359,8 @@ pub(crate) fn templated_base_url(
     }
     let template_url = base_url.or(template.map(|t| t.template_base_url.as_str()));
     let any_host = template.is_some_and(|t| t.allow_any_base_url);
-    BaseUrl::for_connection(template_url, connection, any_host)
+    let insecure_http = template.is_some_and(|t| t.allow_insecure_http);
+    BaseUrl::for_connection(template_url, connection, any_host, insecure_http)
 }
 
 fn is_bypass(pair: &ConnectionCredential) -> bool {

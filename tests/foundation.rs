@@ -763,13 +763,7 @@ fn routing_and_framing_headers_cannot_carry_a_key() {
             .connect(vec![Credential::api_key("k-1")])
             .unwrap_err();
         assert!(
-            matches!(
-                err,
-                BuildError::InvalidName {
-                    location: "header",
-                    ..
-                }
-            ),
+            matches!(err, BuildError::ReservedHeader { .. }),
             "{name}: {err}"
         );
     }

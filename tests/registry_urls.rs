@@ -105,9 +105,17 @@ fn a_connection_base_url_keeps_scheme_host_and_port_only() -> Result<(), credgat
         base_url_of(template, Some("eu.example.com"), &[])?,
         "https://eu.example.com/v2"
     );
+    // Clear-text http to a host that is not loopback also needs `allowInsecureHttp`.
+    assert!(matches!(
+        any_base_url_of(template, Some("http://Local.test:8080/other"), &[]),
+        Err(credgate::BuildError::InvalidBaseUrl { .. })
+    ));
+    let mut insecure = api_key_template(template);
+    insecure.allow_any_base_url = true;
+    insecure.allow_insecure_http = true;
     assert_eq!(
-        any_base_url_of(
-            template,
+        base_url_under(
+            insecure,
             Some("http://Local.test:8080/other/path?q=1#f"),
             &[]
         )?,
@@ -418,8 +426,24 @@ fn a_credential_token_url_that_is_no_url_is_named_as_such() -> Result<(), Box<dy
     let err = activate(&registry, "u1", connection).unwrap_err();
     assert_eq!(
         err.to_string(),
-        r#"template "zendesk" in environment "production": token URL is not a valid http or https URL"#
+        r#"template "zendesk" in environment "production": token URL must use http or https"#
     );
+    // Userinfo is named as such, not as "not a valid URL" (audit item 17).
+    for (user, url) in [
+        ("u2", "https://user:pw@acme.zendesk.com/t"),
+        ("u3", "https://user@acme.zendesk.com/t"),
+        ("u4", "https://:pw@acme.zendesk.com/t"),
+    ] {
+        let mut connection = oauth2_client_connection(&registry, None)?;
+        client_of(&mut connection).token_url = Some(url.to_owned());
+        let err = activate(&registry, user, connection)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.ends_with("token URL must not contain a username or password"),
+            "{url}: {err}"
+        );
+    }
     Ok(())
 }
 

@@ -133,8 +133,7 @@ impl ApiKey {
     pub(crate) fn insert_header(&self, headers: &mut http::HeaderMap) -> bool {
         match &self.placement {
             Placement::Header { name, value } => {
-                headers.insert(name.clone(), value.clone());
-                true
+                headers.try_insert(name.clone(), value.clone()).is_ok()
             }
             Placement::Query { .. } | Placement::Cookie { .. } => false,
         }
@@ -148,29 +147,8 @@ impl ApiKey {
     }
 }
 
-/// Headers that route or frame the request rather than authenticate it: a credential in one
-/// of them could send the request elsewhere or smuggle another.
-const FORBIDDEN_HEADERS: [&str; 9] = [
-    "host",
-    "content-length",
-    "transfer-encoding",
-    "connection",
-    "upgrade",
-    "te",
-    "trailer",
-    "keep-alive",
-    "proxy-connection",
-];
-
 fn header_placement(scheme: &ApiKeyScheme, value: &str) -> Result<Placement, BuildError> {
-    let invalid = || BuildError::InvalidName {
-        name: scheme.name.clone(),
-        location: "header",
-    };
-    let name = HeaderName::from_bytes(scheme.name.as_bytes()).map_err(|_| invalid())?;
-    if FORBIDDEN_HEADERS.contains(&name.as_str()) {
-        return Err(invalid());
-    }
+    let name = super::writable_header_name(&scheme.name, "a credential")?;
     if let Some(template) = &scheme.value_template
         && HeaderValue::from_str(template).is_err()
     {
@@ -221,7 +199,7 @@ impl Authenticator for ApiKey {
     fn authorize(&self, request: &mut dyn OutgoingRequest) -> Result<(), AuthError> {
         match &self.placement {
             Placement::Header { name, value } => {
-                request.headers_mut().insert(name.clone(), value.clone());
+                super::set_header(request.headers_mut(), name.clone(), value.clone())?;
             }
             Placement::Query { name, pair } => {
                 let uri = request.uri();
@@ -248,14 +226,8 @@ impl Authenticator for ApiKey {
             Placement::Cookie { name, pair, header } => {
                 let merged = merge_cookie(request.headers(), name, pair)?;
                 let headers = request.headers_mut();
-                match merged {
-                    None => {
-                        headers.insert(COOKIE, header.clone());
-                    }
-                    Some(merged) => {
-                        headers.insert(COOKIE, merged);
-                    }
-                }
+                let value = merged.unwrap_or_else(|| header.clone());
+                super::set_header(headers, COOKIE, value)?;
             }
         }
         Ok(())

@@ -152,10 +152,7 @@ impl Basic {
 
 impl Authenticator for Basic {
     fn authorize(&self, request: &mut dyn OutgoingRequest) -> Result<(), AuthError> {
-        request
-            .headers_mut()
-            .insert(AUTHORIZATION, self.header.clone());
-        Ok(())
+        super::set_header(request.headers_mut(), AUTHORIZATION, self.header.clone())
     }
 }
 

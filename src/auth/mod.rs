@@ -21,7 +21,7 @@ pub mod oauth2;
 use std::fmt;
 use std::sync::Arc;
 
-use http::{HeaderMap, Method, Uri};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 
 pub use api_key::ApiKey;
 pub use basic::Basic;
@@ -275,16 +275,16 @@ impl SchemeAuthenticator {
 
     /// Inserts the one header this authenticator sets, when that is all it has to do now,
     /// so a connection needs no dispatch on the request type. `false` when the full
-    /// [`Authenticator::authorize`] must run; `headers` is then unchanged.
+    /// [`Authenticator::authorize`] must run (also when the map is full: that call then
+    /// returns the error); `headers` is then unchanged.
     #[inline]
     pub(crate) fn insert_header(&self, headers: &mut http::HeaderMap) -> bool {
         match self {
             Self::ApiKey(api_key) => api_key.insert_header(headers),
             // The constant name lets the compiler fold the header's hash away.
-            Self::Basic(basic) => {
-                headers.insert(http::header::AUTHORIZATION, basic.header().clone());
-                true
-            }
+            Self::Basic(basic) => headers
+                .try_insert(http::header::AUTHORIZATION, basic.header().clone())
+                .is_ok(),
             Self::OAuth2(oauth2) => oauth2.insert_cached(headers),
             Self::Bypass(_) | Self::Hmac(_) | Self::OAuth1(_) => false,
         }
@@ -313,4 +313,62 @@ impl Authenticator for SchemeAuthenticator {
             Self::OAuth2(a) => a.authorize(request),
         }
     }
+}
+
+/// Headers that route or frame the request rather than authenticate it: a value credgate
+/// writes in one of them (a credential, a signature, a timestamp) could send the request
+/// elsewhere or smuggle another. Every header name a template can make credgate write goes
+/// through [`writable_header_name`].
+const RESERVED_HEADERS: [&str; 9] = [
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "upgrade",
+    "te",
+    "trailer",
+    "keep-alive",
+    "proxy-connection",
+];
+
+/// The one rule for a header name taken from a template: a valid name that does not route
+/// or frame the request. `field` names what would be written there, for the error.
+pub(crate) fn writable_header_name(
+    name: &str,
+    field: &'static str,
+) -> Result<HeaderName, BuildError> {
+    let parsed = HeaderName::from_bytes(name.as_bytes()).map_err(|_| BuildError::InvalidName {
+        name: name.to_owned(),
+        location: "header",
+    })?;
+    if RESERVED_HEADERS.contains(&parsed.as_str()) {
+        return Err(BuildError::ReservedHeader {
+            name: name.to_owned(),
+            field,
+        });
+    }
+    Ok(parsed)
+}
+
+/// Sets `name` to `value` (replacing any), or fails with [`AuthError::TooManyHeaders`]
+/// leaving `headers` unchanged: `HeaderMap::insert` panics once the map is full, so every
+/// header credgate writes goes through here.
+#[inline]
+pub(crate) fn set_header(
+    headers: &mut HeaderMap,
+    name: HeaderName,
+    value: HeaderValue,
+) -> Result<(), AuthError> {
+    match headers.try_insert(name, value) {
+        Ok(_) => Ok(()),
+        Err(_) => Err(AuthError::TooManyHeaders),
+    }
+}
+
+/// Makes room for `additional` headers, so that a step writing several cannot fail half
+/// way (and leave the request changed).
+pub(crate) fn reserve_headers(headers: &mut HeaderMap, additional: usize) -> Result<(), AuthError> {
+    headers
+        .try_reserve(additional)
+        .map_err(|_| AuthError::TooManyHeaders)
 }

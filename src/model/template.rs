@@ -79,6 +79,12 @@ pub struct ConnectionTemplate {
     /// Without it an override must keep the template's `https` and stay on its domain.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_any_base_url: bool,
+    /// Whether the base URL (the template's or a connection's override) may use clear-text
+    /// `http://` to a host that is not loopback. Without it such a base URL is refused at
+    /// build time, since credentials would cross the network unencrypted; loopback
+    /// (`127.0.0.0/8`, `::1`, `localhost`) is always allowed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_insecure_http: bool,
 }
 
 impl ConnectionTemplate {
@@ -100,6 +106,7 @@ impl ConnectionTemplate {
             auth_scheme_configs,
             allow_bypass: false,
             allow_any_base_url: false,
+            allow_insecure_http: false,
         }
     }
 

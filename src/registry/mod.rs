@@ -477,6 +477,7 @@ impl TemplateEntry {
         let (this, other) = (&self.template, &other.template);
         this.template_base_url == other.template_base_url
             && this.allow_any_base_url == other.allow_any_base_url
+            && this.allow_insecure_http == other.allow_insecure_http
             && this.allow_bypass == other.allow_bypass
             && takes_no_credentials(this) == takes_no_credentials(other)
     }

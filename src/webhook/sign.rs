@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::time::SystemTime;
 
-use http::{HeaderName, HeaderValue};
+use http::HeaderValue;
 
 use super::VerifyError;
 use super::engine::Engine;
@@ -21,9 +21,21 @@ fn sign_error(reason: &'static str) -> AuthError {
 
 impl Engine {
     /// Whether a request can be signed with this scheme: the signature must go in a
-    /// header, query parameter or cookie, and a timestamp read from a query parameter or
-    /// cookie cannot be written.
+    /// header, query parameter or cookie, a timestamp read from a query parameter or
+    /// cookie cannot be written, and every header written obeys the one rule for header
+    /// names a template chooses ([`crate::auth::writable_header_name`]: never `Host`,
+    /// `Content-Length` and the like).
     pub(super) fn check_signable(&self) -> Result<(), BuildError> {
+        if let FieldSource::Header(name) = &self.signature_from {
+            crate::auth::writable_header_name(name, "the signature")?;
+        }
+        if let Some(TimestampRule {
+            from: FieldSource::Header(name),
+            ..
+        }) = &self.scheme.timestamp
+        {
+            crate::auth::writable_header_name(name, "the timestamp")?;
+        }
         if matches!(
             self.signature_from,
             FieldSource::Json(_) | FieldSource::List(_)
@@ -136,7 +148,7 @@ impl Engine {
                 }),
                 Some(ts),
             ) => Some((
-                HeaderName::from_bytes(name.as_bytes())
+                crate::auth::writable_header_name(name, "the timestamp")
                     .map_err(|_| sign_error("the timestamp header name is invalid"))?,
                 HeaderValue::from_str(ts)
                     .map_err(|_| sign_error("the timestamp is not a header value"))?,
@@ -154,10 +166,12 @@ impl Engine {
             &Secret::new(value),
         )
         .map_err(|_| sign_error("the signature cannot be written where the scheme puts it"))?;
-        // The only step that can still fail leaves the request unchanged when it does.
+        // Room for both headers first, so that neither write can fail once the other is
+        // done; the placement itself leaves the request unchanged when it fails.
+        crate::auth::reserve_headers(request.headers_mut(), 2)?;
         placement.authorize(request)?;
         if let Some((name, value)) = timestamp_header {
-            request.headers_mut().insert(name, value);
+            crate::auth::set_header(request.headers_mut(), name, value)?;
         }
         Ok(())
     }

@@ -363,22 +363,28 @@ impl Signed {
     pub(crate) fn apply(self, request: &mut dyn OutgoingRequest) -> Result<(), AuthError> {
         match self.output {
             Output::Header(value) => {
-                request.headers_mut().insert(AUTHORIZATION, value);
+                crate::auth::set_header(request.headers_mut(), AUTHORIZATION, value)?;
             }
             Output::Query(uri) => request.set_uri(uri),
             Output::Body {
                 bytes,
                 set_content_type,
             } => {
+                // Room for the Content-Type first: the body must not change if it cannot go.
+                if set_content_type {
+                    crate::auth::reserve_headers(request.headers_mut(), 1)?;
+                }
                 if !request.replace_body(bytes) {
                     return Err(AuthError::UnsupportedBody {
                         reason: "cannot be replaced to carry the OAuth parameters",
                     });
                 }
                 if set_content_type {
-                    request
-                        .headers_mut()
-                        .insert(CONTENT_TYPE, HeaderValue::from_static(FORM));
+                    crate::auth::set_header(
+                        request.headers_mut(),
+                        CONTENT_TYPE,
+                        HeaderValue::from_static(FORM),
+                    )?;
                 }
             }
         }

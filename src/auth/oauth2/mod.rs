@@ -286,10 +286,15 @@ impl OAuth2 {
 /// both), by the rule for a base URL override: the client secret and the template's extra
 /// token parameters go there, and the credential may come from an end user.
 fn check_own_token_url(configured: &str, own: &str) -> Result<(), BuildError> {
-    // Parsing their origins is all that can fail.
-    let admitted = crate::base_url::BaseUrl::admits_endpoint(configured, own).map_err(|_| {
+    // Parsing their origins is all that can fail; the error names the rule broken
+    // (userinfo, no host, a control character, empty) rather than a vague "not valid".
+    let admitted = crate::base_url::BaseUrl::admits_endpoint(configured, own).map_err(|err| {
         BuildError::InvalidTokenUrl {
-            reason: "is not a valid http or https URL",
+            reason: match err {
+                BuildError::InvalidBaseUrl { reason } => reason,
+                BuildError::MissingBaseUrl => "is empty; set an absolute https URL",
+                _ => "is not a valid http or https URL",
+            },
         }
     })?;
     if admitted {

@@ -18,6 +18,9 @@ use crate::secret::{ExtraParams, Secret};
 /// placeholders can later be substituted in one place.
 pub(crate) fn parse_endpoint(input: &str, field: &'static str) -> Result<url::Url, BuildError> {
     let invalid = |reason| BuildError::InvalidValue { field, reason };
+    if input.trim().is_empty() {
+        return Err(invalid("is empty; set an absolute https URL"));
+    }
     let url = url::Url::parse(input.trim()).map_err(|_| invalid("is not an absolute URL"))?;
     let loopback = match url.host() {
         Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),

@@ -116,9 +116,8 @@ impl Apply {
 
     fn authorize(&self, request: &mut dyn OutgoingRequest) -> Result<(), AuthError> {
         match self {
-            Self::Bearer(_) => {
-                self.insert_header(request.headers_mut());
-                Ok(())
+            Self::Bearer(value) => {
+                crate::auth::set_header(request.headers_mut(), AUTHORIZATION, value.clone())
             }
             Self::Other(api_key) => api_key.authorize(request),
         }
@@ -129,10 +128,7 @@ impl Apply {
     fn insert_header(&self, headers: &mut HeaderMap) -> bool {
         match self {
             // The constant name lets the compiler fold the header's hash away.
-            Self::Bearer(value) => {
-                headers.insert(AUTHORIZATION, value.clone());
-                true
-            }
+            Self::Bearer(value) => headers.try_insert(AUTHORIZATION, value.clone()).is_ok(),
             Self::Other(api_key) => api_key.insert_header(headers),
         }
     }
