@@ -205,10 +205,12 @@ impl OAuth2 {
                     });
                 }
                 let expires_at = match &t.expires_at {
-                    Some(at) => Some(time::parse_rfc3339(at).ok_or(BuildError::InvalidValue {
-                        field: "expires at",
-                        reason: "is not an RFC 3339 date-time",
-                    })?),
+                    Some(at) => {
+                        time::parse_expires_at(at).map_err(|()| BuildError::InvalidValue {
+                            field: "expires at",
+                            reason: "is not an RFC 3339 date-time",
+                        })?
+                    }
                     None => None,
                 };
                 if !t.access_token.is_empty() {

@@ -76,6 +76,8 @@ pub(crate) struct Client {
     /// The pre-encoded `Authorization: Basic` of [`ClientAuthMethod::Basic`].
     basic: Option<HeaderValue>,
     format: TokenRequestFormat,
+    /// What joins scopes in the scheme's `scope` parameters, and so in its answers.
+    pub(crate) scope_separator: ScopeSeparator,
     /// The scheme's `additionalTokenParams` then the credential's `additionalParams`.
     extra: Vec<(String, String)>,
 }
@@ -134,6 +136,7 @@ impl Client {
             client_secret,
             basic,
             format: scheme.token_request_format,
+            scope_separator: scheme.scope_separator,
             extra,
         })
     }
