@@ -731,10 +731,16 @@ impl fmt::Debug for Shared {
 /// The token request this caller must send: the one request of a single flight. Every
 /// other caller waits for it (or keeps using the old token while it is still valid).
 ///
+/// Send [`request`](Self::request) **without following redirects**, and hand 4xx and 5xx
+/// answers to [`complete`](Self::complete) as responses: a 3xx fails with
+/// [`OAuth2Error::Redirected`].
+///
 /// Dropping it without [`complete`](Self::complete) (the send failed, or the future was
-/// cancelled) ends the flight, and a waiting caller takes over. As after a failed
-/// `complete`, a current token that is still valid (not expired, no 401 reported) stays in
-/// use, and the next token request waits 5 s or until it expires, whichever comes first.
+/// cancelled) ends the flight, and a waiting caller takes over. It counts as a failed token
+/// request: as after a failed `complete`, a current token that is still valid (not
+/// expired, no 401 reported) stays in use, and the next token request waits 5 s or until
+/// it expires, whichever comes first; with no valid token, the next token request waits
+/// 1 s, doubling with each failure in a row up to 60 s ([`OAuth2Error::BackingOff`]).
 #[must_use = "dropping a TokenRefresh abandons the refresh"]
 pub struct TokenRefresh {
     shared: Arc<Shared>,
@@ -747,9 +753,10 @@ pub struct TokenRefresh {
 impl TokenRefresh {
     /// The token request: `POST` to the token (or refresh) URL with
     /// `Accept: application/json`. Its body and `Authorization` header hold secrets: do
-    /// not log them, and send it with redirects turned off (a client that follows a 307 or
-    /// 308 would resend the secrets to the new location; credgate treats any 3xx answer as
-    /// a failed request).
+    /// not log them. Send it **without following redirects** (a client that follows a 307
+    /// or 308 would resend the secrets to the new location; a 3xx handed back fails with
+    /// [`OAuth2Error::Redirected`]), and hand 4xx and 5xx answers back as responses, not
+    /// as your client's errors: only the 400 tells a refused grant from an outage.
     pub fn request(&self) -> &Request<Vec<u8>> {
         &self.request
     }
@@ -761,8 +768,13 @@ impl TokenRefresh {
     ///
     /// # Errors
     ///
-    /// [`OAuth2Error`] for an error response or an unusable body. The previous credential
-    /// is kept, except as follows. After [`OAuth2Error::InvalidGrant`] for an
+    /// [`OAuth2Error`] for an error response or an unusable body (a 3xx is
+    /// [`OAuth2Error::Redirected`]; a 429 or 503 with `Retry-After` is
+    /// [`OAuth2Error::RetryAfter`], and no token request is sent before that time). The
+    /// previous credential is kept, except as follows. An error answering the exchange of
+    /// an authorization code, even with a 200, spends the code
+    /// ([`OAuth2Error::CodeRefused`], see there): it is never sent again, and the user must
+    /// reconnect. After [`OAuth2Error::InvalidGrant`] for an
     /// authorization code, for a refresh token without another grant, or for the
     /// client-credentials or password grant itself, the connection needs the user to
     /// reconnect. After `InvalidGrant` for a refresh token beside a client-credentials or
