@@ -58,7 +58,7 @@ impl LiveConnection {
     ///
     /// Send the token request **without following redirects**, and return 4xx and 5xx
     /// answers as responses, not as errors: a 3xx handed back fails with
-    /// [`OAuth2Error::Redirected`](crate::OAuth2Error::Redirected) (see the
+    /// [`OAuth2Error::Redirected`] (see the
     /// [`oauth2`](crate::auth::oauth2) module for reqwest and ureq settings).
     ///
     /// # Errors
@@ -137,7 +137,7 @@ impl LiveConnection {
     ///
     /// Send the token request **without following redirects**, and return 4xx and 5xx
     /// answers as responses, not as errors: a 3xx handed back fails with
-    /// [`OAuth2Error::Redirected`](crate::OAuth2Error::Redirected) (see the
+    /// [`OAuth2Error::Redirected`] (see the
     /// [`oauth2`](crate::auth::oauth2) module for reqwest and ureq settings).
     ///
     /// # Errors
@@ -183,7 +183,7 @@ impl LiveConnection {
     ///
     /// Send the token request **without following redirects**, and return 4xx and 5xx
     /// answers as responses, not as errors: a 3xx handed back fails with
-    /// [`OAuth2Error::Redirected`](crate::OAuth2Error::Redirected) (see the
+    /// [`OAuth2Error::Redirected`] (see the
     /// [`oauth2`](crate::auth::oauth2) module for reqwest and ureq settings).
     ///
     /// # Errors

@@ -16,7 +16,7 @@
 //! as responses**, not as your client's errors: a client that follows a 307 or 308 resends
 //! the client secret, code or refresh token to wherever the token endpoint points, and
 //! credgate can only tell `invalid_grant` ("the user must reconnect") from an outage if it
-//! sees the 400. A 3xx handed back fails with [`OAuth2Error::Redirected`](crate::OAuth2Error::Redirected). With
+//! sees the 400. A 3xx handed back fails with [`OAuth2Error::Redirected`]. With
 //! reqwest, build the client with `redirect(reqwest::redirect::Policy::none())`; with ureq
 //! 3, set `max_redirects(0)` and `http_status_as_error(false)`.
 //!
@@ -38,10 +38,10 @@
 //!   use, and the next token request waits 5 s or until the token expires, whichever
 //!   comes first. Only then does the failure reach requests. With no valid token, the
 //!   next token request waits 1 s after a failure, doubling with each one in a row up to
-//!   60 s ([`OAuth2Error::BackingOff`](crate::OAuth2Error::BackingOff)); a 429 or 503 with
+//!   60 s ([`OAuth2Error::BackingOff`]); a 429 or 503 with
 //!   `Retry-After` (seconds or an HTTP-date, read with the connection's clock) holds every
 //!   token request back until then, an hour at most
-//!   ([`OAuth2Error::RetryAfter`](crate::OAuth2Error::RetryAfter)). Every caller and copy
+//!   ([`OAuth2Error::RetryAfter`]). Every caller and copy
 //!   of the connection shares the wait.
 //! * **Endpoints** must be absolute `https` URLs; `http` is accepted only to a loopback
 //!   host (`localhost`, `127.0.0.0/8`, `[::1]`), for development and tests.
@@ -50,7 +50,7 @@
 //!   for `application/x-www-form-urlencoded` (GitHub's legacy answer); anything else, an
 //!   HTML page above all, is never a token, and an error from it carries only the status.
 //!   `expires_in` as a number or a string, `error` with status 200 (answering a code
-//!   exchange, it spends the code: [`OAuth2Error::CodeRefused`](crate::OAuth2Error::CodeRefused),
+//!   exchange, it spends the code: [`OAuth2Error::CodeRefused`],
 //!   the user must reconnect), plain-text error codes, no `token_type`, no `expires_in` or
 //!   one of 0 (the token is then used until a 401 is reported), a `scope` split with the
 //!   scheme's `scopeSeparator` as well as spaces (GitHub and Shopify answer with commas).
