@@ -187,10 +187,14 @@ pub enum AuthError {
     /// An OAuth 2.0 token is missing, due or was refused: get one with
     /// [`crate::LiveConnection::token_step`] (or use
     /// [`crate::LiveConnection::authorize_with`]), then authorize again.
-    #[error("an oauth2 access token is needed: send the token request first")]
+    #[error(
+        "an oauth2 access token is needed: authorize with authorize_with (or send the request of token_step), then authorize again"
+    )]
     TokenRefreshNeeded,
     /// The OAuth 2.0 grant was refused or cannot be renewed: the user must reconnect.
-    #[error("the oauth2 connection must be reconnected by the user")]
+    #[error(
+        "the oauth2 connection must be reconnected by the user: no token request can get a token"
+    )]
     ReconnectNeeded,
 }
 

@@ -505,31 +505,40 @@ fn form_encoded_body_as_github_sends_without_accept() {
 }
 
 #[test]
-fn bodies_are_read_whatever_content_type_they_claim() {
-    for (content_type, body, token) in [
-        (
-            "text/plain",
-            &br#"{"access_token":"json-as-text"}"#[..],
-            "json-as-text",
-        ),
-        (
-            "application/json",
-            &b"access_token=form-as-json&token_type=bearer"[..],
-            "form-as-json",
-        ),
-        (
-            "text/html",
-            &b"  {\"access_token\": \"padded\"}\n"[..],
-            "padded",
-        ),
+fn json_types_are_read_as_json() {
+    for content_type in [
+        "text/plain",
+        "text/plain; charset=utf-8",
+        "text/javascript",
+        "Application/JSON",
+        "application/vnd.api+json",
     ] {
         let response = Response::builder()
             .header("content-type", content_type)
-            .body(body.to_vec())
+            .body(b"  {\"access_token\": \"json-token\"}\n".to_vec())
             .unwrap();
-        let (f, _) = first_token(response).unwrap();
-        assert_eq!(authorized(&f.live).unwrap(), format!("Bearer {token}"));
+        let (f, _) = first_token(response).unwrap_or_else(|e| panic!("{content_type}: {e}"));
+        assert_eq!(authorized(&f.live).unwrap(), "Bearer json-token");
     }
+    // No content type: JSON is tried.
+    let response = Response::builder()
+        .body(br#"{"access_token":"untyped"}"#.to_vec())
+        .unwrap();
+    let (f, _) = first_token(response).unwrap();
+    assert_eq!(authorized(&f.live).unwrap(), "Bearer untyped");
+}
+
+#[test]
+fn the_content_type_decides_the_parser() {
+    // A form under a JSON type is not read as a form.
+    let response = Response::builder()
+        .header("content-type", "application/json")
+        .body(b"access_token=form-as-json&token_type=bearer".to_vec())
+        .unwrap();
+    assert!(matches!(
+        first_token(response),
+        Err(OAuth2Error::Unparseable { status: 200, .. })
+    ));
 }
 
 #[test]
@@ -563,7 +572,7 @@ fn text_plain_errors() {
     );
     let response = Response::builder()
         .status(401)
-        .header("content-type", "text/plain")
+        .header("content-type", "application/x-www-form-urlencoded")
         .body(b"error=invalid_client&error_description=Bad+secret".to_vec())
         .unwrap();
     assert_eq!(
@@ -571,6 +580,16 @@ fn text_plain_errors() {
         OAuth2Error::InvalidClient {
             description: Some("Bad secret".into())
         }
+    );
+    // A form under text/plain (a JSON type) is not an OAuth 2.0 error: the status only.
+    let response = Response::builder()
+        .status(401)
+        .header("content-type", "text/plain")
+        .body(b"error=invalid_client&error_description=Bad+secret".to_vec())
+        .unwrap();
+    assert_eq!(
+        first_token(response).unwrap_err(),
+        OAuth2Error::Status { status: 401 }
     );
     let response = Response::builder()
         .status(502)
@@ -662,11 +681,11 @@ fn errors_never_echo_secrets() {
     let err = send_step(&f.live)
         .complete(json_response(
             400,
-            r#"{"error":"invalid_request","error_description":"refresh token rt-SECRET-1 for client gX1fBat3bV unknown; new token at-LEAK","access_token":"at-LEAK"}"#,
+            r#"{"error":"invalid_request","error_description":"refresh token rt-SECRET-1 for client gX1fBat3bV unknown; new token at-LEAK-2048","access_token":"at-LEAK-2048"}"#,
         ))
         .unwrap_err();
     let message = err.to_string();
-    for secret in ["rt-SECRET-1", "gX1fBat3bV", "at-LEAK"] {
+    for secret in ["rt-SECRET-1", "gX1fBat3bV", "at-LEAK-2048"] {
         assert!(!message.contains(secret), "{message}");
         assert!(!format!("{err:?}").contains(secret));
     }
@@ -769,6 +788,12 @@ fn an_abandoned_refresh_lets_the_next_caller_send() {
     };
     drop(first);
     assert_eq!(wait.wait(), Ok(()));
+    // An abandoned request counts as failed: the next one waits out the back-off.
+    assert!(matches!(
+        f.live.token_step(),
+        Err(OAuth2Error::BackingOff { .. })
+    ));
+    f.clock.advance(Duration::from_secs(1));
     drop(send_step(&f.live));
 }
 

@@ -104,6 +104,7 @@ fn a_5xx_naming_invalid_grant_or_invalid_client_is_a_server_error() {
             "form",
             Response::builder()
                 .status(504)
+                .header("content-type", "application/x-www-form-urlencoded")
                 .body(b"error=invalid_grant".to_vec())
                 .unwrap(),
         ),
@@ -126,6 +127,12 @@ fn a_5xx_naming_invalid_grant_or_invalid_client_is_a_server_error() {
             f.live.authorize(&mut api_request()),
             Err(AuthError::TokenRefreshNeeded)
         );
+        // Once the back-off (1 s after a first failure with no valid token) is over.
+        assert!(matches!(
+            f.live.token_step(),
+            Err(OAuth2Error::BackingOff { .. })
+        ));
+        f.clock.advance(Duration::from_secs(1));
         let retry = send_step(&f.live);
         assert_eq!(
             form(retry.request().body()),
@@ -322,6 +329,8 @@ fn the_retry_delay_ends_when_the_token_expires_and_then_the_failure_surfaces() {
         .unwrap_err();
     assert_eq!(err, OAuth2Error::Status { status: 503 });
     assert_eq!(authorized(&f.live), Err(AuthError::TokenRefreshNeeded));
+    // After the back-off.
+    f.clock.advance(Duration::from_secs(1));
     drop(send_step(&f.live));
 }
 
@@ -340,6 +349,7 @@ fn a_401_during_the_retry_delay_makes_the_refresh_due_at_once() {
         .complete(json_response(503, ""))
         .unwrap_err();
     assert_eq!(authorized(&f.live), Err(AuthError::TokenRefreshNeeded));
+    f.clock.advance(Duration::from_secs(1));
     drop(send_step(&f.live));
 }
 
@@ -433,6 +443,7 @@ fn the_wrappers_authorize_with_the_valid_token_when_a_refresh_fails() {
         "{outcome:?}"
     );
     assert_eq!(header, None);
+    f.clock.advance(Duration::from_secs(1));
     let (outcome, header) = authorize_with(&f.live, &calls, None);
     assert!(
         matches!(outcome, Err(AuthorizeError::Transport(_))),
@@ -440,7 +451,8 @@ fn the_wrappers_authorize_with_the_valid_token_when_a_refresh_fails() {
     );
     assert_eq!(header, None);
     assert_eq!(calls.load(Ordering::SeqCst), 5);
-    // And the next success is used.
+    // And the next success, after the doubled back-off, is used.
+    f.clock.advance(Duration::from_secs(2));
     let (outcome, header) = authorize_with(
         &f.live,
         &calls,

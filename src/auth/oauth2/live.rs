@@ -56,11 +56,18 @@ impl LiveConnection {
     /// another caller's ([`TokenStep::Wait`]). A connection without OAuth 2.0 is always
     /// ready.
     ///
+    /// Send the token request **without following redirects**, and return 4xx and 5xx
+    /// answers as responses, not as errors: a 3xx handed back fails with
+    /// [`OAuth2Error::Redirected`] (see the
+    /// [`oauth2`](crate::auth::oauth2) module for reqwest and ureq settings).
+    ///
     /// # Errors
     ///
     /// [`OAuth2Error::NoRefreshToken`] when the token is due and nothing can renew it, or
-    /// the [`OAuth2Error::InvalidGrant`] that made the connection need the user to
-    /// reconnect.
+    /// the [`OAuth2Error::InvalidGrant`] or [`OAuth2Error::CodeRefused`] that made the
+    /// connection need the user to reconnect; [`OAuth2Error::RetryAfter`] or
+    /// [`OAuth2Error::BackingOff`] while no token request may be sent yet and there is no
+    /// valid token.
     ///
     /// # Panics
     ///
@@ -128,6 +135,11 @@ impl LiveConnection {
     /// blocking HTTP client does. Other threads that need the token meanwhile wait for
     /// this one's.
     ///
+    /// Send the token request **without following redirects**, and return 4xx and 5xx
+    /// answers as responses, not as errors: a 3xx handed back fails with
+    /// [`OAuth2Error::Redirected`] (see the
+    /// [`oauth2`](crate::auth::oauth2) module for reqwest and ureq settings).
+    ///
     /// # Errors
     ///
     /// [`AuthorizeError::Auth`] as for `authorize`, [`AuthorizeError::Token`] when the
@@ -168,6 +180,11 @@ impl LiveConnection {
     /// [`authorize_with`](Self::authorize_with) for async clients: `send` returns a
     /// future. Waiting for another task's refresh does not block the thread, and needs no
     /// particular async runtime.
+    ///
+    /// Send the token request **without following redirects**, and return 4xx and 5xx
+    /// answers as responses, not as errors: a 3xx handed back fails with
+    /// [`OAuth2Error::Redirected`] (see the
+    /// [`oauth2`](crate::auth::oauth2) module for reqwest and ureq settings).
     ///
     /// # Errors
     ///

@@ -12,6 +12,14 @@
 //! [`authorize_with_async`](crate::LiveConnection::authorize_with_async) do the round trip
 //! with your HTTP client in one line.
 //!
+//! **Send token requests without following redirects, and hand back 4xx and 5xx answers
+//! as responses**, not as your client's errors: a client that follows a 307 or 308 resends
+//! the client secret, code or refresh token to wherever the token endpoint points, and
+//! credgate can only tell `invalid_grant` ("the user must reconnect") from an outage if it
+//! sees the 400. A 3xx handed back fails with [`OAuth2Error::Redirected`]. With
+//! reqwest, build the client with `redirect(reqwest::redirect::Policy::none())`; with ureq
+//! 3, set `max_redirects(0)` and `http_status_as_error(false)`.
+//!
 //! * **Grants**: client credentials (`oauth2-client`), authorization code (build the
 //!   authorize URL with [`AuthorizationRequest`], exchange the `oauth2-code` once),
 //!   refresh token (`oauth2-token`, optional separate refresh URL), password
@@ -28,12 +36,30 @@
 //! * **Outages**: when a refresh inside the expiry buffer fails (a 5xx, an unusable body,
 //!   a token request that could not be sent), the current token, still valid, stays in
 //!   use, and the next token request waits 5 s or until the token expires, whichever
-//!   comes first. Only then does the failure reach requests.
+//!   comes first. Only then does the failure reach requests. With no valid token, the
+//!   next token request waits 1 s after a failure, doubling with each one in a row up to
+//!   60 s ([`OAuth2Error::BackingOff`]); a 429 or 503 with
+//!   `Retry-After` (seconds or an HTTP-date, read with the connection's clock) holds every
+//!   token request back until then, an hour at most
+//!   ([`OAuth2Error::RetryAfter`]). Every caller and copy
+//!   of the connection shares the wait.
 //! * **Endpoints** must be absolute `https` URLs; `http` is accepted only to a loopback
 //!   host (`localhost`, `127.0.0.0/8`, `[::1]`), for development and tests.
-//! * **Responses as they arrive**: JSON or form-encoded, `expires_in` as a number or a
-//!   string, `error` with status 200, plain-text error codes, no `token_type`, no
-//!   `expires_in` or one of 0 (the token is then used until a 401 is reported).
+//! * **Responses as they arrive**: the `Content-Type` decides the parser: JSON for
+//!   `application/json`, `+json` types, `text/plain`, `text/javascript` or none; a form
+//!   for `application/x-www-form-urlencoded` (GitHub's legacy answer); anything else, an
+//!   HTML page above all, is never a token, and an error from it carries only the status.
+//!   `expires_in` as a number or a string, `error` with status 200 (answering a code
+//!   exchange, it spends the code: [`OAuth2Error::CodeRefused`],
+//!   the user must reconnect), plain-text error codes, no `token_type`, no `expires_in` or
+//!   one of 0 (the token is then used until a 401 is reported), a `scope` split with the
+//!   scheme's `scopeSeparator` as well as spaces (GitHub and Shopify answer with commas).
+//!   `expiresAt` may be before 1970; Go's zero time `0001-01-01T00:00:00Z` means no expiry
+//!   is known.
+//! * **Error text**: an `error_description` is scrubbed of every secret the request
+//!   carried, also as servers echo it (form, percent, HTML and JSON escaping); a
+//!   description echoing one in an encoded form, or holding a secret shorter than 8
+//!   characters at all, is dropped whole rather than garbled.
 //! * **mTLS** (`mtlsEnabled`) is up to the HTTP client that sends the token request.
 //!
 //! # Example
@@ -205,10 +231,12 @@ impl OAuth2 {
                     });
                 }
                 let expires_at = match &t.expires_at {
-                    Some(at) => Some(time::parse_rfc3339(at).ok_or(BuildError::InvalidValue {
-                        field: "expires at",
-                        reason: "is not an RFC 3339 date-time",
-                    })?),
+                    Some(at) => {
+                        time::parse_expires_at(at).map_err(|()| BuildError::InvalidValue {
+                            field: "expires at",
+                            reason: "is not an RFC 3339 date-time",
+                        })?
+                    }
                     None => None,
                 };
                 if !t.access_token.is_empty() {

@@ -79,6 +79,8 @@ pub(crate) struct Client {
     /// The pre-encoded `Authorization: Basic` of [`ClientAuthMethod::Basic`].
     basic: Option<HeaderValue>,
     format: TokenRequestFormat,
+    /// What joins scopes in the scheme's `scope` parameters, and so in its answers.
+    pub(crate) scope_separator: ScopeSeparator,
     /// The scheme's `additionalTokenParams` then the credential's `additionalParams`.
     extra: Vec<(String, String)>,
 }
@@ -137,6 +139,7 @@ impl Client {
             client_secret,
             basic,
             format: scheme.token_request_format,
+            scope_separator: scheme.scope_separator,
             extra,
         })
     }

@@ -5,7 +5,11 @@ use std::borrow::Cow;
 use http::Response;
 use serde_json::{Map, Value};
 
+use std::time::{Duration, SystemTime};
+
 use super::error::{OAuth2Error, sanitise};
+use super::time::parse_http_date;
+use crate::model::ScopeSeparator;
 use crate::secret::Secret;
 
 /// The longest `error_description` kept in an error.
@@ -31,28 +35,75 @@ enum Fields {
     Code(String),
 }
 
+/// How a body is read, as its `Content-Type` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyKind {
+    /// JSON, or (as a JSON type may also carry) a bare error code.
+    Json,
+    /// `application/x-www-form-urlencoded` (GitHub's legacy answer).
+    Form,
+    /// Anything else (`text/html`, `application/xml`, ...): never a token.
+    Other,
+}
+
+/// The parser for `response`'s `Content-Type`: JSON for `application/json`, the `+json`
+/// types, `text/plain` and the JavaScript types (which servers use for JSON) and a missing
+/// one; a form for `application/x-www-form-urlencoded`; nothing else. The body is not
+/// sniffed: an HTML page that holds `access_token=` is still a page.
+fn body_kind(response: &Response<Vec<u8>>) -> BodyKind {
+    let Some(value) = response.headers().get(http::header::CONTENT_TYPE) else {
+        return BodyKind::Json;
+    };
+    let Ok(value) = value.to_str() else {
+        return BodyKind::Other;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    let is = |name: &str| essence.eq_ignore_ascii_case(name);
+    let is_json_suffix = essence.len() > 5
+        && essence.is_char_boundary(essence.len() - 5)
+        && essence[essence.len() - 5..].eq_ignore_ascii_case("+json");
+    if is("application/json")
+        || is_json_suffix
+        || is("text/json")
+        || is("text/plain")
+        || is("text/javascript")
+        || is("application/javascript")
+        || is("application/x-javascript")
+        || essence.is_empty()
+    {
+        BodyKind::Json
+    } else if is("application/x-www-form-urlencoded") {
+        BodyKind::Form
+    } else {
+        BodyKind::Other
+    }
+}
+
 impl Fields {
-    /// Sniffs the body rather than trusting `Content-Type`, which servers get wrong: an
-    /// object is JSON, anything with `=` is a form, else perhaps a bare error code.
+    /// Reads the body as its content type says (see [`body_kind`]). `None` when it is not
+    /// what the type says, or the type is not one a token endpoint answers with.
     fn read(response: &Response<Vec<u8>>) -> Option<Self> {
         let body = response.body().trim_ascii();
-        if body.starts_with(b"{") {
-            return match serde_json::from_slice(body) {
+        match body_kind(response) {
+            BodyKind::Other => None,
+            BodyKind::Form => {
+                let pairs = url::form_urlencoded::parse(body)
+                    .map(|(n, v)| (n.into_owned(), v.into_owned()))
+                    .collect();
+                Some(Self::Form(pairs))
+            }
+            BodyKind::Json if body.starts_with(b"{") => match serde_json::from_slice(body) {
                 Ok(Value::Object(object)) => Some(Self::Json(object)),
                 _ => None,
-            };
+            },
+            BodyKind::Json => {
+                let text = std::str::from_utf8(body).ok()?;
+                let is_code = !text.is_empty()
+                    && text.len() <= MAX_CODE
+                    && text.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+                is_code.then(|| Self::Code(text.to_owned()))
+            }
         }
-        if body.contains(&b'=') {
-            let pairs = url::form_urlencoded::parse(body)
-                .map(|(n, v)| (n.into_owned(), v.into_owned()))
-                .collect();
-            return Some(Self::Form(pairs));
-        }
-        let text = std::str::from_utf8(body).ok()?;
-        let is_code = !text.is_empty()
-            && text.len() <= MAX_CODE
-            && text.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
-        is_code.then(|| Self::Code(text.to_owned()))
     }
 
     /// A field as text: a JSON string or number, or a form value. Empty reads as absent.
@@ -72,8 +123,9 @@ impl Fields {
         (!value.trim().is_empty()).then_some(value)
     }
 
-    /// `scope`: a space-delimited string or (some servers) a JSON array.
-    fn scopes(&self) -> Option<Vec<String>> {
+    /// `scope`: a string delimited by spaces (RFC 6749 §3.3) or by the scheme's separator
+    /// (GitHub and Shopify answer with commas), or (some servers) a JSON array.
+    fn scopes(&self, separator: ScopeSeparator) -> Option<Vec<String>> {
         if let Self::Json(object) = self
             && let Some(Value::Array(items)) = object.get("scope")
         {
@@ -86,7 +138,21 @@ impl Fields {
             );
         }
         let scope = self.get("scope")?;
-        Some(scope.split_whitespace().map(str::to_owned).collect())
+        let is_separator = |c: char| {
+            c.is_whitespace()
+                || match separator {
+                    ScopeSeparator::Comma => c == ',',
+                    ScopeSeparator::Plus => c == '+',
+                    _ => false,
+                }
+        };
+        Some(
+            scope
+                .split(is_separator)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        )
     }
 }
 
@@ -110,22 +176,63 @@ fn expires_in(fields: &Fields) -> Option<u64> {
     (seconds > 0).then_some(seconds)
 }
 
+/// When a 429 or 503 answer's `Retry-After` (delta seconds or an HTTP-date) allows the
+/// next request, `now` being when the answer arrived. `None` for any other status, or
+/// without a readable `Retry-After`.
+pub(crate) fn retry_after(response: &Response<Vec<u8>>, now: SystemTime) -> Option<SystemTime> {
+    // An hour at most: a server's typo must not stop a connection for a year.
+    const MAX_WAIT: Duration = Duration::from_secs(3600);
+    let status = response.status().as_u16();
+    if status != 429 && status != 503 {
+        return None;
+    }
+    let value = response
+        .headers()
+        .get(http::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    let at = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        let seconds = value.parse::<u64>().unwrap_or(u64::MAX);
+        now.checked_add(Duration::from_secs(seconds).min(MAX_WAIT))?
+    } else {
+        parse_http_date(value)?.max(now)
+    };
+    Some(at.min(now.checked_add(MAX_WAIT)?))
+}
+
 /// Reads a token endpoint's response. `sent` holds the secrets the request carried, so
-/// that no error can echo them.
+/// that no error can echo them; `separator` is the scheme's scope separator; `now` is when
+/// the response arrived.
 ///
-/// An `error` field wins whatever the status (some servers answer errors with 200), except
-/// that with a 5xx status every code is [`OAuth2Error::Server`]; a non-2xx status without
-/// one is [`OAuth2Error::Status`]; a 2xx needs an `access_token`.
+/// A 3xx is [`OAuth2Error::Redirected`], and a 429 or 503 with a `Retry-After`
+/// [`OAuth2Error::RetryAfter`]. Otherwise an `error` field wins whatever the status (some
+/// servers answer errors with 200), except that with a 5xx status every code is
+/// [`OAuth2Error::Server`]; a non-2xx status without one is [`OAuth2Error::Status`]; a 2xx
+/// needs an `access_token` in a JSON or form body.
 pub(crate) fn parse(
     response: &Response<Vec<u8>>,
     sent: &[&str],
+    separator: ScopeSeparator,
+    now: SystemTime,
 ) -> Result<TokenResponse, OAuth2Error> {
     let status = response.status();
+    if status.is_redirection() {
+        return Err(OAuth2Error::Redirected {
+            status: status.as_u16(),
+        });
+    }
+    if let Some(retry_at) = retry_after(response, now) {
+        return Err(OAuth2Error::RetryAfter {
+            status: status.as_u16(),
+            retry_at,
+        });
+    }
     let Some(fields) = Fields::read(response) else {
         return Err(if status.is_success() {
             OAuth2Error::Unparseable {
                 status: status.as_u16(),
-                reason: "the body is neither JSON, form-encoded nor an error code",
+                reason: "the body is not the JSON or form its content type names, or the content type is not one a token comes in",
             }
         } else {
             OAuth2Error::Status {
@@ -176,6 +283,6 @@ pub(crate) fn parse(
         token_type: fields.get("token_type").map(|t| t.trim().to_owned()),
         expires_in: expires_in(&fields),
         refresh_token: refresh_token.map(|t| Secret::new(t.trim())),
-        scopes: fields.scopes(),
+        scopes: fields.scopes(separator),
     })
 }

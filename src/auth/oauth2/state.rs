@@ -90,6 +90,12 @@ const NEVER: u64 = u64::MAX;
 /// request: short enough for several tries inside the default 60 s buffer, long enough
 /// that an outage does not get a token request from every call.
 const RETRY_DELAY: Duration = Duration::from_secs(5);
+/// The wait before the next token request after one failed with no valid token to go on
+/// with; it doubles with each failure in a row, up to [`MAX_BACK_OFF`].
+const MIN_BACK_OFF: Duration = Duration::from_secs(1);
+/// The longest back-off after failed token requests (a server's `Retry-After` may ask for
+/// longer, up to an hour).
+const MAX_BACK_OFF: Duration = Duration::from_secs(60);
 
 /// How a token is put on a request.
 enum Apply {
@@ -283,6 +289,14 @@ struct Inner {
     /// After a refresh failed while the token was still usable: the token is not due again
     /// before this (nor after it expires).
     retry_at: Option<SystemTime>,
+    /// Token requests that failed in a row (no answer, or an answer that was no token),
+    /// for the back-off.
+    failures: u32,
+    /// No token request before this: the back-off after a failed one, or the server's
+    /// `Retry-After`.
+    not_before: Option<SystemTime>,
+    /// The status of the answer whose `Retry-After` set `not_before`, if one did.
+    not_before_status: Option<u16>,
     wakers: Vec<Waker>,
     /// The credential of the last token received, as given to the hook (even if the hook
     /// panicked on it).
@@ -320,7 +334,45 @@ impl Inner {
             return;
         };
         let retry_at = now.checked_add(RETRY_DELAY).unwrap_or(now);
+        let retry_at = self.not_before.map_or(retry_at, |at| at.max(retry_at));
         self.retry_at = Some(token.expires_at.map_or(retry_at, |at| at.min(retry_at)));
+    }
+
+    /// After a token request failed (unanswered, or answered without a token, but not so
+    /// that the user must reconnect): no token request before the back-off, doubling from
+    /// [`MIN_BACK_OFF`] to [`MAX_BACK_OFF`] with each failure in a row, nor before the
+    /// server's `Retry-After`. Every caller of the connection shares it.
+    ///
+    /// While the current token is still usable the back-off is [`back_off`](Self::back_off)'s
+    /// (a retry delay the token covers); only the server's `Retry-After` holds then.
+    fn failed_request(&mut self, now: SystemTime, error: Option<&OAuth2Error>) {
+        let mut at = now;
+        if self.usable(now).is_none() {
+            self.failures = self.failures.saturating_add(1);
+            let doubled = MIN_BACK_OFF.saturating_mul(1 << (self.failures - 1).min(16));
+            at = now.checked_add(doubled.min(MAX_BACK_OFF)).unwrap_or(now);
+        }
+        self.not_before_status = None;
+        if let Some(OAuth2Error::RetryAfter { status, retry_at }) = error
+            && *retry_at >= at
+        {
+            at = *retry_at;
+            self.not_before_status = Some(*status);
+        }
+        self.not_before = Some(at);
+    }
+
+    /// The error for a token request wanted before `not_before`, when there is no usable
+    /// token to go on with.
+    fn held_back(&self, now: SystemTime) -> Option<OAuth2Error> {
+        let retry_at = self.not_before.filter(|at| now < *at)?;
+        if self.usable(now).is_some() {
+            return None;
+        }
+        Some(match self.not_before_status {
+            Some(status) => OAuth2Error::RetryAfter { status, retry_at },
+            None => OAuth2Error::BackingOff { retry_at },
+        })
     }
 
     /// Makes a received token and the refresh token to keep the connection's, `credential`
@@ -338,6 +390,9 @@ impl Inner {
         self.stale = false;
         self.refresh_refused = false;
         self.retry_at = None;
+        self.failures = 0;
+        self.not_before = None;
+        self.not_before_status = None;
     }
 
     fn usable(&self, now: SystemTime) -> Option<&Token> {
@@ -420,7 +475,7 @@ impl Shared {
         let expires_at = credential
             .expires_at
             .as_deref()
-            .and_then(super::time::parse_rfc3339);
+            .and_then(|at| super::time::parse_expires_at(at).ok().flatten());
         let token = (!credential.access_token.is_empty()).then(|| {
             Token::stored(
                 credential.access_token.clone(),
@@ -488,6 +543,14 @@ impl Shared {
         let due = inner.due(now);
         let token = match inner.usable(now) {
             Some(token) if !due || inner.in_flight.is_some() => token,
+            // Nothing to send a token request with (no code, refresh token or grant): only
+            // the user can help.
+            _ if inner.pending.is_none()
+                && inner.in_flight.is_none()
+                && next_grant(&inner, &self.config.primary).is_none() =>
+            {
+                return Err(AuthError::ReconnectNeeded);
+            }
             _ => return Err(AuthError::TokenRefreshNeeded),
         };
         let apply = Apply::new(&self.config.placement, &token.access_token)?;
@@ -573,6 +636,9 @@ impl Shared {
             drop(inner);
             self.install(pending, flight);
             return Ok(TokenStep::Ready);
+        }
+        if let Some(error) = inner.held_back(now) {
+            return Err(error);
         }
         let Some((used, params)) = next_grant(&inner, &self.config.primary) else {
             inner.reconnect = Some(OAuth2Error::NoRefreshToken);
@@ -661,10 +727,16 @@ impl fmt::Debug for Shared {
 /// The token request this caller must send: the one request of a single flight. Every
 /// other caller waits for it (or keeps using the old token while it is still valid).
 ///
+/// Send [`request`](Self::request) **without following redirects**, and hand 4xx and 5xx
+/// answers to [`complete`](Self::complete) as responses: a 3xx fails with
+/// [`OAuth2Error::Redirected`].
+///
 /// Dropping it without [`complete`](Self::complete) (the send failed, or the future was
-/// cancelled) ends the flight, and a waiting caller takes over. As after a failed
-/// `complete`, a current token that is still valid (not expired, no 401 reported) stays in
-/// use, and the next token request waits 5 s or until it expires, whichever comes first.
+/// cancelled) ends the flight, and a waiting caller takes over. It counts as a failed token
+/// request: as after a failed `complete`, a current token that is still valid (not
+/// expired, no 401 reported) stays in use, and the next token request waits 5 s or until
+/// it expires, whichever comes first; with no valid token, the next token request waits
+/// 1 s, doubling with each failure in a row up to 60 s ([`OAuth2Error::BackingOff`]).
 #[must_use = "dropping a TokenRefresh abandons the refresh"]
 pub struct TokenRefresh {
     shared: Arc<Shared>,
@@ -677,9 +749,10 @@ pub struct TokenRefresh {
 impl TokenRefresh {
     /// The token request: `POST` to the token (or refresh) URL with
     /// `Accept: application/json`. Its body and `Authorization` header hold secrets: do
-    /// not log them, and send it with redirects turned off (a client that follows a 307 or
-    /// 308 would resend the secrets to the new location; credgate treats any 3xx answer as
-    /// a failed request).
+    /// not log them. Send it **without following redirects** (a client that follows a 307
+    /// or 308 would resend the secrets to the new location; a 3xx handed back fails with
+    /// [`OAuth2Error::Redirected`]), and hand 4xx and 5xx answers back as responses, not
+    /// as your client's errors: only the 400 tells a refused grant from an outage.
     pub fn request(&self) -> &Request<Vec<u8>> {
         &self.request
     }
@@ -691,8 +764,13 @@ impl TokenRefresh {
     ///
     /// # Errors
     ///
-    /// [`OAuth2Error`] for an error response or an unusable body. The previous credential
-    /// is kept, except as follows. After [`OAuth2Error::InvalidGrant`] for an
+    /// [`OAuth2Error`] for an error response or an unusable body (a 3xx is
+    /// [`OAuth2Error::Redirected`]; a 429 or 503 with `Retry-After` is
+    /// [`OAuth2Error::RetryAfter`], and no token request is sent before that time). The
+    /// previous credential is kept, except as follows. An error answering the exchange of
+    /// an authorization code, even with a 200, spends the code
+    /// ([`OAuth2Error::CodeRefused`], see there): it is never sent again, and the user must
+    /// reconnect. After [`OAuth2Error::InvalidGrant`] for an
     /// authorization code, for a refresh token without another grant, or for the
     /// client-credentials or password grant itself, the connection needs the user to
     /// reconnect. After `InvalidGrant` for a refresh token beside a client-credentials or
@@ -720,7 +798,8 @@ impl TokenRefresh {
         let shared = Arc::clone(&self.shared);
         let received_at = shared.config.clock.now();
         let sent: Vec<&str> = self.secrets.iter().map(Secret::expose_secret).collect();
-        let parsed = response::parse(&response, &sent).and_then(|parsed| {
+        let separator = shared.config.client.scope_separator;
+        let parsed = response::parse(&response, &sent, separator, received_at).and_then(|parsed| {
             ApiKey::new(&shared.config.placement, &parsed.access_token)
                 .map(|_| parsed)
                 .map_err(|_| OAuth2Error::Unparseable {
@@ -731,8 +810,12 @@ impl TokenRefresh {
         let parsed = match parsed {
             Ok(parsed) => parsed,
             Err(error) => {
+                let error = spent_code(self.used, error);
                 let mut inner = shared.lock();
-                if matches!(error, OAuth2Error::InvalidGrant { .. }) {
+                if matches!(
+                    error,
+                    OAuth2Error::InvalidGrant { .. } | OAuth2Error::CodeRefused { .. }
+                ) {
                     match self.used {
                         Used::Code => {
                             inner.code = None;
@@ -753,6 +836,7 @@ impl TokenRefresh {
                         Used::Refresh | Used::Primary => inner.reconnect = Some(error.clone()),
                     }
                 } else {
+                    inner.failed_request(received_at, Some(&error));
                     inner.back_off(received_at);
                 }
                 shared.land(inner, self.flight, Some(error.clone()));
@@ -792,6 +876,33 @@ impl TokenRefresh {
             },
             flight,
         ))
+    }
+}
+
+/// `error` as it ends a code exchange: any error the server answered the code with, other
+/// than a server-side failure, rate limiting or `invalid_client` (a configuration fault the
+/// code is not to blame for), means the code is spent (RFC 6749 §4.1.2: it can be used
+/// once), including an error in a `200 OK` (GitHub's `bad_verification_code`, Slack's
+/// `ok: false`).
+fn spent_code(used: Used, error: OAuth2Error) -> OAuth2Error {
+    match error {
+        OAuth2Error::Server {
+            code,
+            description,
+            status,
+        } if used == Used::Code
+            && status < 500
+            && status != 429
+            && code != "temporarily_unavailable"
+            && code != "slow_down" =>
+        {
+            OAuth2Error::CodeRefused {
+                code,
+                description,
+                status,
+            }
+        }
+        other => other,
     }
 }
 
@@ -873,6 +984,7 @@ impl Drop for TokenRefresh {
             // other failed refresh.
             let now = self.shared.config.clock.now();
             let mut inner = self.shared.lock();
+            inner.failed_request(now, None);
             inner.back_off(now);
             self.shared.land(inner, self.flight, None);
         }

@@ -45,7 +45,7 @@ fn days_in_month(year: i64, month: u32) -> u32 {
 
 /// Parses an RFC 3339 `date-time` (`2026-11-22T10:00:00Z`, `...T10:00:00.5+01:00`; `t`,
 /// `z` and a space separator accepted). Fractions of a second are dropped. `None` for
-/// anything else, or a time before the Unix epoch.
+/// anything else. Times before the Unix epoch are valid instants and load as such.
 pub(crate) fn parse_rfc3339(input: &str) -> Option<SystemTime> {
     let bytes = input.trim().as_bytes();
     let number = |range: std::ops::Range<usize>| -> Option<u32> {
@@ -107,16 +107,38 @@ pub(crate) fn parse_rfc3339(input: &str) -> Option<SystemTime> {
         + i64::from(minute) * 60
         + i64::from(second.min(59))
         - offset_seconds;
-    u64::try_from(seconds)
-        .ok()
-        .map(|s| UNIX_EPOCH + Duration::from_secs(s))
+    match u64::try_from(seconds) {
+        Ok(after) => UNIX_EPOCH.checked_add(Duration::from_secs(after)),
+        Err(_) => UNIX_EPOCH.checked_sub(Duration::from_secs(seconds.unsigned_abs())),
+    }
 }
 
-/// Formats `time` as `YYYY-MM-DDTHH:MM:SSZ` (UTC, whole seconds; times before the epoch
-/// are written as the epoch).
+/// Go's zero `time.Time` (`0001-01-01T00:00:00Z`), which Go services write for "unset".
+fn is_go_zero_time(time: SystemTime) -> bool {
+    const GO_ZERO_SECONDS: u64 = 62_135_596_800;
+    UNIX_EPOCH
+        .duration_since(time)
+        .is_ok_and(|before| before == Duration::from_secs(GO_ZERO_SECONDS))
+}
+
+/// Reads a credential's `expiresAt`: `Ok(None)` for Go's zero time, which means no expiry
+/// is known (the token is then used until a 401 is reported); `Err(())` for anything that
+/// is not an RFC 3339 date-time.
+pub(crate) fn parse_expires_at(input: &str) -> Result<Option<SystemTime>, ()> {
+    let time = parse_rfc3339(input).ok_or(())?;
+    Ok((!is_go_zero_time(time)).then_some(time))
+}
+
+/// Formats `time` as `YYYY-MM-DDTHH:MM:SSZ` (UTC, whole seconds, rounded down).
 pub(crate) fn format_rfc3339(time: SystemTime) -> String {
-    let seconds = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let seconds = i64::try_from(seconds).unwrap_or(i64::MAX / 2);
+    let seconds = match time.duration_since(UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_secs()).unwrap_or(i64::MAX / 2),
+        Err(before) => {
+            let before = before.duration();
+            let whole = i64::try_from(before.as_secs()).unwrap_or(i64::MAX / 2);
+            -whole - i64::from(before.subsec_nanos() > 0)
+        }
+    };
     let (year, month, day) = civil_from_days(seconds.div_euclid(86_400));
     let in_day = seconds.rem_euclid(86_400);
     format!(
@@ -127,12 +149,113 @@ pub(crate) fn format_rfc3339(time: SystemTime) -> String {
     )
 }
 
+/// Parses an HTTP-date (RFC 9110 §5.6.7): the preferred IMF-fixdate
+/// (`Sun, 06 Nov 1994 08:49:37 GMT`) and the two obsolete forms recipients must accept,
+/// RFC 850 (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime (`Sun Nov  6 08:49:37 1994`).
+/// `None` for anything else.
+pub(crate) fn parse_http_date(input: &str) -> Option<SystemTime> {
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    let month_of = |name: &str| -> Option<u32> {
+        let index = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(name))?;
+        u32::try_from(index + 1).ok()
+    };
+    let number = |text: &str| -> Option<u32> {
+        (!text.is_empty() && text.len() <= 4 && text.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| text.parse().ok())
+            .flatten()
+    };
+    let words: Vec<&str> = input.split_ascii_whitespace().collect();
+    let (year, month, day, clock) = match words.as_slice() {
+        // IMF-fixdate.
+        [_, day, month, year, clock, "GMT"] if year.len() == 4 => (
+            i64::from(number(year)?),
+            month_of(month)?,
+            number(day)?,
+            *clock,
+        ),
+        // RFC 850: a two-digit year; read as the nearest century (RFC 9110 §5.6.7 allows
+        // any year that looks more than 50 years in the future to be the past one's).
+        [_, date, clock, "GMT"] => {
+            let mut parts = date.split('-');
+            let (day, month, year) = (parts.next()?, parts.next()?, parts.next()?);
+            if parts.next().is_some() || year.len() != 2 {
+                return None;
+            }
+            let year = i64::from(number(year)?);
+            let year = if year < 70 { 2000 + year } else { 1900 + year };
+            (year, month_of(month)?, number(day)?, *clock)
+        }
+        // asctime.
+        [_, month, day, clock, year] if year.len() == 4 => (
+            i64::from(number(year)?),
+            month_of(month)?,
+            number(day)?,
+            *clock,
+        ),
+        _ => return None,
+    };
+    let mut hms = clock.split(':');
+    let (hour, minute, second) = (
+        number(hms.next()?)?,
+        number(hms.next()?)?,
+        number(hms.next()?)?,
+    );
+    if hms.next().is_some()
+        || day == 0
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return None;
+    }
+    let seconds = days_from_civil(year, month, day) * 86_400
+        + i64::from(hour) * 3600
+        + i64::from(minute) * 60
+        + i64::from(second.min(59));
+    match u64::try_from(seconds) {
+        Ok(after) => UNIX_EPOCH.checked_add(Duration::from_secs(after)),
+        Err(_) => UNIX_EPOCH.checked_sub(Duration::from_secs(seconds.unsigned_abs())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn at(seconds: u64) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(seconds)
+    }
+
+    #[test]
+    fn parses_http_dates() {
+        // RFC 9110 §5.6.7's example, in its three forms.
+        let expected = Some(at(784_111_777));
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), expected);
+        assert_eq!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), expected);
+        assert_eq!(parse_http_date("Sun Nov  6 08:49:37 1994"), expected);
+        for bad in [
+            "",
+            "120",
+            "Sun, 06 Nov 1994 08:49:37 UTC",
+            "Sun, 31 Feb 1994 08:49:37 GMT",
+        ] {
+            assert_eq!(parse_http_date(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn parses_dates_before_the_epoch_and_reads_go_zero_time_as_unknown() {
+        let before = parse_rfc3339("1969-12-31T23:59:59Z");
+        assert_eq!(before, UNIX_EPOCH.checked_sub(Duration::from_secs(1)));
+        assert_eq!(format_rfc3339(before.unwrap()), "1969-12-31T23:59:59Z");
+        assert_eq!(parse_expires_at("0001-01-01T00:00:00Z"), Ok(None));
+        assert_eq!(
+            parse_expires_at("1900-01-01T00:00:00Z"),
+            Ok(parse_rfc3339("1900-01-01T00:00:00Z"))
+        );
     }
 
     #[test]
@@ -166,7 +289,6 @@ mod tests {
             "2026-11-22T24:00:00Z",
             "2026-11-22T10:00:00.Z",
             "2026-11-22T10:00:00+1:00",
-            "1969-12-31T23:59:59Z",
             "２026-11-22T10:00:00Z",
         ] {
             assert_eq!(parse_rfc3339(bad), None, "{bad}");
