@@ -241,7 +241,7 @@ impl Signer {
                 let existing = body.form.unwrap_or_default();
                 let mut bytes = Vec::with_capacity(existing.len() + 256);
                 bytes.extend_from_slice(existing);
-                append_pairs(&mut bytes, &pairs);
+                append_pairs(&mut bytes, 0, &pairs);
                 Output::Body {
                     bytes,
                     set_content_type: !body.has_content_type,
@@ -502,10 +502,11 @@ fn with_query(uri: &Uri, pairs: &[(&str, &str)]) -> Result<Uri, AuthError> {
     let mut path_and_query = Zeroizing::new(Vec::with_capacity(uri.path().len() + 256));
     path_and_query.extend_from_slice(uri.path().as_bytes());
     path_and_query.push(b'?');
+    let start = path_and_query.len();
     if let Some(query) = uri.query() {
         path_and_query.extend_from_slice(query.as_bytes());
     }
-    append_pairs(&mut path_and_query, pairs);
+    append_pairs(&mut path_and_query, start, pairs);
     let mut parts = uri.clone().into_parts();
     parts.path_and_query = Some(
         PathAndQuery::from_maybe_shared(bytes::Bytes::from_owner(path_and_query)).map_err(
@@ -519,11 +520,13 @@ fn with_query(uri: &Uri, pairs: &[(&str, &str)]) -> Result<Uri, AuthError> {
     })
 }
 
-/// Appends `name=value` pairs to a query or form, after a `&` unless it is empty or
-/// already ends in one.
-fn append_pairs(out: &mut Vec<u8>, pairs: &[(&str, &str)]) {
-    for (name, value) in pairs {
-        if !matches!(out.last(), None | Some(b'&' | b'?')) {
+/// Appends `name=value` pairs to a query or form whose existing text (after the `?` for a
+/// query) is `out[start..]`: "properly separated by an `&`" (RFC 5849 §3.5.2, §3.5.3), so a
+/// `&` comes first unless that text is empty or already ends in one. A trailing `?` is part
+/// of the last value, which is how it was signed: `a=b?` must become `a=b?&oauth_...`.
+fn append_pairs(out: &mut Vec<u8>, start: usize, pairs: &[(&str, &str)]) {
+    for (i, (name, value)) in pairs.iter().enumerate() {
+        if i > 0 || (out.len() > start && out.last() != Some(&b'&')) {
             out.push(b'&');
         }
         out.extend_from_slice(name.as_bytes());
