@@ -48,6 +48,8 @@ pub(crate) struct Signer {
     /// `realm="..."` for the header, validated.
     realm: Option<String>,
     placement: OAuth1Placement,
+    /// Whether `oauth_timestamp` and `oauth_nonce` are sent.
+    uses_nonce: bool,
 }
 
 /// The credentials a [`Signer`] signs with.
@@ -56,6 +58,8 @@ pub(crate) struct Credentials<'a> {
     pub(crate) consumer_secret: &'a Secret,
     /// `None` for a temporary-credentials request (no `oauth_token`, empty token secret).
     pub(crate) token: Option<(&'a Secret, &'a Secret)>,
+    /// With PLAINTEXT, leave out `oauth_timestamp` and `oauth_nonce` (§3.1 permits it).
+    pub(crate) omit_plaintext_nonce: bool,
 }
 
 impl Signer {
@@ -68,6 +72,7 @@ impl Signer {
         realm: Option<&str>,
         placement: OAuth1Placement,
     ) -> Result<Self, BuildError> {
+        check_not_redacted(credentials, extra, realm)?;
         let token_secret = credentials.token.map_or("", |(_, s)| s.expose_secret());
         let mut key = encode(credentials.consumer_secret.expose_secret());
         key.push('&');
@@ -89,7 +94,9 @@ impl Signer {
             OAuth1SignatureMethod::Plaintext if placement == OAuth1Placement::Query => {
                 return Err(BuildError::InvalidValue {
                     field: "signature method",
-                    reason: "PLAINTEXT cannot put the secrets in the query string",
+                    reason: "PLAINTEXT cannot be sent in the query string: its signature is the \
+                             credentials themselves, and URLs reach logs, proxies and browser history \
+                             (use the header or body placement, or an HMAC method)",
                 });
             }
             OAuth1SignatureMethod::Plaintext => Key::Plaintext(key),
@@ -103,11 +110,17 @@ impl Signer {
         let mut tail = Vec::with_capacity(extra.len());
         for (name, value) in extra {
             let (encoded, value) = pair(name, value);
-            if name.is_empty()
-                || is_generated(&encoded)
-                || head.iter().chain(&tail).any(|(n, _)| *n == encoded)
+            // Names credgate sets itself (from the credentials, or per request) cannot be
+            // configured; a configured name given twice is a mistake worth naming as such.
+            if name.is_empty() || is_generated(&encoded) || head.iter().any(|(n, _)| *n == encoded)
             {
                 return Err(BuildError::InvalidName {
+                    name: (*name).to_owned(),
+                    location: "OAuth1 protocol parameter",
+                });
+            }
+            if tail.iter().any(|(n, _)| *n == encoded) {
+                return Err(BuildError::RepeatedName {
                     name: (*name).to_owned(),
                     location: "OAuth1 protocol parameter",
                 });
@@ -143,6 +156,8 @@ impl Signer {
             tail,
             realm,
             placement,
+            uses_nonce: method != OAuth1SignatureMethod::Plaintext
+                || !credentials.omit_plaintext_nonce,
         })
     }
 
@@ -152,9 +167,11 @@ impl Signer {
             && (is_generated(name) || self.head.iter().chain(&self.tail).any(|(n, _)| n == name))
     }
 
-    /// Whether `oauth_timestamp` and `oauth_nonce` are sent: not with PLAINTEXT (§3.4.4).
+    /// Whether `oauth_timestamp` and `oauth_nonce` are sent: always with the HMAC methods;
+    /// with PLAINTEXT unless the scheme leaves them out (§3.1 permits it, but oauthlib-based
+    /// servers reject the request).
     fn uses_nonce(&self) -> bool {
-        self.method != OAuth1SignatureMethod::Plaintext
+        self.uses_nonce
     }
 
     /// Where the protocol parameters go.
@@ -174,7 +191,8 @@ impl Signer {
         if matches!(self.key, Key::Plaintext(_)) && uri.scheme() != Some(&http::uri::Scheme::HTTPS)
         {
             return Err(AuthError::UnsupportedUri {
-                reason: "must use https with the PLAINTEXT signature method (RFC 5849 §3.4.4)",
+                reason: "must use https with the PLAINTEXT signature method (RFC 5849 §3.4.4): \
+                         its signature is the credentials themselves, readable by anyone on the path",
             });
         }
         let body = self.form_body(request.headers(), request.body_bytes())?;
@@ -391,6 +409,43 @@ fn is_form_content_type(value: &HeaderValue) -> bool {
     let bytes = value.as_bytes();
     let essence = bytes.split(|&b| b == b';').next().unwrap_or_default();
     essence.trim_ascii().eq_ignore_ascii_case(FORM.as_bytes())
+}
+
+/// Refuses the `******` of a redacted listing wherever a value would be sent or keyed,
+/// naming the field.
+fn check_not_redacted(
+    credentials: &Credentials<'_>,
+    extra: &[(&str, &str)],
+    realm: Option<&str>,
+) -> Result<(), BuildError> {
+    let redacted = |field| Err(BuildError::Redacted { field });
+    if credentials.consumer_key == crate::secret::REDACTED {
+        return redacted("consumer key");
+    }
+    if credentials.consumer_secret.is_redacted() {
+        return redacted("consumer secret");
+    }
+    if let Some((token, token_secret)) = credentials.token {
+        if token.is_redacted() {
+            return redacted("token");
+        }
+        if token_secret.is_redacted() {
+            return redacted("token secret");
+        }
+    }
+    if realm == Some(crate::secret::REDACTED) {
+        return redacted("realm");
+    }
+    for (name, value) in extra {
+        if *value == crate::secret::REDACTED {
+            return redacted(match *name {
+                "oauth_callback" => "callback",
+                "oauth_verifier" => "verifier",
+                _ => "additional parameter value",
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Protocol parameters credgate generates itself; a request or configuration must not
