@@ -1,8 +1,10 @@
 //! OAuth1 HMAC-SHA1 signing of a GET with 5 query parameters, beside one bare HMAC-SHA1 of
 //! that request's own base string, in the same run.
 //!
-//! `cargo bench --bench oauth1 -- --warm-up-time 1 --measurement-time 3`; the target is the
-//! whole signing within 4x of the bare HMAC.
+//! `cargo bench --bench oauth1 -- --warm-up-time 1 --measurement-time 3`. The baseline is
+//! the bare HMAC with the key prepared once (`Hmac::new_from_slice` outside the loop, a
+//! clone of the keyed state per call), as credgate prepares it; the target (issue #17) is
+//! the whole signing within 3x of it. The HMAC keyed per call is printed for comparison.
 
 mod common;
 
@@ -54,7 +56,16 @@ fn signing(c: &mut Criterion) {
     let key =
         b"kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw&LswwdoUaIvS8ltyTt5jkRh4J50vUPVVHtR2YPi5kE";
 
+    let prepared = Hmac::<Sha1>::new_from_slice(key).expect("any key length");
+
     let mut group = c.benchmark_group("oauth1");
+    group.bench_function("bare_prepared_hmac_sha1_of_base_string", |b| {
+        b.iter(|| {
+            let mut mac = black_box(&prepared).clone();
+            mac.update(black_box(base_string.as_bytes()));
+            mac.finalize().into_bytes()
+        });
+    });
     group.bench_function("bare_hmac_sha1_of_base_string", |b| {
         b.iter(|| {
             let mut mac = Hmac::<Sha1>::new_from_slice(black_box(key)).expect("any key length");
@@ -77,6 +88,11 @@ fn signing(c: &mut Criterion) {
     // The ratio, from batches measured back to back so that other load affects both sides
     // alike; the request clone each signing needs is measured and taken off.
     let mut bare = || {
+        let mut mac = black_box(&prepared).clone();
+        mac.update(black_box(base_string.as_bytes()));
+        black_box(mac.finalize().into_bytes());
+    };
+    let mut bare_keyed = || {
         let mut mac = Hmac::<Sha1>::new_from_slice(black_box(key)).expect("any key length");
         mac.update(black_box(base_string.as_bytes()));
         black_box(mac.finalize().into_bytes());
@@ -89,17 +105,23 @@ fn signing(c: &mut Criterion) {
         oauth1.authorize(&mut request).expect("signable");
         black_box(request);
     };
-    let mut rounds: Vec<f64> = (0..21)
+    let (prepared_ratios, keyed_ratios): (Vec<f64>, Vec<f64>) = (0..21)
         .map(|_| {
             let bare = common::batch_ns(2_000, &mut bare);
+            let bare_keyed = common::batch_ns(2_000, &mut bare_keyed);
             let clone = common::batch_ns(2_000, &mut clone_only);
-            (common::batch_ns(2_000, &mut sign) - clone) / bare
+            let sign = common::batch_ns(2_000, &mut sign) - clone;
+            (sign / bare, sign / bare_keyed)
         })
-        .collect();
-    rounds.sort_by(f64::total_cmp);
+        .unzip();
     println!(
-        "\nwhole signing / bare HMAC-SHA1 of its base string (median of 21 back-to-back rounds): {:.2}x",
-        rounds[rounds.len() / 2]
+        "\nwhole signing / bare HMAC-SHA1 of its base string, key prepared once (median of 21 \
+         back-to-back rounds): {:.2}x (goal <= 3x)",
+        common::median(prepared_ratios)
+    );
+    println!(
+        "whole signing / bare HMAC-SHA1 of its base string, keyed per call: {:.2}x",
+        common::median(keyed_ratios)
     );
 }
 

@@ -102,6 +102,14 @@ pub enum BuildError {
         /// What would have been written: `a credential`, `the timestamp`, ...
         field: &'static str,
     },
+    /// A name that may be given only once is given more than once.
+    #[error("\"{name}\" is repeated: an {location} may be given only once")]
+    RepeatedName {
+        /// The name as configured (names are not secret).
+        name: String,
+        /// `OAuth1 protocol parameter`.
+        location: &'static str,
+    },
     /// Neither the connection nor its template has a base URL.
     #[error("the connection has no base URL")]
     MissingBaseUrl,

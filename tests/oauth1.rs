@@ -189,8 +189,9 @@ fn rfc5849_3_4_1_1_base_string() {
     );
 }
 
-// RFC 5849 §2.1 and §2.3 with PLAINTEXT (§3.4.4): no timestamp or nonce, the signature is
-// the encoded secrets, percent-encoded again in the header.
+// RFC 5849 §2.1 and §2.3 with PLAINTEXT (§3.4.4), word for word with `omitPlaintextNonce`:
+// no timestamp or nonce, the signature is the encoded secrets, percent-encoded again in the
+// header.
 #[test]
 fn rfc5849_2_plaintext_flow() {
     let scheme = OAuth1Scheme::new(
@@ -198,6 +199,7 @@ fn rfc5849_2_plaintext_flow() {
         "ja893SD9",
         OAuth1SignatureMethod::Plaintext,
     )
+    .omitting_plaintext_nonce()
     .with_realm("Example")
     .with_endpoints(
         "https://server.example.com/request_temp_credentials",
@@ -782,12 +784,18 @@ fn bad_credentials_are_refused_when_built() {
     };
     assert_eq!(
         build(&scheme, OAuth1TokenCredential::new("tk", "")),
-        BuildError::OAuth1TokenRequired
+        BuildError::Empty {
+            field: "token secret"
+        }
     );
-    assert_eq!(
-        build(&scheme, OAuth1TokenCredential::new("", "ts")),
-        BuildError::OAuth1TokenRequired
+    // No "connection template" where none is involved; the fix is named.
+    let err = build(&scheme, OAuth1TokenCredential::new("", "ts"));
+    assert!(
+        matches!(err, BuildError::InvalidValue { field: "token", .. }),
+        "{err}"
     );
+    assert!(err.to_string().contains("OAuth1::consumer_only"), "{err}");
+    assert!(!err.to_string().contains("template"), "{err}");
     assert_eq!(
         build(&scheme, OAuth1TokenCredential::new("tk", "******")),
         BuildError::Redacted {

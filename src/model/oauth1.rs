@@ -80,6 +80,22 @@ pub struct OAuth1Scheme {
     /// credgate's own `placement`: where the protocol parameters go (`header` by default).
     #[serde(default, skip_serializing_if = "is_header")]
     pub placement: OAuth1Placement,
+    /// credgate's own `allowEmptyConsumerSecret`: an empty consumer secret is accepted
+    /// (RFC 5849 §3.4.2 keys the HMAC with `&` then, and PLAINTEXT sends `&token-secret`).
+    /// Off by default, so a secret missing by mistake is reported at build time.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub allow_empty_consumer_secret: bool,
+    /// credgate's own `omitPlaintextNonce`: with PLAINTEXT, leave out `oauth_timestamp`
+    /// and `oauth_nonce`, which RFC 5849 §3.1 permits. Off by default: they are sent,
+    /// because servers built on oauthlib reject a request without them.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub omit_plaintext_nonce: bool,
+}
+
+// serde's `skip_serializing_if` passes a reference.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 fn is_header(placement: &OAuth1Placement) -> bool {
@@ -106,7 +122,25 @@ impl OAuth1Scheme {
             token_auth: true,
             realm: None,
             placement: OAuth1Placement::Header,
+            allow_empty_consumer_secret: false,
+            omit_plaintext_nonce: false,
         }
+    }
+
+    /// Accepts an empty consumer secret (`allowEmptyConsumerSecret`), as some two-legged
+    /// APIs issue: RFC 5849 §3.4.2 then keys the HMAC with `&` and the token secret.
+    #[must_use]
+    pub fn allowing_empty_consumer_secret(mut self) -> Self {
+        self.allow_empty_consumer_secret = true;
+        self
+    }
+
+    /// With PLAINTEXT, leaves out `oauth_timestamp` and `oauth_nonce`
+    /// (`omitPlaintextNonce`; RFC 5849 §3.1 permits it, oauthlib-based servers reject it).
+    #[must_use]
+    pub fn omitting_plaintext_nonce(mut self) -> Self {
+        self.omit_plaintext_nonce = true;
+        self
     }
 
     /// Sends `realm` in the `Authorization` header.

@@ -270,6 +270,7 @@ pub struct OAuth1Flow {
     method: OAuth1SignatureMethod,
     realm: Option<String>,
     placement: OAuth1Placement,
+    omit_plaintext_nonce: bool,
     temporary_credentials: Uri,
     authorization: Uri,
     token: Uri,
@@ -304,6 +305,7 @@ impl OAuth1Flow {
             method: scheme.signature_method,
             realm: scheme.realm.clone(),
             placement: scheme.placement,
+            omit_plaintext_nonce: scheme.omit_plaintext_nonce,
             temporary_credentials: endpoint(
                 scheme.temp_credential_endpoint.as_deref(),
                 "temporary credential endpoint",
@@ -592,6 +594,7 @@ impl OAuth1Flow {
             consumer_key: &self.consumer_key,
             consumer_secret: &self.consumer_secret,
             token,
+            omit_plaintext_nonce: self.omit_plaintext_nonce,
         };
         let signer = Signer::new(
             &credentials,

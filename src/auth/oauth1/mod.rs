@@ -39,9 +39,10 @@ pub use flow::{OAuth1Flow, OAuth1FlowError, TemporaryCredentials, token_credenti
 
 use self::signer::{Credentials, Signed, Signer};
 use super::{Authenticator, OutgoingRequest};
+use crate::Secret;
 use crate::clock::{Clock, OsRandom, RandomSource, SystemClock};
 use crate::error::{AuthError, BuildError};
-use crate::model::{OAuth1Placement, OAuth1Scheme, OAuth1TokenCredential};
+use crate::model::{NameValue, OAuth1Placement, OAuth1Scheme, OAuth1TokenCredential};
 
 /// Signs requests with OAuth 1.0a token credentials (RFC 5849 §3).
 ///
@@ -96,11 +97,15 @@ impl OAuth1 {
     ///
     /// # Errors
     ///
-    /// * [`BuildError::Empty`] for an empty consumer key or consumer secret;
-    /// * [`BuildError::OAuth1TokenRequired`] for an empty token or token secret;
-    /// * [`BuildError::Redacted`] for a secret that is the `******` of a listing;
-    /// * [`BuildError::InvalidName`] for an additional parameter that is empty, repeated
-    ///   or one credgate sets (`oauth_nonce`, ...);
+    /// * [`BuildError::Empty`] for an empty consumer key, token secret, or consumer secret
+    ///   (unless the scheme's `allow_empty_consumer_secret` is set);
+    /// * [`BuildError::InvalidValue`] for an empty token: [`OAuth1::consumer_only`] signs
+    ///   without one;
+    /// * [`BuildError::Redacted`] for a secret or value (an additional parameter's
+    ///   included) that is the `******` of a listing;
+    /// * [`BuildError::InvalidName`] for an additional parameter that is empty or one
+    ///   credgate sets (`oauth_nonce`, `oauth_token`, ...);
+    /// * [`BuildError::RepeatedName`] for an additional parameter given twice;
     /// * [`BuildError::InvalidValue`] for a realm that cannot be quoted in a header or is
     ///   set with another placement than the header.
     ///
@@ -125,13 +130,75 @@ impl OAuth1 {
                 field: "token secret",
             });
         }
-        if token.token.is_empty() || token.token_secret.is_empty() {
-            return Err(BuildError::OAuth1TokenRequired);
+        if token.token.is_empty() {
+            return Err(BuildError::InvalidValue {
+                field: "token",
+                reason: "is empty (to sign with the client credentials alone, as two-legged \
+                         APIs and LTI 1.x do, use OAuth1::consumer_only)",
+            });
         }
+        if token.token_secret.is_empty() {
+            return Err(BuildError::Empty {
+                field: "token secret",
+            });
+        }
+        Self::build(
+            scheme,
+            Some((&token.token, &token.token_secret)),
+            &token.additional_params,
+        )
+    }
+
+    /// Signs with the client credentials alone: no `oauth_token`, and an empty token
+    /// secret in the key (RFC 5849 §3.1 "MAY omit" the token; §3.4.2), as LTI 1.x launches
+    /// and two-legged APIs sign. `additional_params` are sent and signed as protocol
+    /// parameters (`oauth_version`, `oauth_callback`, ...); one named `realm` is the
+    /// header's realm.
+    ///
+    /// # Errors
+    ///
+    /// As [`OAuth1::new`], without the token errors.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::auth::OAuth1;
+    /// use credgate::{NameValue, OAuth1Scheme, OAuth1SignatureMethod};
+    ///
+    /// let scheme = OAuth1Scheme::new("lti-key", "lti-secret", OAuth1SignatureMethod::Sha1);
+    /// let oauth1 = OAuth1::consumer_only(&scheme, &[NameValue::new("oauth_version", "1.0")])?;
+    /// let request = http::Request::post("https://tool.example/launch").body(())?;
+    /// let signed = oauth1.sign(&request, 1, "n")?;
+    /// let header = signed.authorization().expect("header placement").to_str()?;
+    /// assert!(!header.contains("oauth_token"));
+    /// assert!(header.contains(r#"oauth_version="1.0""#));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn consumer_only(
+        scheme: &OAuth1Scheme,
+        additional_params: &[NameValue],
+    ) -> Result<Self, BuildError> {
+        check_client(scheme)?;
+        Self::build(scheme, None, additional_params)
+    }
+
+    fn build(
+        scheme: &OAuth1Scheme,
+        token: Option<(&Secret, &Secret)>,
+        additional_params: &[NameValue],
+    ) -> Result<Self, BuildError> {
         let mut realm = scheme.realm.as_deref();
-        let mut extra = Vec::with_capacity(token.additional_params.len());
-        for param in &token.additional_params {
+        let mut realm_param = false;
+        let mut extra = Vec::with_capacity(additional_params.len());
+        for param in additional_params {
             if param.name == "realm" {
+                if realm_param {
+                    return Err(BuildError::RepeatedName {
+                        name: param.name.clone(),
+                        location: "OAuth1 protocol parameter",
+                    });
+                }
+                realm_param = true;
                 realm = Some(param.value.expose_secret());
             } else {
                 extra.push((param.name.as_str(), param.value.expose_secret()));
@@ -140,7 +207,8 @@ impl OAuth1 {
         let credentials = Credentials {
             consumer_key: &scheme.consumer_key,
             consumer_secret: &scheme.consumer_secret,
-            token: Some((&token.token, &token.token_secret)),
+            token,
+            omit_plaintext_nonce: scheme.omit_plaintext_nonce,
         };
         let signer = Signer::new(
             &credentials,
@@ -188,7 +256,7 @@ impl OAuth1 {
     /// Signs `request` with the given timestamp and nonce, without changing it: each stage
     /// (base string, signature, header, query or body) can be inspected before
     /// [`SignedRequest::apply`] puts it on the request. With PLAINTEXT the timestamp and
-    /// nonce are not sent (RFC 5849 §3.4.4).
+    /// nonce are sent too, unless the scheme's `omit_plaintext_nonce` leaves them out.
     ///
     /// A nonce must never be reused with the same timestamp and credentials;
     /// [`authorize`](Authenticator::authorize) draws a fresh one for you.
@@ -242,7 +310,7 @@ fn check_client(scheme: &OAuth1Scheme) -> Result<(), BuildError> {
             field: "consumer secret",
         });
     }
-    if scheme.consumer_secret.is_empty() {
+    if scheme.consumer_secret.is_empty() && !scheme.allow_empty_consumer_secret {
         return Err(BuildError::Empty {
             field: "consumer secret",
         });

@@ -48,6 +48,8 @@ pub(crate) struct Signer {
     /// `realm="..."` for the header, validated.
     realm: Option<String>,
     placement: OAuth1Placement,
+    /// Whether `oauth_timestamp` and `oauth_nonce` are sent.
+    uses_nonce: bool,
 }
 
 /// The credentials a [`Signer`] signs with.
@@ -56,6 +58,8 @@ pub(crate) struct Credentials<'a> {
     pub(crate) consumer_secret: &'a Secret,
     /// `None` for a temporary-credentials request (no `oauth_token`, empty token secret).
     pub(crate) token: Option<(&'a Secret, &'a Secret)>,
+    /// With PLAINTEXT, leave out `oauth_timestamp` and `oauth_nonce` (§3.1 permits it).
+    pub(crate) omit_plaintext_nonce: bool,
 }
 
 impl Signer {
@@ -68,10 +72,12 @@ impl Signer {
         realm: Option<&str>,
         placement: OAuth1Placement,
     ) -> Result<Self, BuildError> {
+        check_not_redacted(credentials, extra, realm)?;
         let token_secret = credentials.token.map_or("", |(_, s)| s.expose_secret());
         let mut key = encode(credentials.consumer_secret.expose_secret());
         key.push('&');
-        encode_into(&mut key, token_secret.as_bytes());
+        // A `Secret`, so the encoded token secret is zeroized when dropped.
+        key.push_str(Secret::new(encode(token_secret)).expose_secret());
         let key = Secret::new(key);
         let invalid = |_| BuildError::InvalidValue {
             field: "consumer secret",
@@ -89,7 +95,9 @@ impl Signer {
             OAuth1SignatureMethod::Plaintext if placement == OAuth1Placement::Query => {
                 return Err(BuildError::InvalidValue {
                     field: "signature method",
-                    reason: "PLAINTEXT cannot put the secrets in the query string",
+                    reason: "PLAINTEXT cannot be sent in the query string: its signature is the \
+                             credentials themselves, and URLs reach logs, proxies and browser history \
+                             (use the header or body placement, or an HMAC method)",
                 });
             }
             OAuth1SignatureMethod::Plaintext => Key::Plaintext(key),
@@ -103,11 +111,17 @@ impl Signer {
         let mut tail = Vec::with_capacity(extra.len());
         for (name, value) in extra {
             let (encoded, value) = pair(name, value);
-            if name.is_empty()
-                || is_generated(&encoded)
-                || head.iter().chain(&tail).any(|(n, _)| *n == encoded)
+            // Names credgate sets itself (from the credentials, or per request) cannot be
+            // configured; a configured name given twice is a mistake worth naming as such.
+            if name.is_empty() || is_generated(&encoded) || head.iter().any(|(n, _)| *n == encoded)
             {
                 return Err(BuildError::InvalidName {
+                    name: (*name).to_owned(),
+                    location: "OAuth1 protocol parameter",
+                });
+            }
+            if tail.iter().any(|(n, _)| *n == encoded) {
+                return Err(BuildError::RepeatedName {
                     name: (*name).to_owned(),
                     location: "OAuth1 protocol parameter",
                 });
@@ -143,18 +157,27 @@ impl Signer {
             tail,
             realm,
             placement,
+            uses_nonce: method != OAuth1SignatureMethod::Plaintext
+                || !credentials.omit_plaintext_nonce,
         })
     }
 
     /// Whether this signer sends a protocol parameter with this (encoded) name.
-    fn sends(&self, name: &str) -> bool {
-        name.starts_with("oauth_")
-            && (is_generated(name) || self.head.iter().chain(&self.tail).any(|(n, _)| n == name))
+    fn sends(&self, name: &[u8]) -> bool {
+        name.starts_with(b"oauth_")
+            && (is_generated_bytes(name)
+                || self
+                    .head
+                    .iter()
+                    .chain(&self.tail)
+                    .any(|(n, _)| n.as_bytes() == name))
     }
 
-    /// Whether `oauth_timestamp` and `oauth_nonce` are sent: not with PLAINTEXT (§3.4.4).
+    /// Whether `oauth_timestamp` and `oauth_nonce` are sent: always with the HMAC methods;
+    /// with PLAINTEXT unless the scheme leaves them out (§3.1 permits it, but oauthlib-based
+    /// servers reject the request).
     fn uses_nonce(&self) -> bool {
-        self.method != OAuth1SignatureMethod::Plaintext
+        self.uses_nonce
     }
 
     /// Where the protocol parameters go.
@@ -174,14 +197,16 @@ impl Signer {
         if matches!(self.key, Key::Plaintext(_)) && uri.scheme() != Some(&http::uri::Scheme::HTTPS)
         {
             return Err(AuthError::UnsupportedUri {
-                reason: "must use https with the PLAINTEXT signature method (RFC 5849 §3.4.4)",
+                reason: "must use https with the PLAINTEXT signature method (RFC 5849 §3.4.4): \
+                         its signature is the credentials themselves, readable by anyone on the path",
             });
         }
         let body = self.form_body(request.headers(), request.body_bytes())?;
         let mut timestamp_buf = [0u8; 20];
         let timestamp = format_u64(timestamp, &mut timestamp_buf);
-        let mut nonce_encoded = String::new();
-        let mut signature_encoded = String::new();
+        let mut nonce_encoded = Vec::new();
+        // A base64 SHA-256 MAC is 44 bytes, each encoded in at most 3.
+        let mut signature_encoded = [0u8; 44 * 3];
 
         // The protocol parameters, in the order they are sent; `oauth_signature` comes last.
         let mut pairs = Vec::with_capacity(self.head.len() + self.tail.len() + 3);
@@ -193,7 +218,11 @@ impl Signer {
         if self.uses_nonce() {
             encode_into(&mut nonce_encoded, nonce.as_bytes());
             pairs.push(("oauth_timestamp", timestamp));
-            pairs.push(("oauth_nonce", &nonce_encoded));
+            // Only ASCII was written.
+            pairs.push((
+                "oauth_nonce",
+                std::str::from_utf8(&nonce_encoded).unwrap_or_default(),
+            ));
         }
         pairs.extend(
             self.tail
@@ -201,7 +230,15 @@ impl Signer {
                 .map(|(n, v)| (n.as_str(), v.expose_secret())),
         );
 
-        let mut params = Params::default();
+        // One buffer sized for the worst case (every byte encoded) and one span list, so
+        // that collection does not reallocate.
+        let query_len = uri.query().map_or(0, str::len);
+        let body_len = body.form.map_or(0, <[u8]>::len);
+        let protocol_len: usize = pairs.iter().map(|(n, v)| n.len() + v.len()).sum();
+        let mut params = Params {
+            text: Vec::with_capacity(3 * (query_len + body_len) + protocol_len + 64),
+            spans: Vec::with_capacity((query_len + body_len) / 4 + pairs.len() + 2),
+        };
         if let Some(query) = uri.query() {
             params
                 .add_form(query.as_bytes(), self)
@@ -231,8 +268,16 @@ impl Signer {
             }
             Key::Plaintext(signature) => signature.expose_secret(),
         };
-        encode_into(&mut signature_encoded, signature.as_bytes());
-        pairs.push(("oauth_signature", &signature_encoded));
+        // PLAINTEXT signatures (the secrets) can be longer than a MAC's.
+        let mut signature_long = Zeroizing::new(Vec::new());
+        let signature_encoded = if signature.len() <= 44 {
+            encode_to_buf(signature.as_bytes(), &mut signature_encoded)
+        } else {
+            encode_into(&mut signature_long, signature.as_bytes());
+            // Only ASCII was written.
+            std::str::from_utf8(&signature_long).unwrap_or_default()
+        };
+        pairs.push(("oauth_signature", signature_encoded));
 
         let output = match self.placement {
             OAuth1Placement::Header => Output::Header(self.header(&pairs)?),
@@ -241,7 +286,7 @@ impl Signer {
                 let existing = body.form.unwrap_or_default();
                 let mut bytes = Vec::with_capacity(existing.len() + 256);
                 bytes.extend_from_slice(existing);
-                append_pairs(&mut bytes, &pairs);
+                append_pairs(&mut bytes, 0, &pairs);
                 Output::Body {
                     bytes,
                     set_content_type: !body.has_content_type,
@@ -294,7 +339,13 @@ impl Signer {
     }
 
     fn header(&self, pairs: &[(&str, &str)]) -> Result<HeaderValue, AuthError> {
-        let mut header = Zeroizing::new(String::with_capacity(256));
+        let len = 6
+            + self.realm.as_ref().map_or(0, |realm| realm.len() + 2)
+            + pairs
+                .iter()
+                .map(|(n, v)| n.len() + v.len() + 5)
+                .sum::<usize>();
+        let mut header = Zeroizing::new(String::with_capacity(len));
         header.push_str("OAuth ");
         if let Some(realm) = &self.realm {
             header.push_str(realm);
@@ -399,16 +450,59 @@ fn is_form_content_type(value: &HeaderValue) -> bool {
     essence.trim_ascii().eq_ignore_ascii_case(FORM.as_bytes())
 }
 
+/// Refuses the `******` of a redacted listing wherever a value would be sent or keyed,
+/// naming the field.
+fn check_not_redacted(
+    credentials: &Credentials<'_>,
+    extra: &[(&str, &str)],
+    realm: Option<&str>,
+) -> Result<(), BuildError> {
+    let redacted = |field| Err(BuildError::Redacted { field });
+    if credentials.consumer_key == crate::secret::REDACTED {
+        return redacted("consumer key");
+    }
+    if credentials.consumer_secret.is_redacted() {
+        return redacted("consumer secret");
+    }
+    if let Some((token, token_secret)) = credentials.token {
+        if token.is_redacted() {
+            return redacted("token");
+        }
+        if token_secret.is_redacted() {
+            return redacted("token secret");
+        }
+    }
+    if realm == Some(crate::secret::REDACTED) {
+        return redacted("realm");
+    }
+    for (name, value) in extra {
+        if *value == crate::secret::REDACTED {
+            return redacted(match *name {
+                "oauth_callback" => "callback",
+                "oauth_verifier" => "verifier",
+                _ => "additional parameter value",
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Protocol parameters credgate generates itself; a request or configuration must not
 /// carry them.
 fn is_generated(name: &str) -> bool {
-    matches!(name, "oauth_signature" | "oauth_timestamp" | "oauth_nonce")
+    is_generated_bytes(name.as_bytes())
+}
+
+fn is_generated_bytes(name: &[u8]) -> bool {
+    matches!(
+        name,
+        b"oauth_signature" | b"oauth_timestamp" | b"oauth_nonce"
+    )
 }
 
 /// The collected parameters: every name and value, encoded (§3.6), in one buffer.
-#[derive(Default)]
 struct Params {
-    text: String,
+    text: Vec<u8>,
     spans: Vec<(Range<usize>, Range<usize>)>,
 }
 
@@ -434,15 +528,15 @@ impl Params {
     /// Adds a pair whose name and value are already encoded.
     fn add_encoded(&mut self, name: &str, value: &str) {
         let start = self.text.len();
-        self.text.push_str(name);
+        self.text.extend_from_slice(name.as_bytes());
         let middle = self.text.len();
-        self.text.push_str(value);
+        self.text.extend_from_slice(value.as_bytes());
         self.spans.push((start..middle, middle..self.text.len()));
     }
 
     /// Sorts by encoded name, then encoded value, in byte order (§3.4.1.3.2).
     fn sort(&mut self) {
-        let text = self.text.as_bytes();
+        let text = &self.text;
         self.spans.sort_unstable_by(|(an, av), (bn, bv)| {
             text[an.clone()]
                 .cmp(&text[bn.clone()])
@@ -470,37 +564,53 @@ fn base_string(method: &Method, uri: &Uri, params: &mut Params) -> Result<String
         reason: "must be absolute (with a scheme and host) to be signed",
     })?;
     params.sort();
-    let mut out = String::with_capacity(64 + uri.path().len() + params.text.len() * 3 / 2);
+    let path = match uri.path() {
+        "" => "/",
+        path => path,
+    };
+    // Exact for the parameters (each `%` becomes `%25`, each separator 3 bytes), at most
+    // three bytes per byte for the rest: one allocation.
+    let percents = params.text.iter().filter(|&&b| b == b'%').count();
+    let mut out = Vec::with_capacity(
+        3 * (method.as_str().len() + host.len() + path.len())
+            + 32
+            + params.text.len()
+            + 2 * percents
+            + 6 * params.spans.len(),
+    );
     for b in method.as_str().bytes() {
         push_encoded(&mut out, b.to_ascii_uppercase());
     }
-    out.push('&');
-    out.push_str(if default_port == 443 { "https" } else { "http" });
-    out.push_str("%3A%2F%2F");
+    out.push(b'&');
+    out.extend_from_slice(if default_port == 443 {
+        b"https"
+    } else {
+        b"http"
+    });
+    out.extend_from_slice(b"%3A%2F%2F");
     for b in host.bytes() {
         push_encoded(&mut out, b.to_ascii_lowercase());
     }
     // `port_u16` reads `:0443` as 443 and an empty port as none: both are dropped.
     if let Some(port) = uri.port_u16().filter(|&p| p != default_port) {
-        out.push_str("%3A");
-        out.push_str(format_u64(u64::from(port), &mut [0u8; 20]));
+        out.extend_from_slice(b"%3A");
+        out.extend_from_slice(format_u64(u64::from(port), &mut [0u8; 20]).as_bytes());
     }
-    let path = match uri.path() {
-        "" => "/",
-        path => path,
-    };
     encode_into(&mut out, path.as_bytes());
-    out.push('&');
-    let text = params.text.as_bytes();
+    out.push(b'&');
+    let text = &params.text;
     for (i, (name, value)) in params.spans.iter().enumerate() {
         if i > 0 {
-            out.push_str("%26");
+            out.extend_from_slice(b"%26");
         }
         encode_encoded_into(&mut out, &text[name.clone()]);
-        out.push_str("%3D");
+        out.extend_from_slice(b"%3D");
         encode_encoded_into(&mut out, &text[value.clone()]);
     }
-    Ok(out)
+    // Only ASCII was written.
+    String::from_utf8(out).map_err(|_| AuthError::UnsupportedUri {
+        reason: "cannot be signed",
+    })
 }
 
 /// `uri` with `pairs` appended to its query.
@@ -508,10 +618,11 @@ fn with_query(uri: &Uri, pairs: &[(&str, &str)]) -> Result<Uri, AuthError> {
     let mut path_and_query = Zeroizing::new(Vec::with_capacity(uri.path().len() + 256));
     path_and_query.extend_from_slice(uri.path().as_bytes());
     path_and_query.push(b'?');
+    let start = path_and_query.len();
     if let Some(query) = uri.query() {
         path_and_query.extend_from_slice(query.as_bytes());
     }
-    append_pairs(&mut path_and_query, pairs);
+    append_pairs(&mut path_and_query, start, pairs);
     let mut parts = uri.clone().into_parts();
     parts.path_and_query = Some(
         PathAndQuery::from_maybe_shared(bytes::Bytes::from_owner(path_and_query)).map_err(
@@ -525,11 +636,13 @@ fn with_query(uri: &Uri, pairs: &[(&str, &str)]) -> Result<Uri, AuthError> {
     })
 }
 
-/// Appends `name=value` pairs to a query or form, after a `&` unless it is empty or
-/// already ends in one.
-fn append_pairs(out: &mut Vec<u8>, pairs: &[(&str, &str)]) {
-    for (name, value) in pairs {
-        if !matches!(out.last(), None | Some(b'&' | b'?')) {
+/// Appends `name=value` pairs to a query or form whose existing text (after the `?` for a
+/// query) is `out[start..]`: "properly separated by an `&`" (RFC 5849 §3.5.2, §3.5.3), so a
+/// `&` comes first unless that text is empty or already ends in one. A trailing `?` is part
+/// of the last value, which is how it was signed: `a=b?` must become `a=b?&oauth_...`.
+fn append_pairs(out: &mut Vec<u8>, start: usize, pairs: &[(&str, &str)]) {
+    for (i, (name, value)) in pairs.iter().enumerate() {
+        if i > 0 || (out.len() > start && out.last() != Some(&b'&')) {
             out.push(b'&');
         }
         out.extend_from_slice(name.as_bytes());
@@ -538,38 +651,87 @@ fn append_pairs(out: &mut Vec<u8>, pairs: &[(&str, &str)]) {
     }
 }
 
-fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+/// The unreserved bytes of RFC 5849 §3.6, as a table: encoding is a table look-up per
+/// byte and a copy per run of unreserved bytes, not a branch chain and a push per byte.
+static UNRESERVED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~');
+        b += 1;
+    }
+    table
+};
+
+/// The length of the run of unreserved bytes that `bytes` starts with.
+fn unreserved_run(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .position(|&b| !UNRESERVED[usize::from(b)])
+        .unwrap_or(bytes.len())
+}
+
+/// `b` as `%XX` with upper-case hex.
+fn escaped(b: u8) -> [u8; 3] {
+    [b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xF)]]
 }
 
 /// Appends `b` encoded per RFC 5849 §3.6: unreserved bytes as they are, all others `%XX`
 /// with upper-case hex.
-fn push_encoded(out: &mut String, b: u8) {
-    if is_unreserved(b) {
-        out.push(char::from(b));
+fn push_encoded(out: &mut Vec<u8>, b: u8) {
+    if UNRESERVED[usize::from(b)] {
+        out.push(b);
     } else {
-        out.push('%');
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 0xF)]));
+        out.extend_from_slice(&escaped(b));
     }
 }
 
-/// Appends `bytes` encoded per §3.6.
-fn encode_into(out: &mut String, bytes: &[u8]) {
-    for &b in bytes {
-        push_encoded(out, b);
+/// Appends `bytes` encoded per §3.6, copying whole runs of unreserved bytes.
+fn encode_into(out: &mut Vec<u8>, mut bytes: &[u8]) {
+    out.reserve(bytes.len());
+    loop {
+        let run = unreserved_run(bytes);
+        out.extend_from_slice(&bytes[..run]);
+        let Some((&b, rest)) = bytes[run..].split_first() else {
+            return;
+        };
+        out.extend_from_slice(&escaped(b));
+        bytes = rest;
     }
+}
+
+/// `bytes` encoded per §3.6 into `buf`, which holds three bytes for each of the first 44
+/// bytes of `bytes`; callers pass at most 44 (a MAC in base64).
+fn encode_to_buf<'b>(bytes: &[u8], buf: &'b mut [u8; 44 * 3]) -> &'b str {
+    let mut at = 0;
+    for &b in bytes.iter().take(44) {
+        if UNRESERVED[usize::from(b)] {
+            buf[at] = b;
+            at += 1;
+        } else {
+            buf[at..at + 3].copy_from_slice(&escaped(b));
+            at += 3;
+        }
+    }
+    // Only ASCII was written.
+    std::str::from_utf8(&buf[..at]).unwrap_or_default()
 }
 
 /// Encodes text already encoded per §3.6 (unreserved bytes and `%XX`) a second time: only
-/// `%` changes.
-fn encode_encoded_into(out: &mut String, encoded: &[u8]) {
-    for &b in encoded {
-        if b == b'%' {
-            out.push_str("%25");
-        } else {
-            out.push(char::from(b));
-        }
+/// `%` changes, so the runs between them are copied whole.
+fn encode_encoded_into(out: &mut Vec<u8>, mut encoded: &[u8]) {
+    loop {
+        let run = encoded
+            .iter()
+            .position(|&b| b == b'%')
+            .unwrap_or(encoded.len());
+        out.extend_from_slice(&encoded[..run]);
+        let Some(rest) = encoded[run..].strip_prefix(b"%") else {
+            return;
+        };
+        out.extend_from_slice(b"%25");
+        encoded = rest;
     }
 }
 
@@ -612,9 +774,21 @@ fn form_pairs(form: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
 }
 
 /// Decodes one form component and appends it encoded per §3.6: bytes that are not UTF-8
-/// stay `%XX`.
-fn normalise_into(out: &mut String, raw: &[u8]) -> Result<(), &'static str> {
-    decode_form_component(raw, |b| push_encoded(out, b))
+/// stay `%XX`. Runs of unreserved bytes, which decoding and encoding leave as they are,
+/// are copied whole; the rest goes through the decoder one escape at a time.
+fn normalise_into(out: &mut Vec<u8>, mut raw: &[u8]) -> Result<(), &'static str> {
+    loop {
+        let run = unreserved_run(raw);
+        out.extend_from_slice(&raw[..run]);
+        raw = &raw[run..];
+        let Some(&first) = raw.first() else {
+            return Ok(());
+        };
+        // One escape (`%XX`, checked by the decoder) or one other byte.
+        let end = if first == b'%' { raw.len().min(3) } else { 1 };
+        decode_form_component(&raw[..end], |b| push_encoded(out, b))?;
+        raw = &raw[end..];
+    }
 }
 
 /// Parses a form-encoded response body into decoded pairs.
