@@ -50,6 +50,8 @@ pub(super) struct Engine {
     pub(super) feeds_body: bool,
     /// Whether the MAC covers the delivery id.
     pub(super) signs_id: bool,
+    /// Whether the message holds the id as a part (so it is required).
+    pub(super) signs_id_part: bool,
     /// Whether verification needs the body's content before the MAC (JSON fields, form
     /// parameters), which a stream cannot give.
     pub(super) reads_body: bool,
@@ -119,6 +121,7 @@ impl Engine {
                 .as_ref()
                 .is_some_and(|source| signs_field(&message, source, &MessagePart::Id)),
             reads_body,
+            signs_id_part: message.contains(&MessagePart::Id),
             query_names: match &signature_from {
                 FieldSource::Query(name) => vec![name.clone()],
                 _ => Vec::new(),
@@ -382,6 +385,12 @@ pub(super) struct Tag {
 }
 
 impl Tag {
+    /// A placeholder for inline lists; never compared.
+    pub(super) const EMPTY: Self = Self {
+        bytes: [0; 64],
+        len: 0,
+    };
+
     /// `bytes` (at most 64: every caller passes a digest).
     fn from_slice(bytes: &[u8]) -> Self {
         let len = bytes.len().min(64);

@@ -5,9 +5,10 @@
 //! optional fields for what real providers do: a signed-message template
 //! ([`MessagePart`]), a [`SignatureFormat`] (`sha256=` prefixes, `t=..,v1=..` lists,
 //! `v1,<b64>` lists), a [`TimestampRule`] with a replay window, a delivery id, a
-//! [`SecretDecoding`]. [`Preset`] holds the schemes of 20 providers. A [`WebhookConfig`]
-//! (`{"preset": "stripe", "secrets": ["whsec_..."]}`) names a preset or holds a full
-//! scheme document, so a handler's settings can live in a file.
+//! [`SecretDecoding`]. [`Preset`] holds 21 presets: the schemes of 17 providers and
+//! their legacy variants. A [`WebhookConfig`] (`{"preset": "stripe", "secrets":
+//! ["whsec_..."]}`) names a preset or holds a full scheme document, so a handler's
+//! settings can live in a file.
 //!
 //! [`Verifier::verify`] checks an [`http::Request`] whose body is bytes and returns a
 //! [`Verified`] proof or a [`VerifyError`] that never reveals the expected MAC. The rules:
@@ -348,9 +349,7 @@ impl Verifier {
             request.headers(),
             Some(body),
         );
-        let mut verification = self.engine.begin(&view, self.clock.now())?;
-        verification.update(body)?;
-        verification.finish()
+        self.engine.verify_buffered(&view, body, self.clock.now())
     }
 
     /// Starts verifying a delivery whose body will arrive in chunks (the request's own

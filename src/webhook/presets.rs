@@ -1,4 +1,5 @@
-//! [`Preset`]: the schemes of 20 real providers, written as data.
+//! [`Preset`]: 21 presets, the schemes of 17 real providers and their legacy variants,
+//! written as data.
 //!
 //! Each preset is an [`HmacScheme`]; a new provider needs a scheme document, not code.
 //! Sources: the providers' documentation and official SDKs (see `webhooks.md` in the

@@ -7,7 +7,7 @@ use http::{HeaderName, HeaderValue};
 
 use super::VerifyError;
 use super::engine::Engine;
-use super::message::{self, Inputs, View};
+use super::message::{self, Computed, Inputs, View};
 use super::parse;
 use crate::auth::{ApiKey, Authenticator as _, OutgoingRequest};
 use crate::error::{AuthError, BuildError};
@@ -83,30 +83,25 @@ impl Engine {
         } else {
             None
         };
-        let resolved = message::resolve(
-            &self.message,
-            &Inputs {
-                method: view.method.as_str(),
-                url: url.as_deref(),
-                body: Some(body),
-                timestamp: timestamp.as_deref(),
-                id: id.as_deref(),
-            },
-        )
-        .map_err(|err| match err {
+        let inputs = Inputs {
+            method: view.method.as_str(),
+            url: url.as_deref(),
+            body: Some(body),
+            timestamp: timestamp.as_deref(),
+            id: id.as_deref(),
+        };
+        let cannot_build = |err| match err {
             VerifyError::BodyHashMismatch => {
                 sign_error("the body does not match the URL's bodySHA256")
             }
             _ => sign_error("the signed message cannot be built"),
-        })?;
+        };
+        let computed = Computed::new(&self.message, &inputs).map_err(cannot_build)?;
         let mut mac = self.keys[0].start();
-        for part in &resolved.before {
-            mac.update(part);
-        }
-        if self.feeds_body {
-            mac.update(body);
-        }
-        mac.update(&resolved.after);
+        message::for_each_part(&self.message, &inputs, &computed, |part| {
+            mac.update(part.unwrap_or(body));
+        })
+        .map_err(cannot_build)?;
         let signature = self.encode_signature(&mac.finalize());
 
         let value = match &self.scheme.format {
