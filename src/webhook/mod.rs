@@ -64,7 +64,7 @@ mod verify;
 
 use std::sync::Arc;
 
-use http::Request;
+use http::{HeaderMap, Method, Request, Uri};
 use serde::{Deserialize, Serialize};
 
 pub use self::error::VerifyError;
@@ -271,6 +271,11 @@ impl Verifier {
     /// vouch for the request target, pass the configured URL to
     /// [`verify_with_url`](Self::verify_with_url) instead.
     ///
+    /// The URL is rebuilt from the parsed [`http::Uri`], which writes an `http` or `https`
+    /// scheme in lower case: a sender that signed `HTTP://host/path` fails with
+    /// [`VerifyError::Mismatch`] here. [`verify_with_url`](Self::verify_with_url) and
+    /// [`verify_parts`](Self::verify_parts) use the URL they are given byte for byte.
+    ///
     /// # Errors
     ///
     /// [`VerifyError`]: the body is too large, a header is missing, duplicated or
@@ -329,6 +334,103 @@ impl Verifier {
         signed_url: &str,
     ) -> Result<Verified, VerifyError> {
         self.verify_inner(request, Some(signed_url))
+    }
+
+    /// Verifies a delivery given as its headers and body, for frameworks that hand them
+    /// over separately (actix-web, warp, AWS Lambda) and for adapters: no
+    /// [`http::Request`] needs to be built.
+    ///
+    /// `signed_url` is the URL the sender signed, byte for byte, for schemes that sign it
+    /// (Twilio, Square, HubSpot; see [`verify_with_url`](Self::verify_with_url)), and where
+    /// a signature read from a query parameter is looked up. Pass `None` for the others.
+    /// The method is taken to be `POST`, the method every preset's provider delivers
+    /// with (HubSpot v2 and v3 sign it).
+    ///
+    /// # Errors
+    ///
+    /// As [`verify`](Self::verify); [`VerifyError::MissingUrl`] when the scheme signs the
+    /// URL and `signed_url` is `None`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::webhook::{Preset, Verifier, VerifyError};
+    /// use http::{HeaderMap, HeaderValue};
+    ///
+    /// let verifier = Verifier::from_preset(Preset::Github, &["It's a Secret to Everybody".into()])?;
+    /// // What a framework hands over: the header map and the collected body bytes.
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(
+    ///     "x-hub-signature-256",
+    ///     HeaderValue::from_static("sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"),
+    /// );
+    /// verifier.verify_parts(&headers, b"Hello, World!", None)?;
+    /// assert_eq!(
+    ///     verifier.verify_parts(&headers, b"Hello, World?", None).unwrap_err(),
+    ///     VerifyError::Mismatch,
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn verify_parts(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        signed_url: Option<&str>,
+    ) -> Result<Verified, VerifyError> {
+        if u64::try_from(body.len()).unwrap_or(u64::MAX) > self.engine.max_body_bytes {
+            return Err(VerifyError::BodyTooLarge {
+                limit: self.engine.max_body_bytes,
+            });
+        }
+        let uri = parts_uri(signed_url);
+        let view = View::new(&Method::POST, &uri, signed_url, headers, Some(body));
+        self.engine.verify_buffered(&view, body, self.clock.now())
+    }
+
+    /// [`stream`](Self::stream) for a delivery given as its headers, with `signed_url` as
+    /// in [`verify_parts`](Self::verify_parts). Feed the body to
+    /// [`StreamingVerification::update`] as it arrives.
+    ///
+    /// # Errors
+    ///
+    /// As [`stream`](Self::stream) and [`verify_parts`](Self::verify_parts).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::webhook::{Preset, Verifier};
+    /// use http::{HeaderMap, HeaderValue};
+    ///
+    /// let verifier = Verifier::from_preset(Preset::Github, &["It's a Secret to Everybody".into()])?;
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(
+    ///     "x-hub-signature-256",
+    ///     HeaderValue::from_static("sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"),
+    /// );
+    /// let mut verification = verifier.stream_parts(&headers, None)?;
+    /// for chunk in [&b"Hello, "[..], b"World!"] {
+    ///     verification.update(chunk)?;
+    /// }
+    /// verification.finish()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn stream_parts(
+        &self,
+        headers: &HeaderMap,
+        signed_url: Option<&str>,
+    ) -> Result<StreamingVerification, VerifyError> {
+        if self.engine.reads_body {
+            return Err(VerifyError::NotStreamable);
+        }
+        let uri = parts_uri(signed_url);
+        let view = View::new(&Method::POST, &uri, signed_url, headers, None);
+        self.engine.begin(&view, self.clock.now())
+    }
+
+    /// The largest body this verifier accepts, in bytes: an adapter can stop reading (or
+    /// set its framework's own body limit) there.
+    pub fn max_body_bytes(&self) -> u64 {
+        self.engine.max_body_bytes
     }
 
     fn verify_inner<B: AsRef<[u8]>>(
@@ -453,6 +555,14 @@ impl Verifier {
             clock: Arc::clone(&self.clock),
         })
     }
+}
+
+/// The request URI [`Verifier::verify_parts`] reads query parameters from: the signed
+/// URL when it parses, otherwise `/` (no query).
+fn parts_uri(signed_url: Option<&str>) -> Uri {
+    signed_url
+        .and_then(|url| Uri::try_from(url).ok())
+        .unwrap_or_else(|| Uri::from_static("/"))
 }
 
 /// Signs outgoing requests so that a receiver with the same scheme verifies them: writes
