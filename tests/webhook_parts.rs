@@ -43,8 +43,10 @@ fn signed(preset: Preset, url: &str, body: &[u8]) -> http::Request<Vec<u8>> {
         body = format!("Body={hex}&To=%2B1").into_bytes();
     }
     let mut builder = http::Request::post(url);
-    if let Some(FieldSource::Header(id)) = preset.scheme().id_from {
-        builder = builder.header(id, "msg_01HQ");
+    match preset.scheme().id_from {
+        Some(FieldSource::Header(id)) => builder = builder.header(id, "msg_01HQ"),
+        Some(FieldSource::AnyHeader(ids)) => builder = builder.header(&ids[0], "msg_01HQ"),
+        _ => {}
     }
     let mut request = builder.body(body).expect("valid request");
     Signer::new(&preset.scheme(), &secret_for(preset).into())
@@ -64,7 +66,7 @@ fn verifier(preset: Preset) -> Verifier {
 fn signable() -> Vec<Preset> {
     Preset::ALL
         .into_iter()
-        .filter(|p| *p != Preset::Mailgun)
+        .filter(|p| !matches!(p, Preset::Mailgun | Preset::MailgunForm))
         .collect()
 }
 

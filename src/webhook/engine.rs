@@ -100,7 +100,8 @@ impl Engine {
             .iter()
             .map(|secret| Key::new(scheme, secret))
             .collect::<Result<_, _>>()?;
-        let is_json = |source: &FieldSource| matches!(source, FieldSource::Json(_));
+        let is_json =
+            |source: &FieldSource| matches!(source, FieldSource::Json(_) | FieldSource::Form(_));
         let reads_body = is_json(&signature_from)
             || scheme
                 .timestamp
@@ -245,6 +246,19 @@ fn validate_source(
             }
             return Ok(());
         }
+        FieldSource::AnyHeader(names) => {
+            if names.is_empty() {
+                return Err(BuildError::InvalidValue {
+                    field: what,
+                    reason: "lists no header",
+                });
+            }
+            for name in names {
+                validate_source(&FieldSource::Header(name.clone()), what, format)?;
+            }
+            return Ok(());
+        }
+        FieldSource::Form(name) => (name, "form field"),
         FieldSource::Query(name) => (name, "query parameter"),
         FieldSource::Cookie(name) => (name, "cookie"),
         FieldSource::Json(pointer) => {

@@ -64,20 +64,28 @@ impl<'a> View<'a> {
         list: &[(&'a str, &'a str)],
     ) -> Result<Option<Cow<'a, str>>, VerifyError> {
         match source {
-            FieldSource::Header(name) => {
-                let mut values = self.headers.get_all(name.as_str()).iter();
-                let Some(value) = values.next() else {
-                    return Ok(None);
-                };
-                if values.next().is_some() {
-                    return Err(VerifyError::DuplicateHeader { name: name.clone() });
+            FieldSource::Header(name) => self.header(name),
+            FieldSource::AnyHeader(names) => {
+                for name in names {
+                    if let Some(value) = self.header(name)? {
+                        return Ok(Some(value));
+                    }
                 }
-                value
-                    .to_str()
-                    .map(|text| Some(Cow::Borrowed(text)))
-                    .map_err(|_| VerifyError::Malformed {
-                        reason: "a header value is not visible ASCII",
-                    })
+                Ok(None)
+            }
+            FieldSource::Form(name) => {
+                let body = self.body.ok_or(VerifyError::NotStreamable)?;
+                // Every field must decode: a body that is not a clean form is malformed.
+                let mut found = None;
+                for field in form_fields(body) {
+                    let (key, value) = field?;
+                    if key == *name && found.replace(value).is_some() {
+                        return Err(VerifyError::Malformed {
+                            reason: "a field appears more than once",
+                        });
+                    }
+                }
+                Ok(found.map(Cow::Owned))
             }
             FieldSource::Query(name) => {
                 let query = self.uri.query().unwrap_or_default();
@@ -125,6 +133,25 @@ impl<'a> View<'a> {
             )?
             .map(Cow::Borrowed)),
         }
+    }
+
+    /// The single value of header `name`, as visible ASCII.
+    fn header(&self, name: &str) -> Result<Option<Cow<'a, str>>, VerifyError> {
+        let mut values = self.headers.get_all(name).iter();
+        let Some(value) = values.next() else {
+            return Ok(None);
+        };
+        if values.next().is_some() {
+            return Err(VerifyError::DuplicateHeader {
+                name: name.to_owned(),
+            });
+        }
+        value
+            .to_str()
+            .map(|text| Some(Cow::Borrowed(text)))
+            .map_err(|_| VerifyError::Malformed {
+                reason: "a header value is not visible ASCII",
+            })
     }
 
     /// The URL the sender signed: the explicit one, or the request URI if it is absolute;
@@ -176,7 +203,11 @@ fn missing(source: &FieldSource) -> VerifyError {
         FieldSource::Query(name)
         | FieldSource::Cookie(name)
         | FieldSource::Json(name)
-        | FieldSource::List(name) => VerifyError::MissingField { name: name.clone() },
+        | FieldSource::List(name)
+        | FieldSource::Form(name) => VerifyError::MissingField { name: name.clone() },
+        FieldSource::AnyHeader(names) => VerifyError::MissingHeader {
+            name: names.join(" or "),
+        },
     }
 }
 
@@ -313,10 +344,8 @@ fn twilio_params(url: &str, body: &[u8]) -> Result<Vec<u8>, VerifyError> {
         };
     }
     let mut params: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for pair in body.split(|&b| b == b'&').filter(|pair| !pair.is_empty()) {
-        let mut halves = pair.splitn(2, |&b| b == b'=');
-        let name = form_decode(halves.next().unwrap_or_default())?;
-        let value = form_decode(halves.next().unwrap_or_default())?;
+    for field in form_fields(body) {
+        let (name, value) = field?;
         params.entry(name).or_default().insert(value);
     }
     let mut out = Vec::new();
@@ -327,6 +356,19 @@ fn twilio_params(url: &str, body: &[u8]) -> Result<Vec<u8>, VerifyError> {
         }
     }
     Ok(out)
+}
+
+/// The fields of a form-encoded body, each name and value decoded strictly (an error
+/// for a field that is not UTF-8 once decoded).
+fn form_fields(body: &[u8]) -> impl Iterator<Item = Result<(String, String), VerifyError>> {
+    body.split(|&b| b == b'&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let mut halves = pair.splitn(2, |&b| b == b'=');
+            let name = form_decode(halves.next().unwrap_or_default())?;
+            let value = form_decode(halves.next().unwrap_or_default())?;
+            Ok((name, value))
+        })
 }
 
 /// One form-encoded name or value: `+` is a space, `%XX` a byte, and the result must be

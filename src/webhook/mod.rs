@@ -5,7 +5,7 @@
 //! optional fields for what real providers do: a signed-message template
 //! ([`MessagePart`]), a [`SignatureFormat`] (`sha256=` prefixes, `t=..,v1=..` lists,
 //! `v1,<b64>` lists), a [`TimestampRule`] with a replay window, a delivery id, a
-//! [`SecretDecoding`]. [`Preset`] holds 21 presets: the schemes of 17 providers and
+//! [`SecretDecoding`]. [`Preset`] holds 22 presets: the schemes of 17 providers and
 //! their legacy variants. A [`WebhookConfig`] (`{"preset": "stripe", "secrets":
 //! ["whsec_..."]}`) names a preset or holds a full scheme document, so a handler's
 //! settings can live in a file.

@@ -26,7 +26,7 @@ impl Engine {
     pub(super) fn check_signable(&self) -> Result<(), BuildError> {
         if matches!(
             self.signature_from,
-            FieldSource::Json(_) | FieldSource::List(_)
+            FieldSource::Json(_) | FieldSource::List(_) | FieldSource::Form(_)
         ) {
             return Err(BuildError::InvalidValue {
                 field: "signature",
@@ -34,7 +34,10 @@ impl Engine {
             });
         }
         if let Some(rule) = &self.scheme.timestamp
-            && matches!(rule.from, FieldSource::Query(_) | FieldSource::Cookie(_))
+            && matches!(
+                rule.from,
+                FieldSource::Query(_) | FieldSource::Cookie(_) | FieldSource::Form(_)
+            )
         {
             return Err(BuildError::InvalidValue {
                 field: "timestamp",
@@ -123,14 +126,22 @@ impl Engine {
             SignatureFormat::VersionedList { version } => format!("{version},{signature}"),
             SignatureFormat::Single { prefix } => format!("{prefix}{signature}"),
         };
-        let timestamp_header = match (&self.scheme.timestamp, &timestamp) {
-            (
-                Some(TimestampRule {
-                    from: FieldSource::Header(name),
-                    ..
-                }),
-                Some(ts),
-            ) => Some((
+        let written_header = |source: &'_ FieldSource| -> Option<String> {
+            match source {
+                FieldSource::Header(name) => Some(name.clone()),
+                // One sender under several names: written under the first.
+                FieldSource::AnyHeader(names) => names.first().cloned(),
+                _ => None,
+            }
+        };
+        let timestamp_header = match (
+            self.scheme
+                .timestamp
+                .as_ref()
+                .and_then(|rule| written_header(&rule.from)),
+            &timestamp,
+        ) {
+            (Some(name), Some(ts)) => Some((
                 HeaderName::from_bytes(name.as_bytes())
                     .map_err(|_| sign_error("the timestamp header name is invalid"))?,
                 HeaderValue::from_str(ts)
@@ -142,6 +153,12 @@ impl Engine {
             FieldSource::Query(name) => (name, KeyLocation::Query),
             FieldSource::Cookie(name) => (name, KeyLocation::Cookie),
             FieldSource::Header(name) => (name, KeyLocation::Header),
+            FieldSource::AnyHeader(names) => (
+                names
+                    .first()
+                    .ok_or_else(|| sign_error("the signature header list is empty"))?,
+                KeyLocation::Header,
+            ),
             _ => return Err(sign_error("the signature cannot be written into the body")),
         };
         let placement = ApiKey::new(

@@ -1,0 +1,259 @@
+//! The recipes of issue 17: Svix's white-labelled `webhook-*` headers and Mailgun's
+//! form-encoded deliveries, each with a published or recomputed vector and, where the
+//! scheme can stream, a streaming test.
+
+use std::sync::Arc;
+
+use credgate::ManualClock;
+use credgate::webhook::{Preset, Signer, Verifier, VerifyError, WebhookConfig};
+use proptest::prelude::*;
+
+// Svix's published example (svix/svix-webhooks python/tests/test_webhooks.py; also
+// /work/shared/vectors/webhooks-public.json "svix-1").
+const SVIX_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const SVIX_ID: &str = "msg_p5jXN8AQM9LWM0D4loKWxJek";
+const SVIX_TS: &str = "1614265330";
+const SVIX_SIG: &str = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+const SVIX_BODY: &[u8] = br#"{"test": 2432232314}"#;
+
+fn svix_verifier() -> Verifier {
+    Verifier::from_preset(Preset::Svix, &[SVIX_SECRET.into()])
+        .expect("valid")
+        .with_clock(Arc::new(ManualClock::at_unix_seconds(1_614_265_330)))
+}
+
+fn svix_request(families: [&str; 3], body: &[u8]) -> http::Request<Vec<u8>> {
+    http::Request::post("/hooks")
+        .header(format!("{}-id", families[0]), SVIX_ID)
+        .header(format!("{}-timestamp", families[1]), SVIX_TS)
+        .header(format!("{}-signature", families[2]), SVIX_SIG)
+        .body(body.to_vec())
+        .expect("valid request")
+}
+
+#[test]
+fn svix_accepts_both_header_families() {
+    let verifier = svix_verifier();
+    for families in [
+        ["svix", "svix", "svix"],
+        ["webhook", "webhook", "webhook"],
+        ["webhook", "svix", "webhook"],
+        ["svix", "webhook", "svix"],
+    ] {
+        let request = svix_request(families, SVIX_BODY);
+        let proof = verifier.verify(&request).expect("published vector");
+        assert_eq!(proof.id(), Some(SVIX_ID));
+        assert!(proof.id_is_signed());
+        let mut stream = verifier.stream(&request).expect("streamable");
+        for chunk in SVIX_BODY.chunks(3) {
+            stream.update(chunk).expect("under the cap");
+        }
+        assert_eq!(stream.finish(), Ok(proof), "{families:?}");
+        let tampered = svix_request(families, br#"{"test": 2432232315}"#);
+        assert_eq!(verifier.verify(&tampered), Err(VerifyError::Mismatch));
+    }
+    // Standard Webhooks stays what its specification says: webhook-* only.
+    let standard = Verifier::from_preset(Preset::StandardWebhooks, &[SVIX_SECRET.into()])
+        .expect("valid")
+        .with_clock(Arc::new(ManualClock::at_unix_seconds(1_614_265_330)));
+    assert!(
+        standard
+            .verify(&svix_request(["webhook"; 3], SVIX_BODY))
+            .is_ok()
+    );
+    assert_eq!(
+        standard.verify(&svix_request(["svix"; 3], SVIX_BODY)),
+        Err(VerifyError::MissingHeader {
+            name: "webhook-signature".to_owned()
+        })
+    );
+}
+
+#[test]
+fn svix_headers_fail_closed() {
+    let verifier = svix_verifier();
+    // The svix-* header is read first: a bad one is not rescued by a good webhook-* one.
+    let request = http::Request::post("/hooks")
+        .header("svix-id", SVIX_ID)
+        .header("svix-timestamp", SVIX_TS)
+        .header(
+            "svix-signature",
+            "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        )
+        .header("webhook-signature", SVIX_SIG)
+        .body(SVIX_BODY.to_vec())
+        .expect("valid request");
+    assert_eq!(verifier.verify(&request), Err(VerifyError::Mismatch));
+    let duplicated = http::Request::post("/hooks")
+        .header("webhook-id", SVIX_ID)
+        .header("webhook-timestamp", SVIX_TS)
+        .header("webhook-signature", SVIX_SIG)
+        .header("webhook-signature", SVIX_SIG)
+        .body(SVIX_BODY.to_vec())
+        .expect("valid request");
+    assert_eq!(
+        verifier.verify(&duplicated),
+        Err(VerifyError::DuplicateHeader {
+            name: "webhook-signature".to_owned()
+        })
+    );
+    let unsigned = http::Request::post("/hooks")
+        .header("webhook-id", SVIX_ID)
+        .header("webhook-timestamp", SVIX_TS)
+        .body(SVIX_BODY.to_vec())
+        .expect("valid request");
+    assert!(matches!(
+        verifier.verify(&unsigned),
+        Err(VerifyError::MissingHeader { .. })
+    ));
+}
+
+proptest! {
+    /// Whatever Svix signs (credgate writes `svix-*`) verifies under either family, and
+    /// under any mix of the two.
+    #[test]
+    fn svix_signed_deliveries_verify_under_either_family(
+        body in proptest::collection::vec(any::<u8>(), 0..200),
+        renamed in proptest::collection::vec(any::<bool>(), 3),
+    ) {
+        let clock = Arc::new(ManualClock::at_unix_seconds(1_700_000_000));
+        let mut request = http::Request::post("https://hooks.example.com/in")
+            .header("svix-id", "msg_prop")
+            .body(body)
+            .expect("valid request");
+        Signer::new(&Preset::Svix.scheme(), &SVIX_SECRET.into())
+            .expect("signable")
+            .with_clock(clock.clone())
+            .sign(&mut request)
+            .expect("signed");
+        for (field, rename) in ["id", "timestamp", "signature"].into_iter().zip(renamed) {
+            if rename {
+                let value = request.headers_mut().remove(format!("svix-{field}")).expect("written");
+                request.headers_mut().insert(
+                    http::HeaderName::try_from(format!("webhook-{field}")).expect("valid"),
+                    value,
+                );
+            }
+        }
+        let verifier = Verifier::from_preset(Preset::Svix, &[SVIX_SECRET.into()])
+            .expect("valid")
+            .with_clock(clock);
+        prop_assert!(verifier.verify(&request).is_ok());
+    }
+}
+
+// Mailgun's legacy form-encoded delivery, recomputed with Python:
+// hmac.new(b"key-mailgun", b"1700000000" + token, hashlib.sha256).hexdigest().
+const MAILGUN_TOKEN: &str = "5d3c8a2b1f9e4d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d";
+const MAILGUN_SIG: &str = "693a4bd9ff425458f231a8847084baffb5869b3cb42334a5e24ba7fc019e0463";
+
+fn mailgun_verifier(preset: Preset) -> Verifier {
+    Verifier::from_preset(preset, &["key-mailgun".into()])
+        .expect("valid")
+        .with_clock(Arc::new(ManualClock::at_unix_seconds(1_700_000_000)))
+}
+
+fn form(body: &str) -> http::Request<Vec<u8>> {
+    http::Request::post("/mailgun")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.as_bytes().to_vec())
+        .expect("valid request")
+}
+
+#[test]
+fn mailgun_form_deliveries_verify() {
+    let verifier = mailgun_verifier(Preset::MailgunForm);
+    let body = format!(
+        "timestamp=1700000000&token={MAILGUN_TOKEN}&signature={MAILGUN_SIG}&event=delivered"
+    );
+    let proof = verifier.verify(&form(&body)).expect("recomputed vector");
+    assert_eq!(proof.id(), Some(MAILGUN_TOKEN));
+    assert!(proof.id_is_signed());
+    // Field order does not matter; the rest of the form is not signed (as Mailgun says).
+    let reordered =
+        format!("event=failed&signature={MAILGUN_SIG}&token={MAILGUN_TOKEN}&timestamp=1700000000");
+    assert!(verifier.verify(&form(&reordered)).is_ok());
+    // Values are form-decoded before they are MACed: hmac(b"1700000000" + b"tok en/+%")
+    // = f69e47c4...706f (Python).
+    let encoded = "timestamp=1700000000&token=tok+en%2F%2B%25&signature=f69e47c4870426881c4b9fe53bb8ccb0800918bc66384dd1dd8787ce6c3e706f";
+    assert!(verifier.verify(&form(encoded)).is_ok());
+    // The JSON preset does not read forms, nor the form preset JSON.
+    assert!(
+        mailgun_verifier(Preset::Mailgun)
+            .verify(&form(&body))
+            .is_err()
+    );
+    // A form body cannot be streamed: its fields are needed before the MAC.
+    assert_eq!(
+        verifier.stream(&form(&body)).unwrap_err(),
+        VerifyError::NotStreamable
+    );
+    assert_eq!(
+        verifier
+            .stream_parts(&http::HeaderMap::new(), None)
+            .unwrap_err(),
+        VerifyError::NotStreamable
+    );
+}
+
+#[test]
+fn mailgun_form_deliveries_fail_closed() {
+    let verifier = mailgun_verifier(Preset::MailgunForm);
+    let good = format!("timestamp=1700000000&token={MAILGUN_TOKEN}&signature={MAILGUN_SIG}");
+    for (body, expected) in [
+        (good.replace("token=5d", "token=6d"), VerifyError::Mismatch),
+        (
+            good.replace("timestamp=1700000000", "timestamp=1699999000"),
+            VerifyError::TooOld {
+                tolerance_seconds: 300,
+            },
+        ),
+        (
+            format!("{good}&token=other"),
+            VerifyError::Malformed {
+                reason: "a field appears more than once",
+            },
+        ),
+        (
+            good.replace(&format!("&token={MAILGUN_TOKEN}"), ""),
+            VerifyError::MissingField {
+                name: "token".to_owned(),
+            },
+        ),
+        (
+            good.replace("signature=", "signatures="),
+            VerifyError::MissingField {
+                name: "signature".to_owned(),
+            },
+        ),
+        (
+            format!("{good}&x=%FF"),
+            VerifyError::Malformed {
+                reason: "a form parameter is not UTF-8",
+            },
+        ),
+    ] {
+        assert_eq!(verifier.verify(&form(&body)), Err(expected), "{body}");
+    }
+}
+
+#[test]
+fn form_fields_work_in_scheme_documents() -> Result<(), Box<dyn std::error::Error>> {
+    let config: WebhookConfig = serde_json::from_value(serde_json::json!({
+        "scheme": {"type": "hmac", "hmac": {
+            "algorithm": "sha256", "encoding": "hex", "in": "header", "name": "",
+            "signatureFrom": {"form": "signature"},
+            "idFrom": {"form": "token"},
+            "timestamp": {"from": {"form": "timestamp"}},
+            "message": ["timestamp", "id"],
+        }},
+        "secrets": ["key-mailgun"],
+    }))?;
+    let verifier = Verifier::from_config(&config)?
+        .with_clock(Arc::new(ManualClock::at_unix_seconds(1_700_000_000)));
+    let body = format!("timestamp=1700000000&token={MAILGUN_TOKEN}&signature={MAILGUN_SIG}");
+    verifier.verify(&form(&body))?;
+    // Signing cannot write a form field.
+    assert!(verifier.signer().is_err());
+    Ok(())
+}
