@@ -257,3 +257,151 @@ fn form_fields_work_in_scheme_documents() -> Result<(), Box<dyn std::error::Erro
     assert!(verifier.signer().is_err());
     Ok(())
 }
+
+fn config(json: serde_json::Value) -> Result<WebhookConfig, serde_json::Error> {
+    serde_json::from_value(json)
+}
+
+/// A Svix-style delivery signed at `ts` with a raw 16-byte key, verified at `now`.
+fn standard_delivery(key: &[u8], ts: u64) -> http::Request<Vec<u8>> {
+    use base64::Engine as _;
+    use hmac::{Hmac, Mac};
+    let body = br#"{"type":"ping"}"#;
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).expect("any key length");
+    mac.update(format!("msg_1.{ts}.").as_bytes());
+    mac.update(body);
+    let signature = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    http::Request::post("/hooks")
+        .header("webhook-id", "msg_1")
+        .header("webhook-timestamp", ts.to_string())
+        .header("webhook-signature", format!("v1,{signature}"))
+        .body(body.to_vec())
+        .expect("valid request")
+}
+
+#[test]
+fn a_config_overrides_the_secret_decoding() -> Result<(), Box<dyn std::error::Error>> {
+    // A provider using the Standard Webhooks recipe with hex secrets.
+    let key = b"0123456789abcdef";
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    let request = standard_delivery(key, 1_700_000_000);
+    let clock = Arc::new(ManualClock::at_unix_seconds(1_700_000_000));
+    let plain = config(serde_json::json!({"preset": "standard-webhooks", "secrets": [hex]}))?;
+    // Without the override the hex string is read as base64: another key.
+    assert_eq!(
+        Verifier::from_config(&plain)?
+            .with_clock(clock.clone())
+            .verify(&request)
+            .unwrap_err(),
+        VerifyError::Mismatch
+    );
+    for decoding in [
+        serde_json::json!({"secretDecoding": "hex"}),
+        serde_json::json!({"schemeOverrides": {"secretDecoding": "hex"}}),
+    ] {
+        let mut json = serde_json::json!({"preset": "standard-webhooks", "secrets": [hex]});
+        json.as_object_mut()
+            .expect("object")
+            .extend(decoding.as_object().expect("object").clone());
+        let verifier = Verifier::from_config(&config(json)?)?.with_clock(clock.clone());
+        verifier.verify(&request)?;
+    }
+    Ok(())
+}
+
+#[test]
+fn scheme_overrides_patch_any_field() -> Result<(), Box<dyn std::error::Error>> {
+    let overridden = config(serde_json::json!({
+        "preset": "github", "secrets": ["s"],
+        "schemeOverrides": {"name": "X-Signature", "format": {"prefix": "sha256:"}, "idFrom": null},
+    }))?
+    .to_scheme()?;
+    assert_eq!(overridden.name, "X-Signature");
+    assert_eq!(
+        overridden.format,
+        credgate::webhook::SignatureFormat::Single {
+            prefix: "sha256:".to_owned()
+        }
+    );
+    assert_eq!(overridden.id_from, None);
+    let nested = config(serde_json::json!({
+        "preset": "stripe", "secrets": ["s"],
+        "schemeOverrides": {"timestamp": {"pastTolerance": 30}},
+    }))?
+    .to_scheme()?;
+    let rule = nested.timestamp.expect("kept");
+    assert_eq!((rule.past_tolerance, rule.future_tolerance), (30, 300));
+    // A misspelt field is an error, not silently ignored; so is a wrong type.
+    for (patch, expected) in [
+        (
+            serde_json::json!({"nmae": "X"}),
+            "\"nmae\" is not a valid hmac scheme field name",
+        ),
+        (
+            serde_json::json!({"encoding": 3}),
+            "schemeOverrides do not make a valid hmac scheme (check each field's type)",
+        ),
+    ] {
+        let err = config(serde_json::json!({
+            "preset": "github", "secrets": ["s"], "schemeOverrides": patch,
+        }))?
+        .to_scheme()
+        .unwrap_err();
+        assert_eq!(err.to_string(), expected);
+    }
+    Ok(())
+}
+
+#[test]
+fn a_config_can_turn_the_replay_window_off() -> Result<(), Box<dyn std::error::Error>> {
+    let key = b"0123456789abcdef";
+    use base64::Engine as _;
+    let secret = format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(key)
+    );
+    let signed_at = 1_600_000_000;
+    let request = standard_delivery(key, signed_at);
+    let later = Arc::new(ManualClock::at_unix_seconds(1_700_000_000));
+    let windowed = Verifier::from_config(&config(serde_json::json!({
+        "preset": "standard-webhooks", "secrets": [secret],
+    }))?)?
+    .with_clock(later.clone());
+    assert_eq!(
+        windowed.verify(&request).unwrap_err(),
+        VerifyError::TooOld {
+            tolerance_seconds: 300
+        }
+    );
+    let open = Verifier::from_config(&config(serde_json::json!({
+        "preset": "standard-webhooks", "secrets": [secret], "noReplayWindow": true,
+    }))?)?
+    .with_clock(later);
+    let proof = open.verify(&request)?;
+    assert!(proof.timestamp().is_some());
+    // The timestamp is still signed: changing it fails.
+    let mut moved = request.clone();
+    moved.headers_mut().insert(
+        "webhook-timestamp",
+        http::HeaderValue::from_static("1600000001"),
+    );
+    assert_eq!(open.verify(&moved).unwrap_err(), VerifyError::Mismatch);
+    // Far-future timestamps are accepted too, without overflow.
+    let future = standard_delivery(key, u64::MAX / 1000);
+    open.verify(&future)?;
+    // It cannot be combined with a tolerance, nor set for a scheme without a timestamp.
+    for bad in [
+        serde_json::json!({"preset": "stripe", "secrets": ["s"], "noReplayWindow": true, "pastTolerance": 5}),
+        serde_json::json!({"preset": "github", "secrets": ["s"], "noReplayWindow": true}),
+    ] {
+        assert!(config(bad)?.to_scheme().is_err());
+    }
+    // It round-trips, and is omitted when off.
+    let text = serde_json::to_string(&config(
+        serde_json::json!({"preset": "zoom", "secrets": ["s"], "noReplayWindow": true}),
+    )?)?;
+    assert!(text.contains(r#""noReplayWindow":true"#), "{text}");
+    let off = serde_json::to_string(&WebhookConfig::preset(Preset::Zoom, vec!["s".into()]))?;
+    assert!(!off.contains("noReplayWindow"), "{off}");
+    Ok(())
+}

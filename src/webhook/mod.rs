@@ -118,6 +118,23 @@ pub struct WebhookConfig {
     /// Overrides the body-size cap, in bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_body_bytes: Option<u64>,
+    /// Overrides how a secret string becomes the MAC key (`"base64"`, `"hex"`,
+    /// `{"prefixedBase64": "whsec_"}`, ...), for a provider whose secrets are not in the
+    /// preset's form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_decoding: Option<SecretDecoding>,
+    /// Accepts a signed timestamp of any age (it is still read, signed and returned):
+    /// for providers that document no window (Zoom, Mailgun) and replays of stored
+    /// deliveries. Replay protection is then the caller's, by remembering signed ids.
+    /// Cannot be combined with a tolerance.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_replay_window: bool,
+    /// Any other fields of the scheme, as a JSON merge patch (RFC 7396) over the preset's
+    /// or document's `hmac` object: `{"name": "X-Sig"}` renames the header,
+    /// `{"timestamp": {"pastTolerance": 30}}` changes one field of a nested object, `null`
+    /// removes an optional field. Unknown field names are rejected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheme_overrides: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl WebhookConfig {
@@ -130,6 +147,9 @@ impl WebhookConfig {
             past_tolerance: None,
             future_tolerance: None,
             max_body_bytes: None,
+            secret_decoding: None,
+            no_replay_window: false,
+            scheme_overrides: None,
         }
     }
 
@@ -138,8 +158,10 @@ impl WebhookConfig {
     /// # Errors
     ///
     /// [`BuildError::InvalidValue`] unless exactly one of `preset` and `scheme` is set,
-    /// when `scheme` is not an `hmac` scheme, or when a tolerance is given for a scheme
-    /// without a timestamp.
+    /// when `scheme` is not an `hmac` scheme, when a tolerance or `noReplayWindow` is given
+    /// for a scheme without a timestamp (or both are given), or when `schemeOverrides` do
+    /// not make a valid scheme; [`BuildError::InvalidName`] for an override naming no
+    /// field of the scheme.
     ///
     /// # Example
     ///
@@ -164,6 +186,26 @@ impl WebhookConfig {
                 ));
             }
         };
+        if let Some(patch) = &self.scheme_overrides {
+            scheme = apply_overrides(&scheme, patch)?;
+        }
+        if let Some(decoding) = &self.secret_decoding {
+            scheme.secret_decoding = decoding.clone();
+        }
+        if self.no_replay_window {
+            if self.past_tolerance.is_some() || self.future_tolerance.is_some() {
+                return Err(invalid(
+                    "noReplayWindow",
+                    "cannot be combined with pastTolerance or futureTolerance",
+                ));
+            }
+            let rule = scheme.timestamp.as_mut().ok_or_else(|| {
+                invalid("noReplayWindow", "is set but the scheme has no timestamp")
+            })?;
+            // The window check saturates, so the largest tolerance accepts any age.
+            rule.past_tolerance = u64::MAX;
+            rule.future_tolerance = u64::MAX;
+        }
         if self.past_tolerance.is_some() || self.future_tolerance.is_some() {
             let rule = scheme
                 .timestamp
@@ -176,6 +218,77 @@ impl WebhookConfig {
             scheme.max_body_bytes = self.max_body_bytes;
         }
         Ok(scheme)
+    }
+}
+
+/// The `hmac` object's fields, for rejecting a misspelt override (the object itself
+/// accepts unknown fields, which would make a typo silently do nothing).
+const HMAC_FIELDS: &[&str] = &[
+    "id",
+    "description",
+    "algorithm",
+    "digestInputs",
+    "encoding",
+    "in",
+    "name",
+    "message",
+    "format",
+    "signatureFrom",
+    "timestamp",
+    "idFrom",
+    "secretDecoding",
+    "maxBodyBytes",
+    "urlPortVariants",
+    "dangerPlainHash",
+];
+
+/// `scheme` with the JSON merge patch `patch` (RFC 7396) applied.
+fn apply_overrides(
+    scheme: &HmacScheme,
+    patch: &serde_json::Map<String, serde_json::Value>,
+) -> Result<HmacScheme, BuildError> {
+    let invalid = |reason| BuildError::InvalidValue {
+        field: "schemeOverrides",
+        reason,
+    };
+    if let Some(unknown) = patch
+        .keys()
+        .find(|key| !HMAC_FIELDS.contains(&key.as_str()))
+    {
+        return Err(BuildError::InvalidName {
+            name: unknown.clone(),
+            location: "hmac scheme field",
+        });
+    }
+    let mut document =
+        serde_json::to_value(scheme).map_err(|_| invalid("cannot be applied to this scheme"))?;
+    merge_patch(&mut document, &serde_json::Value::Object(patch.clone()));
+    // The scheme holds no secret, so its error message is safe, but it is not shown: the
+    // reason names the fix instead.
+    serde_json::from_value(document)
+        .map_err(|_| invalid("do not make a valid hmac scheme (check each field's type)"))
+}
+
+/// RFC 7396 JSON merge patch.
+fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    let serde_json::Value::Object(fields) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = serde_json::Value::Object(serde_json::Map::new());
+    }
+    if let serde_json::Value::Object(object) = target {
+        for (key, value) in fields {
+            if value.is_null() {
+                object.remove(key);
+            } else {
+                merge_patch(
+                    object.entry(key.clone()).or_insert(serde_json::Value::Null),
+                    value,
+                );
+            }
+        }
     }
 }
 
