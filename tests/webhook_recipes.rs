@@ -405,3 +405,56 @@ fn a_config_can_turn_the_replay_window_off() -> Result<(), Box<dyn std::error::E
     assert!(!off.contains("noReplayWindow"), "{off}");
     Ok(())
 }
+
+/// Zoom's URL validation: encryptedToken = hex(HMAC-SHA256(secret token, plainToken)),
+/// recomputed with Python's hmac for each token below.
+#[test]
+fn zoom_url_validation_answers_the_challenge() -> Result<(), Box<dyn std::error::Error>> {
+    let verifier = Verifier::from_preset(Preset::Zoom, &["zoom_secret_token".into()])?;
+    for (plain, expected) in [
+        (
+            "qgg8vlvZRS6UYooatFL8Aw",
+            "bd48235863f4a6323ccc4963c594908b7c97f88b4a6a95278f4f093690b12726",
+        ),
+        (
+            "a\"b\\c é",
+            "582aba5acff0a7519e7d27710a0196120746df02960c74b6e9a4c88af1f666d7",
+        ),
+    ] {
+        let body = serde_json::json!({
+            "event": "endpoint.url_validation",
+            "payload": {"plainToken": plain},
+            "event_ts": 1_654_503_849_680_u64,
+        })
+        .to_string();
+        let answer = verifier
+            .zoom_url_validation(body.as_bytes())?
+            .expect("challenge");
+        let answer: serde_json::Value = serde_json::from_str(&answer)?;
+        assert_eq!(answer["plainToken"], plain);
+        assert_eq!(answer["encryptedToken"], expected, "{plain}");
+    }
+    assert_eq!(
+        verifier.zoom_url_validation(br#"{"event": "meeting.started", "payload": {}}"#)?,
+        None
+    );
+    for bad in [
+        &b"not json"[..],
+        br#"{"event": "endpoint.url_validation", "payload": {}}"#,
+        br#"{"event": "endpoint.url_validation", "payload": {"plainToken": 5}}"#,
+    ] {
+        assert!(matches!(
+            verifier.zoom_url_validation(bad),
+            Err(VerifyError::Malformed { .. })
+        ));
+    }
+    // A verifier keyed for another algorithm cannot answer.
+    let sha1 = Verifier::from_preset(Preset::Intercom, &["s".into()])?;
+    assert!(
+        sha1.zoom_url_validation(
+            br#"{"event":"endpoint.url_validation","payload":{"plainToken":"x"}}"#
+        )
+        .is_err()
+    );
+    Ok(())
+}

@@ -61,6 +61,7 @@ mod parse;
 mod presets;
 mod sign;
 mod verify;
+mod zoom;
 
 use std::sync::Arc;
 
