@@ -458,3 +458,12 @@ fn zoom_url_validation_answers_the_challenge() -> Result<(), Box<dyn std::error:
     );
     Ok(())
 }
+
+/// The README and the module documentation give the number of presets there are.
+#[test]
+fn the_docs_count_the_presets() {
+    let count = Preset::ALL.len();
+    assert!(include_str!("../README.md").contains(&format!("{count} provider presets")));
+    assert!(include_str!("../src/webhook/mod.rs").contains(&format!("holds {count} presets")));
+    assert!(include_str!("../src/webhook/presets.rs").contains(&format!("{count} presets")));
+}

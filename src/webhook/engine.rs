@@ -399,12 +399,6 @@ pub(super) struct Tag {
 }
 
 impl Tag {
-    /// A placeholder for inline lists; never compared.
-    pub(super) const EMPTY: Self = Self {
-        bytes: [0; 64],
-        len: 0,
-    };
-
     /// `bytes` (at most 64: every caller passes a digest).
     fn from_slice(bytes: &[u8]) -> Self {
         let len = bytes.len().min(64);

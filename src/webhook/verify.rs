@@ -95,7 +95,7 @@ impl DeliveryId {
 /// headers and the timestamp.
 pub struct StreamingVerification {
     candidates: Vec<Candidate>,
-    signatures: Few<Tag>,
+    signatures: Vec<Tag>,
     feeds_body: bool,
     received: u64,
     limit: u64,
@@ -158,7 +158,7 @@ impl StreamingVerification {
             mac.update(&candidate.after);
             let tag = mac.finalize();
             let mut hit = subtle::Choice::from(0);
-            for signature in self.signatures.as_slice() {
+            for signature in &self.signatures {
                 hit |= tag.ct_eq(signature);
             }
             if matched.is_none() && bool::from(hit) {
@@ -184,10 +184,12 @@ impl std::fmt::Debug for StreamingVerification {
     }
 }
 
-/// What the headers say, checked: the decoded signatures of the trusted version, the
+/// What the headers say, checked: the signatures of the trusted version that decode, the
 /// timestamp (text, value, unit) and the delivery id. Kept inline: nothing on the heap.
 struct Checked<'a> {
-    signatures: Few<Tag>,
+    /// Kept as text and decoded again when compared: cheaper than zeroing room for 32
+    /// decoded MACs on every verification.
+    signatures: Few<&'a str>,
     timestamp: Option<(Cow<'a, str>, u64, TimeUnit)>,
     id: Option<Cow<'a, str>>,
 }
@@ -217,10 +219,11 @@ impl Engine {
             Some(source) if !self.signs_id_part => view.read_optional(source, list)?,
             Some(source) => Some(view.read(source, list)?),
         };
-        let mut signatures = Few::new(Tag::EMPTY);
+        let mut signatures = Few::new("");
         for text in presented.signatures.as_slice() {
-            if let Some(tag) = self.decode_signature(text.trim()) {
-                signatures.push(tag);
+            let text = text.trim();
+            if self.decode_signature(text).is_some() {
+                signatures.push(text);
             }
         }
         if signatures.as_slice().is_empty() {
@@ -285,8 +288,10 @@ impl Engine {
                 })?;
                 let tag = mac.finalize();
                 let mut hit = subtle::Choice::from(0);
-                for signature in checked.signatures.as_slice() {
-                    hit |= tag.ct_eq(signature);
+                for text in checked.signatures.as_slice() {
+                    if let Some(signature) = self.decode_signature(text) {
+                        hit |= tag.ct_eq(&signature);
+                    }
                 }
                 if matched.is_none() && bool::from(hit) {
                     matched = Some(secret_index);
@@ -344,7 +349,12 @@ impl Engine {
         })?;
         Ok(StreamingVerification {
             candidates,
-            signatures: checked.signatures,
+            signatures: checked
+                .signatures
+                .as_slice()
+                .iter()
+                .filter_map(|text| self.decode_signature(text))
+                .collect(),
             feeds_body: self.feeds_body,
             received: 0,
             limit: self.max_body_bytes,
