@@ -21,7 +21,7 @@ fn clock() -> Arc<ManualClock> {
 fn signable() -> Vec<Preset> {
     Preset::ALL
         .into_iter()
-        .filter(|p| *p != Preset::Mailgun)
+        .filter(|p| !matches!(p, Preset::Mailgun | Preset::MailgunForm))
         .collect()
 }
 
@@ -49,8 +49,10 @@ fn unsigned_request(preset: Preset, path: &str, body: &[u8]) -> http::Request<Ve
         .expect("serializable");
     }
     let mut builder = http::Request::post(format!("https://hooks.example.com{path}"));
-    if let Some(FieldSource::Header(id)) = preset.scheme().id_from {
-        builder = builder.header(id, "msg_01HQ");
+    match preset.scheme().id_from {
+        Some(FieldSource::Header(id)) => builder = builder.header(id, "msg_01HQ"),
+        Some(FieldSource::AnyHeader(ids)) => builder = builder.header(&ids[0], "msg_01HQ"),
+        _ => {}
     }
     builder.body(body).expect("valid request")
 }

@@ -209,6 +209,16 @@ pub enum FieldSource {
     Json(String),
     /// A key of the signature's key/value list (`t` of `t=..,v1=..`).
     List(String),
+    /// A field of an `application/x-www-form-urlencoded` body (Mailgun's legacy
+    /// deliveries: `timestamp`, `token`, `signature`): `+` is a space, `%XX` a byte, the
+    /// value must be UTF-8, and a repeated field is rejected. Reading it needs the whole
+    /// body, so such a scheme cannot be verified as a stream.
+    Form(String),
+    /// The first of several headers that is present, in the order listed: one sender
+    /// under several names (Svix sends `svix-id`, white-labelled Svix `webhook-id`). A
+    /// duplicated header is rejected as with [`Header`](Self::Header); credgate writes
+    /// the first name when signing.
+    AnyHeader(Vec<String>),
 }
 
 /// How a signature value is written.

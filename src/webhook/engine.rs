@@ -50,6 +50,8 @@ pub(super) struct Engine {
     pub(super) feeds_body: bool,
     /// Whether the MAC covers the delivery id.
     pub(super) signs_id: bool,
+    /// Whether the message holds the id as a part (so it is required).
+    pub(super) signs_id_part: bool,
     /// Whether verification needs the body's content before the MAC (JSON fields, form
     /// parameters), which a stream cannot give.
     pub(super) reads_body: bool,
@@ -98,7 +100,8 @@ impl Engine {
             .iter()
             .map(|secret| Key::new(scheme, secret))
             .collect::<Result<_, _>>()?;
-        let is_json = |source: &FieldSource| matches!(source, FieldSource::Json(_));
+        let is_json =
+            |source: &FieldSource| matches!(source, FieldSource::Json(_) | FieldSource::Form(_));
         let reads_body = is_json(&signature_from)
             || scheme
                 .timestamp
@@ -119,6 +122,7 @@ impl Engine {
                 .as_ref()
                 .is_some_and(|source| signs_field(&message, source, &MessagePart::Id)),
             reads_body,
+            signs_id_part: message.contains(&MessagePart::Id),
             query_names: match &signature_from {
                 FieldSource::Query(name) => vec![name.clone()],
                 _ => Vec::new(),
@@ -242,6 +246,19 @@ fn validate_source(
             }
             return Ok(());
         }
+        FieldSource::AnyHeader(names) => {
+            if names.is_empty() {
+                return Err(BuildError::InvalidValue {
+                    field: what,
+                    reason: "lists no header",
+                });
+            }
+            for name in names {
+                validate_source(&FieldSource::Header(name.clone()), what, format)?;
+            }
+            return Ok(());
+        }
+        FieldSource::Form(name) => (name, "form field"),
         FieldSource::Query(name) => (name, "query parameter"),
         FieldSource::Cookie(name) => (name, "cookie"),
         FieldSource::Json(pointer) => {

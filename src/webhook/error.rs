@@ -51,6 +51,12 @@ pub enum VerifyError {
     #[error("no signature of the trusted version")]
     NoTrustedSignature,
     /// No signature matches any configured secret.
+    ///
+    /// For a scheme that signs the URL, also what a URL other than the signed one gives:
+    /// [`Verifier::verify`](super::Verifier::verify) reads it from the parsed request URI,
+    /// which lower-cases an `HTTP://` or `HTTPS://` scheme; pass the URL byte for byte to
+    /// [`Verifier::verify_with_url`](super::Verifier::verify_with_url) or
+    /// [`Verifier::verify_parts`](super::Verifier::verify_parts) instead.
     #[error("signature mismatch")]
     Mismatch,
     /// The body's hash does not match the signed hash of it (Twilio's `bodySHA256`).

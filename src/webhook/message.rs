@@ -52,36 +52,51 @@ impl<'a> View<'a> {
         source: &FieldSource,
         list: &[(&'a str, &'a str)],
     ) -> Result<Cow<'a, str>, VerifyError> {
-        let missing = |name: &str| VerifyError::MissingField {
-            name: name.to_owned(),
-        };
+        self.read_optional(source, list)?
+            .ok_or_else(|| missing(source))
+    }
+
+    /// [`read`](Self::read), with an absent value as `None`: an optional field's absence
+    /// costs no error value (and no allocation).
+    pub(super) fn read_optional(
+        &self,
+        source: &FieldSource,
+        list: &[(&'a str, &'a str)],
+    ) -> Result<Option<Cow<'a, str>>, VerifyError> {
         match source {
-            FieldSource::Header(name) => {
-                let mut values = self.headers.get_all(name.as_str()).iter();
-                let value = values
-                    .next()
-                    .ok_or_else(|| VerifyError::MissingHeader { name: name.clone() })?;
-                if values.next().is_some() {
-                    return Err(VerifyError::DuplicateHeader { name: name.clone() });
+            FieldSource::Header(name) => self.header(name),
+            FieldSource::AnyHeader(names) => {
+                for name in names {
+                    if let Some(value) = self.header(name)? {
+                        return Ok(Some(value));
+                    }
                 }
-                value
-                    .to_str()
-                    .map(Cow::Borrowed)
-                    .map_err(|_| VerifyError::Malformed {
-                        reason: "a header value is not visible ASCII",
-                    })
+                Ok(None)
+            }
+            FieldSource::Form(name) => {
+                let body = self.body.ok_or(VerifyError::NotStreamable)?;
+                // Every field must decode: a body that is not a clean form is malformed.
+                let mut found = None;
+                for field in form_fields(body) {
+                    let (key, value) = field?;
+                    if key == *name && found.replace(value).is_some() {
+                        return Err(VerifyError::Malformed {
+                            reason: "a field appears more than once",
+                        });
+                    }
+                }
+                Ok(found.map(Cow::Owned))
             }
             FieldSource::Query(name) => {
                 let query = self.uri.query().unwrap_or_default();
-                single(
+                Ok(single(
                     url::form_urlencoded::parse(query.as_bytes())
                         .filter(|(key, _)| key == name)
                         .map(|(_, value)| value),
                 )?
-                .map(|value| Cow::Owned(value.into_owned()))
-                .ok_or_else(|| missing(name))
+                .map(|value| Cow::Owned(value.into_owned())))
             }
-            FieldSource::Cookie(name) => single(
+            FieldSource::Cookie(name) => Ok(single(
                 self.headers
                     .get_all(http::header::COOKIE)
                     .iter()
@@ -92,8 +107,7 @@ impl<'a> View<'a> {
                         (key == name).then_some(value)
                     }),
             )?
-            .map(Cow::Borrowed)
-            .ok_or_else(|| missing(name)),
+            .map(Cow::Borrowed)),
             FieldSource::Json(pointer) => {
                 let json = self.json.get_or_init(|| {
                     serde_json::from_slice::<Value>(self.body.unwrap_or_default()).ok()
@@ -102,23 +116,42 @@ impl<'a> View<'a> {
                     reason: "the body is not JSON",
                 })?;
                 match json.pointer(pointer) {
-                    None | Some(Value::Null) => Err(missing(pointer)),
-                    Some(Value::String(text)) => Ok(Cow::Owned(text.clone())),
-                    Some(value) => value.as_u64().map(|n| Cow::Owned(n.to_string())).ok_or(
-                        VerifyError::Malformed {
+                    None | Some(Value::Null) => Ok(None),
+                    Some(Value::String(text)) => Ok(Some(Cow::Owned(text.clone()))),
+                    Some(value) => value
+                        .as_u64()
+                        .map(|n| Some(Cow::Owned(n.to_string())))
+                        .ok_or(VerifyError::Malformed {
                             reason: "a JSON field is neither a string nor a non-negative integer",
-                        },
-                    ),
+                        }),
                 }
             }
-            FieldSource::List(key) => single(
+            FieldSource::List(key) => Ok(single(
                 list.iter()
                     .filter(|(k, _)| k == key)
                     .map(|&(_, value)| value),
             )?
-            .map(Cow::Borrowed)
-            .ok_or_else(|| missing(key)),
+            .map(Cow::Borrowed)),
         }
+    }
+
+    /// The single value of header `name`, as visible ASCII.
+    fn header(&self, name: &str) -> Result<Option<Cow<'a, str>>, VerifyError> {
+        let mut values = self.headers.get_all(name).iter();
+        let Some(value) = values.next() else {
+            return Ok(None);
+        };
+        if values.next().is_some() {
+            return Err(VerifyError::DuplicateHeader {
+                name: name.to_owned(),
+            });
+        }
+        value
+            .to_str()
+            .map(|text| Some(Cow::Borrowed(text)))
+            .map_err(|_| VerifyError::Malformed {
+                reason: "a header value is not visible ASCII",
+            })
     }
 
     /// The URL the sender signed: the explicit one, or the request URI if it is absolute;
@@ -163,6 +196,21 @@ fn strip_query_param(url: &str, name: &str) -> String {
     out
 }
 
+/// The error for an absent value read from `source`.
+fn missing(source: &FieldSource) -> VerifyError {
+    match source {
+        FieldSource::Header(name) => VerifyError::MissingHeader { name: name.clone() },
+        FieldSource::Query(name)
+        | FieldSource::Cookie(name)
+        | FieldSource::Json(name)
+        | FieldSource::List(name)
+        | FieldSource::Form(name) => VerifyError::MissingField { name: name.clone() },
+        FieldSource::AnyHeader(names) => VerifyError::MissingHeader {
+            name: names.join(" or "),
+        },
+    }
+}
+
 /// The only item of `items`: `None` if there is none, an error if there are several.
 fn single<T>(mut items: impl Iterator<Item = T>) -> Result<Option<T>, VerifyError> {
     let first = items.next();
@@ -183,46 +231,64 @@ pub(super) struct Inputs<'a> {
     pub(super) id: Option<&'a str>,
 }
 
-/// The message split around the body: the bytes fed before it and after it.
-pub(super) struct Resolved<'a> {
-    pub(super) before: Vec<Cow<'a, [u8]>>,
-    pub(super) after: Vec<u8>,
+/// The parts of a message that must be computed rather than borrowed (HubSpot's decoded
+/// URL, Twilio's parameter string): computed once per URL, then fed to every secret's MAC.
+/// Empty, and allocation-free, for every other scheme.
+#[derive(Default)]
+pub(super) struct Computed {
+    hubspot_url: Option<String>,
+    twilio_params: Option<Vec<u8>>,
 }
 
-/// Resolves every part of `message` but the body.
-pub(super) fn resolve<'a>(
-    message: &'a [MessagePart],
-    inputs: &Inputs<'a>,
-) -> Result<Resolved<'a>, VerifyError> {
-    let mut before = Vec::with_capacity(message.len());
-    let mut after = Vec::new();
-    let mut seen_body = false;
+impl Computed {
+    pub(super) fn new(message: &[MessagePart], inputs: &Inputs<'_>) -> Result<Self, VerifyError> {
+        let mut computed = Self::default();
+        for part in message {
+            match part {
+                MessagePart::HubspotUrl if computed.hubspot_url.is_none() => {
+                    computed.hubspot_url = Some(hubspot_decode(required(inputs.url)?));
+                }
+                MessagePart::TwilioParams if computed.twilio_params.is_none() => {
+                    computed.twilio_params = Some(twilio_params(
+                        required(inputs.url)?,
+                        inputs.body.ok_or(VerifyError::NotStreamable)?,
+                    )?);
+                }
+                _ => {}
+            }
+        }
+        Ok(computed)
+    }
+}
+
+/// Calls `feed` with the bytes of every part of `message` in order, and with `None` where
+/// the body goes (the caller feeds or streams it). Borrows only: nothing is allocated.
+pub(super) fn for_each_part(
+    message: &[MessagePart],
+    inputs: &Inputs<'_>,
+    computed: &Computed,
+    mut feed: impl FnMut(Option<&[u8]>),
+) -> Result<(), VerifyError> {
     for part in message {
-        let bytes: Cow<'a, [u8]> = match part {
+        let bytes: &[u8] = match part {
             MessagePart::Body => {
-                seen_body = true;
+                feed(None);
                 continue;
             }
-            MessagePart::Literal(text) => Cow::Borrowed(text.as_bytes()),
-            MessagePart::Timestamp => Cow::Borrowed(required(inputs.timestamp)?.as_bytes()),
-            MessagePart::Id => Cow::Borrowed(required(inputs.id)?.as_bytes()),
-            MessagePart::Method => Cow::Borrowed(inputs.method.as_bytes()),
-            MessagePart::Url => Cow::Borrowed(required(inputs.url)?.as_bytes()),
-            MessagePart::HubspotUrl => {
-                Cow::Owned(hubspot_decode(required(inputs.url)?).into_bytes())
-            }
-            MessagePart::TwilioParams => Cow::Owned(twilio_params(
-                required(inputs.url)?,
-                inputs.body.ok_or(VerifyError::NotStreamable)?,
-            )?),
+            MessagePart::Literal(text) => text.as_bytes(),
+            MessagePart::Timestamp => required(inputs.timestamp)?.as_bytes(),
+            MessagePart::Id => required(inputs.id)?.as_bytes(),
+            MessagePart::Method => inputs.method.as_bytes(),
+            MessagePart::Url => required(inputs.url)?.as_bytes(),
+            MessagePart::HubspotUrl => required(computed.hubspot_url.as_deref())?.as_bytes(),
+            MessagePart::TwilioParams => computed
+                .twilio_params
+                .as_deref()
+                .ok_or(VerifyError::NotStreamable)?,
         };
-        if seen_body {
-            after.extend_from_slice(&bytes);
-        } else {
-            before.push(bytes);
-        }
+        feed(Some(bytes));
     }
-    Ok(Resolved { before, after })
+    Ok(())
 }
 
 /// Inputs the scheme's validation guarantees; absent only through a bug, reported as a
@@ -278,10 +344,8 @@ fn twilio_params(url: &str, body: &[u8]) -> Result<Vec<u8>, VerifyError> {
         };
     }
     let mut params: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for pair in body.split(|&b| b == b'&').filter(|pair| !pair.is_empty()) {
-        let mut halves = pair.splitn(2, |&b| b == b'=');
-        let name = form_decode(halves.next().unwrap_or_default())?;
-        let value = form_decode(halves.next().unwrap_or_default())?;
+    for field in form_fields(body) {
+        let (name, value) = field?;
         params.entry(name).or_default().insert(value);
     }
     let mut out = Vec::new();
@@ -292,6 +356,19 @@ fn twilio_params(url: &str, body: &[u8]) -> Result<Vec<u8>, VerifyError> {
         }
     }
     Ok(out)
+}
+
+/// The fields of a form-encoded body, each name and value decoded strictly (an error
+/// for a field that is not UTF-8 once decoded).
+fn form_fields(body: &[u8]) -> impl Iterator<Item = Result<(String, String), VerifyError>> {
+    body.split(|&b| b == b'&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let mut halves = pair.splitn(2, |&b| b == b'=');
+            let name = form_decode(halves.next().unwrap_or_default())?;
+            let value = form_decode(halves.next().unwrap_or_default())?;
+            Ok((name, value))
+        })
 }
 
 /// One form-encoded name or value: `+` is a space, `%XX` a byte, and the result must be

@@ -5,9 +5,10 @@
 //! optional fields for what real providers do: a signed-message template
 //! ([`MessagePart`]), a [`SignatureFormat`] (`sha256=` prefixes, `t=..,v1=..` lists,
 //! `v1,<b64>` lists), a [`TimestampRule`] with a replay window, a delivery id, a
-//! [`SecretDecoding`]. [`Preset`] holds the schemes of 20 providers. A [`WebhookConfig`]
-//! (`{"preset": "stripe", "secrets": ["whsec_..."]}`) names a preset or holds a full
-//! scheme document, so a handler's settings can live in a file.
+//! [`SecretDecoding`]. [`Preset`] holds 22 presets: the schemes of 17 providers and
+//! their legacy variants. A [`WebhookConfig`] (`{"preset": "stripe", "secrets":
+//! ["whsec_..."]}`) names a preset or holds a full scheme document, so a handler's
+//! settings can live in a file.
 //!
 //! [`Verifier::verify`] checks an [`http::Request`] whose body is bytes and returns a
 //! [`Verified`] proof or a [`VerifyError`] that never reveals the expected MAC. The rules:
@@ -60,10 +61,11 @@ mod parse;
 mod presets;
 mod sign;
 mod verify;
+mod zoom;
 
 use std::sync::Arc;
 
-use http::Request;
+use http::{HeaderMap, Method, Request, Uri};
 use serde::{Deserialize, Serialize};
 
 pub use self::error::VerifyError;
@@ -118,6 +120,23 @@ pub struct WebhookConfig {
     /// Overrides the body-size cap, in bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_body_bytes: Option<u64>,
+    /// Overrides how a secret string becomes the MAC key (`"base64"`, `"hex"`,
+    /// `{"prefixedBase64": "whsec_"}`, ...), for a provider whose secrets are not in the
+    /// preset's form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_decoding: Option<SecretDecoding>,
+    /// Accepts a signed timestamp of any age (it is still read, signed and returned):
+    /// for providers that document no window (Zoom, Mailgun) and replays of stored
+    /// deliveries. Replay protection is then the caller's, by remembering signed ids.
+    /// Cannot be combined with a tolerance.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_replay_window: bool,
+    /// Any other fields of the scheme, as a JSON merge patch (RFC 7396) over the preset's
+    /// or document's `hmac` object: `{"name": "X-Sig"}` renames the header,
+    /// `{"timestamp": {"pastTolerance": 30}}` changes one field of a nested object, `null`
+    /// removes an optional field. Unknown field names are rejected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheme_overrides: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl WebhookConfig {
@@ -130,6 +149,9 @@ impl WebhookConfig {
             past_tolerance: None,
             future_tolerance: None,
             max_body_bytes: None,
+            secret_decoding: None,
+            no_replay_window: false,
+            scheme_overrides: None,
         }
     }
 
@@ -138,8 +160,10 @@ impl WebhookConfig {
     /// # Errors
     ///
     /// [`BuildError::InvalidValue`] unless exactly one of `preset` and `scheme` is set,
-    /// when `scheme` is not an `hmac` scheme, or when a tolerance is given for a scheme
-    /// without a timestamp.
+    /// when `scheme` is not an `hmac` scheme, when a tolerance or `noReplayWindow` is given
+    /// for a scheme without a timestamp (or both are given), or when `schemeOverrides` do
+    /// not make a valid scheme; [`BuildError::InvalidName`] for an override naming no
+    /// field of the scheme.
     ///
     /// # Example
     ///
@@ -164,6 +188,26 @@ impl WebhookConfig {
                 ));
             }
         };
+        if let Some(patch) = &self.scheme_overrides {
+            scheme = apply_overrides(&scheme, patch)?;
+        }
+        if let Some(decoding) = &self.secret_decoding {
+            scheme.secret_decoding = decoding.clone();
+        }
+        if self.no_replay_window {
+            if self.past_tolerance.is_some() || self.future_tolerance.is_some() {
+                return Err(invalid(
+                    "noReplayWindow",
+                    "cannot be combined with pastTolerance or futureTolerance",
+                ));
+            }
+            let rule = scheme.timestamp.as_mut().ok_or_else(|| {
+                invalid("noReplayWindow", "is set but the scheme has no timestamp")
+            })?;
+            // The window check saturates, so the largest tolerance accepts any age.
+            rule.past_tolerance = u64::MAX;
+            rule.future_tolerance = u64::MAX;
+        }
         if self.past_tolerance.is_some() || self.future_tolerance.is_some() {
             let rule = scheme
                 .timestamp
@@ -176,6 +220,77 @@ impl WebhookConfig {
             scheme.max_body_bytes = self.max_body_bytes;
         }
         Ok(scheme)
+    }
+}
+
+/// The `hmac` object's fields, for rejecting a misspelt override (the object itself
+/// accepts unknown fields, which would make a typo silently do nothing).
+const HMAC_FIELDS: &[&str] = &[
+    "id",
+    "description",
+    "algorithm",
+    "digestInputs",
+    "encoding",
+    "in",
+    "name",
+    "message",
+    "format",
+    "signatureFrom",
+    "timestamp",
+    "idFrom",
+    "secretDecoding",
+    "maxBodyBytes",
+    "urlPortVariants",
+    "dangerPlainHash",
+];
+
+/// `scheme` with the JSON merge patch `patch` (RFC 7396) applied.
+fn apply_overrides(
+    scheme: &HmacScheme,
+    patch: &serde_json::Map<String, serde_json::Value>,
+) -> Result<HmacScheme, BuildError> {
+    let invalid = |reason| BuildError::InvalidValue {
+        field: "schemeOverrides",
+        reason,
+    };
+    if let Some(unknown) = patch
+        .keys()
+        .find(|key| !HMAC_FIELDS.contains(&key.as_str()))
+    {
+        return Err(BuildError::InvalidName {
+            name: unknown.clone(),
+            location: "hmac scheme field",
+        });
+    }
+    let mut document =
+        serde_json::to_value(scheme).map_err(|_| invalid("cannot be applied to this scheme"))?;
+    merge_patch(&mut document, &serde_json::Value::Object(patch.clone()));
+    // The scheme holds no secret, so its error message is safe, but it is not shown: the
+    // reason names the fix instead.
+    serde_json::from_value(document)
+        .map_err(|_| invalid("do not make a valid hmac scheme (check each field's type)"))
+}
+
+/// RFC 7396 JSON merge patch.
+fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    let serde_json::Value::Object(fields) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = serde_json::Value::Object(serde_json::Map::new());
+    }
+    if let serde_json::Value::Object(object) = target {
+        for (key, value) in fields {
+            if value.is_null() {
+                object.remove(key);
+            } else {
+                merge_patch(
+                    object.entry(key.clone()).or_insert(serde_json::Value::Null),
+                    value,
+                );
+            }
+        }
     }
 }
 
@@ -271,6 +386,11 @@ impl Verifier {
     /// vouch for the request target, pass the configured URL to
     /// [`verify_with_url`](Self::verify_with_url) instead.
     ///
+    /// The URL is rebuilt from the parsed [`http::Uri`], which writes an `http` or `https`
+    /// scheme in lower case: a sender that signed `HTTP://host/path` fails with
+    /// [`VerifyError::Mismatch`] here. [`verify_with_url`](Self::verify_with_url) and
+    /// [`verify_parts`](Self::verify_parts) use the URL they are given byte for byte.
+    ///
     /// # Errors
     ///
     /// [`VerifyError`]: the body is too large, a header is missing, duplicated or
@@ -331,6 +451,103 @@ impl Verifier {
         self.verify_inner(request, Some(signed_url))
     }
 
+    /// Verifies a delivery given as its headers and body, for frameworks that hand them
+    /// over separately (actix-web, warp, AWS Lambda) and for adapters: no
+    /// [`http::Request`] needs to be built.
+    ///
+    /// `signed_url` is the URL the sender signed, byte for byte, for schemes that sign it
+    /// (Twilio, Square, HubSpot; see [`verify_with_url`](Self::verify_with_url)), and where
+    /// a signature read from a query parameter is looked up. Pass `None` for the others.
+    /// The method is taken to be `POST`, the method every preset's provider delivers
+    /// with (HubSpot v2 and v3 sign it).
+    ///
+    /// # Errors
+    ///
+    /// As [`verify`](Self::verify); [`VerifyError::MissingUrl`] when the scheme signs the
+    /// URL and `signed_url` is `None`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::webhook::{Preset, Verifier, VerifyError};
+    /// use http::{HeaderMap, HeaderValue};
+    ///
+    /// let verifier = Verifier::from_preset(Preset::Github, &["It's a Secret to Everybody".into()])?;
+    /// // What a framework hands over: the header map and the collected body bytes.
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(
+    ///     "x-hub-signature-256",
+    ///     HeaderValue::from_static("sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"),
+    /// );
+    /// verifier.verify_parts(&headers, b"Hello, World!", None)?;
+    /// assert_eq!(
+    ///     verifier.verify_parts(&headers, b"Hello, World?", None).unwrap_err(),
+    ///     VerifyError::Mismatch,
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn verify_parts(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        signed_url: Option<&str>,
+    ) -> Result<Verified, VerifyError> {
+        if u64::try_from(body.len()).unwrap_or(u64::MAX) > self.engine.max_body_bytes {
+            return Err(VerifyError::BodyTooLarge {
+                limit: self.engine.max_body_bytes,
+            });
+        }
+        let uri = parts_uri(signed_url);
+        let view = View::new(&Method::POST, &uri, signed_url, headers, Some(body));
+        self.engine.verify_buffered(&view, body, self.clock.now())
+    }
+
+    /// [`stream`](Self::stream) for a delivery given as its headers, with `signed_url` as
+    /// in [`verify_parts`](Self::verify_parts). Feed the body to
+    /// [`StreamingVerification::update`] as it arrives.
+    ///
+    /// # Errors
+    ///
+    /// As [`stream`](Self::stream) and [`verify_parts`](Self::verify_parts).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::webhook::{Preset, Verifier};
+    /// use http::{HeaderMap, HeaderValue};
+    ///
+    /// let verifier = Verifier::from_preset(Preset::Github, &["It's a Secret to Everybody".into()])?;
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(
+    ///     "x-hub-signature-256",
+    ///     HeaderValue::from_static("sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"),
+    /// );
+    /// let mut verification = verifier.stream_parts(&headers, None)?;
+    /// for chunk in [&b"Hello, "[..], b"World!"] {
+    ///     verification.update(chunk)?;
+    /// }
+    /// verification.finish()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn stream_parts(
+        &self,
+        headers: &HeaderMap,
+        signed_url: Option<&str>,
+    ) -> Result<StreamingVerification, VerifyError> {
+        if self.engine.reads_body {
+            return Err(VerifyError::NotStreamable);
+        }
+        let uri = parts_uri(signed_url);
+        let view = View::new(&Method::POST, &uri, signed_url, headers, None);
+        self.engine.begin(&view, self.clock.now())
+    }
+
+    /// The largest body this verifier accepts, in bytes: an adapter can stop reading (or
+    /// set its framework's own body limit) there.
+    pub fn max_body_bytes(&self) -> u64 {
+        self.engine.max_body_bytes
+    }
+
     fn verify_inner<B: AsRef<[u8]>>(
         &self,
         request: &Request<B>,
@@ -349,9 +566,7 @@ impl Verifier {
             request.headers(),
             Some(body),
         );
-        let mut verification = self.engine.begin(&view, self.clock.now())?;
-        verification.update(body)?;
-        verification.finish()
+        self.engine.verify_buffered(&view, body, self.clock.now())
     }
 
     /// Starts verifying a delivery whose body will arrive in chunks (the request's own
@@ -455,6 +670,14 @@ impl Verifier {
             clock: Arc::clone(&self.clock),
         })
     }
+}
+
+/// The request URI [`Verifier::verify_parts`] reads query parameters from: the signed
+/// URL when it parses, otherwise `/` (no query).
+fn parts_uri(signed_url: Option<&str>) -> Uri {
+    signed_url
+        .and_then(|url| Uri::try_from(url).ok())
+        .unwrap_or_else(|| Uri::from_static("/"))
 }
 
 /// Signs outgoing requests so that a receiver with the same scheme verifies them: writes

@@ -8,12 +8,45 @@ use crate::model::hmac::{SignatureFormat, TimeUnit, TimestampRule};
 /// The most elements a signature list may have.
 pub(super) const MAX_LIST_ELEMENTS: usize = 32;
 
+/// A list of at most [`MAX_LIST_ELEMENTS`] items kept inline: parsing a header allocates
+/// nothing.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Few<T: Copy> {
+    items: [T; MAX_LIST_ELEMENTS],
+    len: usize,
+}
+
+impl<T: Copy> Few<T> {
+    pub(super) fn new(fill: T) -> Self {
+        Self {
+            items: [fill; MAX_LIST_ELEMENTS],
+            len: 0,
+        }
+    }
+
+    /// Appends `item`; `false` (and nothing kept) when full.
+    pub(super) fn push(&mut self, item: T) -> bool {
+        match self.items.get_mut(self.len) {
+            Some(slot) => {
+                *slot = item;
+                self.len += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub(super) fn as_slice(&self) -> &[T] {
+        &self.items[..self.len]
+    }
+}
+
 /// A presented signature value, split: the signatures of the trusted version, and (for a
 /// key/value list) every `key=value` element.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct Presented<'a> {
-    pub(super) signatures: Vec<&'a str>,
-    pub(super) list: Vec<(&'a str, &'a str)>,
+    pub(super) signatures: Few<&'a str>,
+    pub(super) list: Few<(&'a str, &'a str)>,
 }
 
 /// Splits `value` by `format`.
@@ -28,7 +61,10 @@ pub(super) fn parse<'a>(
     value: &'a str,
 ) -> Result<Presented<'a>, VerifyError> {
     let malformed = |reason| Err(VerifyError::Malformed { reason });
-    let mut presented = Presented::default();
+    let mut presented = Presented {
+        signatures: Few::new(""),
+        list: Few::new(("", "")),
+    };
     match format {
         SignatureFormat::KeyValueList {
             separator,
@@ -38,41 +74,64 @@ pub(super) fn parse<'a>(
                 let Some((key, value)) = element.trim().split_once('=') else {
                     return malformed("a signature list element has no =");
                 };
-                if presented.list.len() == MAX_LIST_ELEMENTS {
+                // A well-formed element is `token=value`: a value holding another list
+                // separator, a space or an inner `=` means the header is in some other
+                // format (Paddle's `;` list sent to a Stripe verifier, or the reverse),
+                // which is a malformed header, not a missing trusted signature.
+                if !is_list_key(key) || !is_list_value(value) {
+                    return malformed(
+                        "the signature header is not a key=value list with the expected separator",
+                    );
+                }
+                if !presented.list.push((key, value)) {
                     return malformed("the signature list is too long");
                 }
-                presented.list.push((key, value));
+                if key == signature_key {
+                    presented.signatures.push(value);
+                }
             }
-            presented.signatures = presented
-                .list
-                .iter()
-                .filter(|(key, _)| key == signature_key)
-                .map(|&(_, value)| value)
-                .collect();
         }
         SignatureFormat::VersionedList { version } => {
             for element in value.split(' ').filter(|element| !element.is_empty()) {
                 let Some((element_version, signature)) = element.split_once(',') else {
                     return malformed("a signature list element has no version");
                 };
-                if presented.list.len() == MAX_LIST_ELEMENTS {
+                if !presented.list.push((element_version, signature)) {
                     return malformed("the signature list is too long");
                 }
-                presented.list.push((element_version, signature));
                 if element_version == version {
                     presented.signatures.push(signature);
                 }
             }
         }
         SignatureFormat::Single { prefix } => match value.strip_prefix(prefix.as_str()) {
-            Some(signature) => presented.signatures.push(signature),
+            Some(signature) => {
+                presented.signatures.push(signature);
+            }
             None => return malformed("the signature does not start with the expected prefix"),
         },
     }
-    if presented.signatures.is_empty() {
+    if presented.signatures.as_slice().is_empty() {
         return Err(VerifyError::NoTrustedSignature);
     }
     Ok(presented)
+}
+
+/// A list key: a non-empty run of ASCII letters, digits, `-` and `_`.
+fn is_list_key(key: &str) -> bool {
+    !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// A list value: visible ASCII without `,` `;` or spaces, and `=` only as trailing base64
+/// padding.
+fn is_list_value(value: &str) -> bool {
+    let unpadded = value.trim_end_matches('=');
+    unpadded
+        .bytes()
+        .all(|b| b.is_ascii_graphic() && !matches!(b, b',' | b';' | b'='))
 }
 
 /// A timestamp as a plain decimal integer: ASCII digits only, no sign, no spaces.
@@ -133,9 +192,9 @@ mod tests {
     #[test]
     fn key_value_lists_keep_trusted_signatures_and_every_element() -> Result<(), VerifyError> {
         let presented = parse(&stripe(), "t=12,v1=aa, v0=bb,v1=cc,x=")?;
-        assert_eq!(presented.signatures, ["aa", "cc"]);
+        assert_eq!(presented.signatures.as_slice(), ["aa", "cc"]);
         assert_eq!(
-            presented.list,
+            presented.list.as_slice(),
             [
                 ("t", "12"),
                 ("v1", "aa"),

@@ -1,4 +1,5 @@
-//! [`Preset`]: the schemes of 20 real providers, written as data.
+//! [`Preset`]: 22 presets, the schemes of 17 real providers and their legacy variants,
+//! written as data.
 //!
 //! Each preset is an [`HmacScheme`]; a new provider needs a scheme document, not code.
 //! Sources: the providers' documentation and official SDKs (see `webhooks.md` in the
@@ -15,8 +16,9 @@ use crate::model::hmac::{
 /// A provider's webhook signature scheme. In JSON, its kebab-case name (`"stripe"`,
 /// `"hubspot-v3"`).
 ///
-/// Legacy schemes are separate presets, used only when named: `github-sha1`, `square-sha1`,
-/// and `hubspot-v1` / `hubspot-v2`, which are plain SHA-256 hashes rather than HMACs.
+/// Legacy schemes and formats are separate presets, used only when named: `github-sha1`,
+/// `square-sha1`, `mailgun-form`, and `hubspot-v1` / `hubspot-v2`, which are plain SHA-256
+/// hashes rather than HMACs.
 ///
 /// # Example
 ///
@@ -45,8 +47,9 @@ pub enum Preset {
     /// Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<b64>`,
     /// message `id.ts.body`, secret `whsec_` + base64, 300 s window.
     StandardWebhooks,
-    /// Svix: Standard Webhooks with `svix-*` headers (white-labelled Svix sends
-    /// `webhook-*` headers: use [`Preset::StandardWebhooks`]).
+    /// Svix: Standard Webhooks read from the `svix-*` headers or, when absent, the
+    /// `webhook-*` headers white-labelled Svix sends, so one verifier takes both
+    /// ([`FieldSource::AnyHeader`]); signing writes `svix-*`.
     Svix,
     /// Twilio: `X-Twilio-Signature: <base64>` HMAC-SHA1 over the URL and the sorted form
     /// parameters (or `bodySHA256`), trying the URL with and without its port.
@@ -78,6 +81,10 @@ pub enum Preset {
     /// Mailgun: `signature.{timestamp, token, signature}` in the JSON body, message
     /// `timestamp ‖ token` (the event itself is NOT signed), 300 s window.
     Mailgun,
+    /// Mailgun's legacy form-encoded deliveries: `timestamp`, `token` and `signature` as
+    /// fields of an `application/x-www-form-urlencoded` body ([`FieldSource::Form`]),
+    /// message `timestamp ‖ token` (the rest of the body is NOT signed), 300 s window.
+    MailgunForm,
     /// Calendly: `Calendly-Webhook-Signature: t=<s>,v1=<hex>`, message `t.body`, 180 s.
     Calendly,
     /// Typeform: `Typeform-Signature: sha256=<base64>` over the body.
@@ -86,7 +93,7 @@ pub enum Preset {
 
 impl Preset {
     /// Every preset.
-    pub const ALL: [Preset; 21] = [
+    pub const ALL: [Preset; 22] = [
         Self::Github,
         Self::GithubSha1,
         Self::Stripe,
@@ -106,6 +113,7 @@ impl Preset {
         Self::HubspotV1,
         Self::HubspotV2,
         Self::Mailgun,
+        Self::MailgunForm,
         Self::Calendly,
         Self::Typeform,
     ];
@@ -142,14 +150,29 @@ impl Preset {
                     .with_tolerance(tolerance),
             )
         };
-        let standard = |prefix: &str| {
-            let mut s = header(Sha256, Base64, &format!("{prefix}-signature"));
+        // The Standard Webhooks headers under each prefix, the first present one read.
+        let standard = |prefixes: &[&str]| {
+            let source = |field: &str| match prefixes {
+                [prefix] => FieldSource::Header(format!("{prefix}-{field}")),
+                _ => FieldSource::AnyHeader(
+                    prefixes
+                        .iter()
+                        .map(|prefix| format!("{prefix}-{field}"))
+                        .collect(),
+                ),
+            };
+            let mut s = header(Sha256, Base64, &format!("{}-signature", prefixes[0]));
+            if prefixes.len() > 1 {
+                s.signature_from = Some(source("signature"));
+            }
             s.format = SignatureFormat::VersionedList {
                 version: "v1".to_owned(),
             };
             s.message = Some(vec![Id, lit("."), Timestamp, lit("."), Body]);
-            s.id_from = Some(FieldSource::Header(format!("{prefix}-id")));
-            s.timestamp = ts_header(&format!("{prefix}-timestamp"), TimeUnit::Seconds, 300);
+            s.id_from = Some(source("id"));
+            s.timestamp = Some(
+                TimestampRule::new(source("timestamp"), TimeUnit::Seconds).with_tolerance(300),
+            );
             s.secret_decoding = SecretDecoding::PrefixedBase64("whsec_".to_owned());
             s
         };
@@ -189,8 +212,8 @@ impl Preset {
                 s
             }
             Self::Slack => v0_colon("X-Slack-Signature", "X-Slack-Request-Timestamp"),
-            Self::StandardWebhooks => standard("webhook"),
-            Self::Svix => standard("svix"),
+            Self::StandardWebhooks => standard(&["webhook"]),
+            Self::Svix => standard(&["svix", "webhook"]),
             Self::Twilio => {
                 let mut s = header(Sha1, Base64, "X-Twilio-Signature");
                 s.message = Some(vec![Url, TwilioParams]);
@@ -246,15 +269,19 @@ impl Preset {
                 }
                 s
             }
-            Self::Mailgun => {
+            Self::Mailgun | Self::MailgunForm => {
+                let field = |name: &str| {
+                    if self == Self::Mailgun {
+                        FieldSource::Json(format!("/signature/{name}"))
+                    } else {
+                        FieldSource::Form(name.to_owned())
+                    }
+                };
                 let mut s = header(Sha256, Hex, "");
-                s.signature_from = Some(FieldSource::Json("/signature/signature".to_owned()));
+                s.signature_from = Some(field("signature"));
                 s.message = Some(vec![Timestamp, Id]);
-                s.id_from = Some(FieldSource::Json("/signature/token".to_owned()));
-                s.timestamp = Some(TimestampRule::new(
-                    FieldSource::Json("/signature/timestamp".to_owned()),
-                    TimeUnit::Seconds,
-                ));
+                s.id_from = Some(field("token"));
+                s.timestamp = Some(TimestampRule::new(field("timestamp"), TimeUnit::Seconds));
                 s
             }
             Self::Typeform => prefixed(header(Sha256, Base64, "Typeform-Signature"), "sha256="),
@@ -285,6 +312,7 @@ impl Preset {
             Self::HubspotV1 => "hubspot-v1",
             Self::HubspotV2 => "hubspot-v2",
             Self::Mailgun => "mailgun",
+            Self::MailgunForm => "mailgun-form",
             Self::Calendly => "calendly",
             Self::Typeform => "typeform",
         }

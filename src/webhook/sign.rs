@@ -7,7 +7,7 @@ use http::HeaderValue;
 
 use super::VerifyError;
 use super::engine::Engine;
-use super::message::{self, Inputs, View};
+use super::message::{self, Computed, Inputs, View};
 use super::parse;
 use crate::auth::{ApiKey, Authenticator as _, OutgoingRequest};
 use crate::error::{AuthError, BuildError};
@@ -26,19 +26,25 @@ impl Engine {
     /// names a template chooses ([`crate::auth::writable_header_name`]: never `Host`,
     /// `Content-Length` and the like).
     pub(super) fn check_signable(&self) -> Result<(), BuildError> {
-        if let FieldSource::Header(name) = &self.signature_from {
-            crate::auth::writable_header_name(name, "the signature")?;
-        }
-        if let Some(TimestampRule {
-            from: FieldSource::Header(name),
-            ..
-        }) = &self.scheme.timestamp
-        {
-            crate::auth::writable_header_name(name, "the timestamp")?;
+        for (source, field) in [
+            (Some(&self.signature_from), "the signature"),
+            (self.scheme.timestamp.as_ref().map(|rule| &rule.from), "the timestamp"),
+        ] {
+            match source {
+                Some(FieldSource::Header(name)) => {
+                    crate::auth::writable_header_name(name, field)?;
+                }
+                Some(FieldSource::AnyHeader(names)) => {
+                    for name in names {
+                        crate::auth::writable_header_name(name, field)?;
+                    }
+                }
+                _ => {}
+            }
         }
         if matches!(
             self.signature_from,
-            FieldSource::Json(_) | FieldSource::List(_)
+            FieldSource::Json(_) | FieldSource::List(_) | FieldSource::Form(_)
         ) {
             return Err(BuildError::InvalidValue {
                 field: "signature",
@@ -46,7 +52,10 @@ impl Engine {
             });
         }
         if let Some(rule) = &self.scheme.timestamp
-            && matches!(rule.from, FieldSource::Query(_) | FieldSource::Cookie(_))
+            && matches!(
+                rule.from,
+                FieldSource::Query(_) | FieldSource::Cookie(_) | FieldSource::Form(_)
+            )
         {
             return Err(BuildError::InvalidValue {
                 field: "timestamp",
@@ -95,30 +104,25 @@ impl Engine {
         } else {
             None
         };
-        let resolved = message::resolve(
-            &self.message,
-            &Inputs {
-                method: view.method.as_str(),
-                url: url.as_deref(),
-                body: Some(body),
-                timestamp: timestamp.as_deref(),
-                id: id.as_deref(),
-            },
-        )
-        .map_err(|err| match err {
+        let inputs = Inputs {
+            method: view.method.as_str(),
+            url: url.as_deref(),
+            body: Some(body),
+            timestamp: timestamp.as_deref(),
+            id: id.as_deref(),
+        };
+        let cannot_build = |err| match err {
             VerifyError::BodyHashMismatch => {
                 sign_error("the body does not match the URL's bodySHA256")
             }
             _ => sign_error("the signed message cannot be built"),
-        })?;
+        };
+        let computed = Computed::new(&self.message, &inputs).map_err(cannot_build)?;
         let mut mac = self.keys[0].start();
-        for part in &resolved.before {
-            mac.update(part);
-        }
-        if self.feeds_body {
-            mac.update(body);
-        }
-        mac.update(&resolved.after);
+        message::for_each_part(&self.message, &inputs, &computed, |part| {
+            mac.update(part.unwrap_or(body));
+        })
+        .map_err(cannot_build)?;
         let signature = self.encode_signature(&mac.finalize());
 
         let value = match &self.scheme.format {
@@ -140,15 +144,23 @@ impl Engine {
             SignatureFormat::VersionedList { version } => format!("{version},{signature}"),
             SignatureFormat::Single { prefix } => format!("{prefix}{signature}"),
         };
-        let timestamp_header = match (&self.scheme.timestamp, &timestamp) {
-            (
-                Some(TimestampRule {
-                    from: FieldSource::Header(name),
-                    ..
-                }),
-                Some(ts),
-            ) => Some((
-                crate::auth::writable_header_name(name, "the timestamp")
+        let written_header = |source: &'_ FieldSource| -> Option<String> {
+            match source {
+                FieldSource::Header(name) => Some(name.clone()),
+                // One sender under several names: written under the first.
+                FieldSource::AnyHeader(names) => names.first().cloned(),
+                _ => None,
+            }
+        };
+        let timestamp_header = match (
+            self.scheme
+                .timestamp
+                .as_ref()
+                .and_then(|rule| written_header(&rule.from)),
+            &timestamp,
+        ) {
+            (Some(name), Some(ts)) => Some((
+                crate::auth::writable_header_name(&name, "the timestamp")
                     .map_err(|_| sign_error("the timestamp header name is invalid"))?,
                 HeaderValue::from_str(ts)
                     .map_err(|_| sign_error("the timestamp is not a header value"))?,
@@ -159,6 +171,12 @@ impl Engine {
             FieldSource::Query(name) => (name, KeyLocation::Query),
             FieldSource::Cookie(name) => (name, KeyLocation::Cookie),
             FieldSource::Header(name) => (name, KeyLocation::Header),
+            FieldSource::AnyHeader(names) => (
+                names
+                    .first()
+                    .ok_or_else(|| sign_error("the signature header list is empty"))?,
+                KeyLocation::Header,
+            ),
             _ => return Err(sign_error("the signature cannot be written into the body")),
         };
         let placement = ApiKey::new(

@@ -6,9 +6,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::VerifyError;
 use super::engine::{Engine, MacState, Tag};
-use super::message::{self, Inputs, View};
-use super::parse;
-use crate::model::hmac::{MessagePart, TimeUnit};
+use super::message::{self, Computed, Inputs, View};
+use super::parse::{self, Few};
+use crate::model::hmac::TimeUnit;
 
 /// Proof that a delivery's signature was verified. Only credgate constructs it.
 ///
@@ -19,7 +19,7 @@ use crate::model::hmac::{MessagePart, TimeUnit};
 pub struct Verified {
     secret_index: usize,
     timestamp: Option<SystemTime>,
-    id: Option<String>,
+    id: Option<DeliveryId>,
     id_signed: bool,
 }
 
@@ -42,7 +42,7 @@ impl Verified {
     /// retries; it does not stop a replay, since an attacker can resend a captured
     /// delivery with any id.
     pub fn id(&self) -> Option<&str> {
-        self.id.as_deref()
+        self.id.as_ref().map(DeliveryId::as_str)
     }
 
     /// Whether the signature covers [`id`](Self::id): there is an id, and it is part of
@@ -50,6 +50,41 @@ impl Verified {
     /// seen ids stop replays within the timestamp window.
     pub fn id_is_signed(&self) -> bool {
         self.id_signed
+    }
+}
+
+/// The longest delivery id kept inline; longer ones (rare: ids are UUIDs and short tokens)
+/// go on the heap.
+const INLINE_ID: usize = 64;
+
+/// A delivery id, copied out of the request without a heap allocation when short.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum DeliveryId {
+    Inline { bytes: [u8; INLINE_ID], len: usize },
+    Heap(String),
+}
+
+impl DeliveryId {
+    fn new(text: &str) -> Self {
+        let mut bytes = [0; INLINE_ID];
+        match bytes.get_mut(..text.len()) {
+            Some(prefix) => {
+                prefix.copy_from_slice(text.as_bytes());
+                Self::Inline {
+                    bytes,
+                    len: text.len(),
+                }
+            }
+            None => Self::Heap(text.to_owned()),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // Copied whole from a `&str`, so always UTF-8; never empty-by-mistake either.
+            Self::Inline { bytes, len } => std::str::from_utf8(&bytes[..*len]).unwrap_or_default(),
+            Self::Heap(text) => text,
+        }
     }
 }
 
@@ -65,7 +100,7 @@ pub struct StreamingVerification {
     received: u64,
     limit: u64,
     timestamp: Option<SystemTime>,
-    id: Option<String>,
+    id: Option<DeliveryId>,
     id_signed: bool,
 }
 
@@ -149,90 +184,201 @@ impl std::fmt::Debug for StreamingVerification {
     }
 }
 
+/// What the headers say, checked: the signatures of the trusted version that decode, the
+/// timestamp (text, value, unit) and the delivery id. Kept inline: nothing on the heap.
+struct Checked<'a> {
+    /// Kept as text and decoded again when compared: cheaper than zeroing room for 32
+    /// decoded MACs on every verification.
+    signatures: Few<&'a str>,
+    timestamp: Option<(Cow<'a, str>, u64, TimeUnit)>,
+    id: Option<Cow<'a, str>>,
+}
+
 impl Engine {
     /// Checks everything but the MAC (signature presence and format, timestamp window, id)
-    /// and starts one MAC per secret (and URL variant) with the message bytes before the
-    /// body.
-    pub(super) fn begin(
+    /// and hands the result to `then`: it borrows the header text, so it is not returned.
+    fn check<R>(
         &self,
         view: &View<'_>,
         now: SystemTime,
-    ) -> Result<StreamingVerification, VerifyError> {
+        then: impl FnOnce(Checked<'_>) -> Result<R, VerifyError>,
+    ) -> Result<R, VerifyError> {
         let raw = view.read(&self.signature_from, &[])?;
         let presented = parse::parse(&self.scheme.format, &raw)?;
+        let list = presented.list.as_slice();
         let mut timestamp = None;
         if let Some(rule) = &self.scheme.timestamp {
-            let text = view.read(&rule.from, &presented.list)?;
+            let text = view.read(&rule.from, list)?;
             let value = parse::parse_timestamp(&text)?;
             parse::check_window(rule, value, now)?;
             timestamp = Some((text, value, rule.unit));
         }
         let id = match &self.scheme.id_from {
             None => None,
-            Some(source) => match view.read(source, &presented.list) {
-                Ok(id) => Some(id),
-                Err(VerifyError::MissingHeader { .. } | VerifyError::MissingField { .. })
-                    if !self.message.contains(&MessagePart::Id) =>
-                {
-                    None
-                }
-                Err(err) => return Err(err),
-            },
+            // An id the MAC does not cover is optional; a signed one is required.
+            Some(source) if !self.signs_id_part => view.read_optional(source, list)?,
+            Some(source) => Some(view.read(source, list)?),
         };
-        let signatures: Vec<Tag> = presented
-            .signatures
-            .iter()
-            .filter_map(|text| self.decode_signature(text.trim()))
-            .collect();
-        if signatures.is_empty() {
+        let mut signatures = Few::new("");
+        for text in presented.signatures.as_slice() {
+            let text = text.trim();
+            if self.decode_signature(text).is_some() {
+                signatures.push(text);
+            }
+        }
+        if signatures.as_slice().is_empty() {
             return Err(VerifyError::Malformed {
                 reason: "the signature is not a MAC in the expected encoding",
             });
         }
-        let urls: Vec<Option<Cow<'_, str>>> = if !self.needs_url {
-            vec![None]
-        } else if self.scheme.url_port_variants {
-            message::port_variants(&view.url(self.signature_query())?)
-                .into_iter()
-                .map(|url| Some(Cow::Owned(url)))
-                .collect()
+        then(Checked {
+            signatures,
+            timestamp,
+            id,
+        })
+    }
+
+    /// Calls `each` with every URL the sender may have signed (none when the message holds
+    /// no URL; Twilio's port variants).
+    fn for_each_url(
+        &self,
+        view: &View<'_>,
+        mut each: impl FnMut(Option<&str>) -> Result<(), VerifyError>,
+    ) -> Result<(), VerifyError> {
+        if !self.needs_url {
+            return each(None);
+        }
+        let url = view.url(self.signature_query())?;
+        if self.scheme.url_port_variants {
+            for variant in message::port_variants(&url) {
+                each(Some(&variant))?;
+            }
+            Ok(())
         } else {
-            vec![Some(view.url(self.signature_query())?)]
-        };
-        let mut candidates = Vec::with_capacity(urls.len() * self.keys.len());
-        for url in &urls {
-            let resolved = message::resolve(
-                &self.message,
-                &Inputs {
-                    method: view.method.as_str(),
-                    url: url.as_deref(),
-                    body: view.body,
-                    timestamp: timestamp.as_ref().map(|(text, _, _)| &**text),
-                    id: id.as_deref(),
-                },
-            )?;
+            each(Some(&url))
+        }
+    }
+
+    /// Verifies a buffered delivery: one MAC per secret (and URL variant) over the whole
+    /// message, compared with every presented signature, with no early exit. Allocates
+    /// nothing for schemes whose message is made of headers, literals and the body.
+    pub(super) fn verify_buffered(
+        &self,
+        view: &View<'_>,
+        body: &[u8],
+        now: SystemTime,
+    ) -> Result<Verified, VerifyError> {
+        self.check(view, now, |checked| self.mac_buffered(view, body, &checked))
+    }
+
+    fn mac_buffered(
+        &self,
+        view: &View<'_>,
+        body: &[u8],
+        checked: &Checked<'_>,
+    ) -> Result<Verified, VerifyError> {
+        let mut matched = None;
+        self.for_each_url(view, |url| {
+            let inputs = self.inputs(view, url, checked);
+            let computed = Computed::new(&self.message, &inputs)?;
             for (secret_index, key) in self.keys.iter().enumerate() {
                 let mut mac = key.start();
-                for part in &resolved.before {
-                    mac.update(part);
+                message::for_each_part(&self.message, &inputs, &computed, |part| {
+                    mac.update(part.unwrap_or(body));
+                })?;
+                let tag = mac.finalize();
+                let mut hit = subtle::Choice::from(0);
+                for text in checked.signatures.as_slice() {
+                    if let Some(signature) = self.decode_signature(text) {
+                        hit |= tag.ct_eq(&signature);
+                    }
                 }
+                if matched.is_none() && bool::from(hit) {
+                    matched = Some(secret_index);
+                }
+            }
+            Ok(())
+        })?;
+        let secret_index = matched.ok_or(VerifyError::Mismatch)?;
+        Ok(Verified {
+            secret_index,
+            timestamp: checked
+                .timestamp
+                .as_ref()
+                .map(|&(_, value, unit)| to_time(value, unit)),
+            id_signed: self.signs_id && checked.id.is_some(),
+            id: checked.id.as_deref().map(DeliveryId::new),
+        })
+    }
+
+    /// Checks the headers and starts one MAC per secret (and URL variant) with the message
+    /// bytes before the body.
+    pub(super) fn begin(
+        &self,
+        view: &View<'_>,
+        now: SystemTime,
+    ) -> Result<StreamingVerification, VerifyError> {
+        self.check(view, now, |checked| self.start_stream(view, checked))
+    }
+
+    fn start_stream(
+        &self,
+        view: &View<'_>,
+        checked: Checked<'_>,
+    ) -> Result<StreamingVerification, VerifyError> {
+        let mut candidates = Vec::with_capacity(self.keys.len());
+        self.for_each_url(view, |url| {
+            let inputs = self.inputs(view, url, &checked);
+            let computed = Computed::new(&self.message, &inputs)?;
+            for (secret_index, key) in self.keys.iter().enumerate() {
+                let mut mac = key.start();
+                let mut after = Vec::new();
+                let mut seen_body = false;
+                message::for_each_part(&self.message, &inputs, &computed, |part| match part {
+                    None => seen_body = true,
+                    Some(bytes) if seen_body => after.extend_from_slice(bytes),
+                    Some(bytes) => mac.update(bytes),
+                })?;
                 candidates.push(Candidate {
                     secret_index,
                     mac,
-                    after: resolved.after.clone(),
+                    after,
                 });
             }
-        }
+            Ok(())
+        })?;
         Ok(StreamingVerification {
             candidates,
-            signatures,
+            signatures: checked
+                .signatures
+                .as_slice()
+                .iter()
+                .filter_map(|text| self.decode_signature(text))
+                .collect(),
             feeds_body: self.feeds_body,
             received: 0,
             limit: self.max_body_bytes,
-            timestamp: timestamp.map(|(_, value, unit)| to_time(value, unit)),
-            id_signed: self.signs_id && id.is_some(),
-            id: id.map(Cow::into_owned),
+            timestamp: checked
+                .timestamp
+                .map(|(_, value, unit)| to_time(value, unit)),
+            id_signed: self.signs_id && checked.id.is_some(),
+            id: checked.id.as_deref().map(DeliveryId::new),
         })
+    }
+
+    fn inputs<'i>(
+        &self,
+        view: &'i View<'_>,
+        url: Option<&'i str>,
+        checked: &'i Checked<'_>,
+    ) -> Inputs<'i> {
+        Inputs {
+            method: view.method.as_str(),
+            url,
+            body: view.body,
+            timestamp: checked.timestamp.as_ref().map(|(text, _, _)| &**text),
+            id: checked.id.as_deref(),
+        }
     }
 }
 
