@@ -5,6 +5,7 @@ mod credential;
 pub(crate) mod hmac;
 pub(crate) mod oauth1;
 pub(crate) mod oauth2;
+mod placeholder;
 mod scheme;
 pub(crate) mod tagged;
 mod template;
@@ -21,6 +22,7 @@ pub use oauth2::{
     OAuth2TokenCredential, PasswordGrant, ScopeDefinition, ScopeSeparator, TokenPlacement,
     TokenRequestFormat,
 };
+pub use placeholder::Placeholder;
 pub use scheme::{
     ApiKeyScheme, AuthSchemeConfig, BasicAuthScheme, BasicKeyPart, KeyLocation, NoneScheme,
     UnsupportedScheme,
