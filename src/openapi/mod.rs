@@ -8,7 +8,8 @@
 //!   `basic-auth`; `http` `bearer` → an `api-key` in `Authorization` with
 //!   `valueTemplate: "Bearer {key}"`; `oauth2` → one `oauth2` scheme per flow
 //!   (`authorizationCode`, `clientCredentials`, `password`), with its scopes and their
-//!   descriptions and `refreshUrl`; relative URLs are resolved against the server URL. The
+//!   descriptions (in name order: the document's order is not kept) and `refreshUrl`;
+//!   relative URLs are resolved against the server URL (RFC 3986 §5.2). The
 //!   scheme's `id` is its name in `components.securitySchemes` (`name-flow` for an `oauth2`
 //!   scheme with several importable flows). `openIdConnect`, `mutualTLS`, the `implicit`
 //!   flow and `http` schemes other than basic and bearer are reported as not importable,
