@@ -41,21 +41,48 @@ fn any_json() -> impl Strategy<Value = Value> {
     })
 }
 
-/// A server URL of host and path pieces, literal or `{variable}`.
+/// A server URL: a host of dot-separated labels, each literal, `{variable}` or a mix,
+/// ending in a suffix that is sometimes public; a path or port that may hold variables.
 fn server_url() -> impl Strategy<Value = String> {
-    let piece = prop_oneof![
+    let label = prop_oneof![
         "[a-z]{1,6}",
-        Just(".".to_owned()),
-        Just("-".to_owned()),
-        prop::sample::select(vec!["{a}", "{b}", "{c}", "com", "co.uk", "myshopify.com", "github.io"])
-            .prop_map(str::to_owned),
+        prop::sample::select(vec!["{a}", "{b}", "{c}", "{d}", "api-{a}", "{b}x"]).prop_map(str::to_owned),
     ];
     (
-        prop::sample::select(vec!["https://", "http://", "", "{a}://", "/"]),
-        prop::collection::vec(piece, 1..7),
+        prop::sample::select(vec!["https://", "https://", "http://", "", "{a}://", "/"]),
+        prop::collection::vec(label, 0..4),
+        prop::sample::select(vec!["com", "co.uk", "myshopify.com", "github.io", "example.com", "{d}", "io", "zz"]),
         prop::sample::select(vec!["", "/v1", "/{b}/x", ":{c}", ":8443/{a}"]),
     )
-        .prop_map(|(scheme, host, path)| format!("{scheme}{}{path}", host.concat()))
+        .prop_map(|(scheme, labels, suffix, path)| {
+            let mut host = labels.join(".");
+            if !host.is_empty() {
+                host.push('.');
+            }
+            format!("{scheme}{host}{suffix}{path}")
+        })
+}
+
+fn scheme() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(json!({"type": "apiKey", "in": "header", "name": "X-Key"})),
+        Just(json!({"type": "http", "scheme": "bearer"})),
+        Just(json!({"type": "oauth2", "flows": {"clientCredentials": {"tokenUrl": "/token", "scopes": {}},
+            "authorizationCode": {"authorizationUrl": "authorize", "tokenUrl": "https://id.example.com/t", "scopes": {"a": "b"}}}})),
+        Just(json!({"type": "openIdConnect", "openIdConnectUrl": "https://id.example.com/"})),
+        Just(json!({"$ref": "#/components/securitySchemes/k1"})),
+        any_json(),
+    ]
+}
+
+fn security() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(json!([{"k1": []}])),
+        Just(json!([{"k1": [], "k2": ["a"]}, {"k3": []}])),
+        Just(json!([{}, {"k2": []}])),
+        Just(Value::Null),
+        any_json(),
+    ]
 }
 
 fn variable() -> impl Strategy<Value = Value> {
@@ -83,8 +110,8 @@ fn structured() -> impl Strategy<Value = Value> {
         prop::sample::select(vec!["3.0.0", "3.1.0"]),
         server_url(),
         prop::collection::btree_map(prop::sample::select(vec!["a", "b", "c", "d"]), variable(), 0..4),
-        prop::collection::btree_map(prop::sample::select(vec!["k1", "k2", "k3"]), any_json(), 0..3),
-        any_json(),
+        prop::collection::btree_map(prop::sample::select(vec!["k1", "k2", "k3"]), scheme(), 0..3),
+        security(),
     )
         .prop_map(|(version, url, variables, schemes, security)| {
             json!({"openapi": version, "info": {"title": "T"},
