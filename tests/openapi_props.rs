@@ -13,9 +13,25 @@ fn any_json() -> impl Strategy<Value = Value> {
         any::<f64>().prop_map(Value::from),
         ".{0,12}".prop_map(Value::String),
         prop::sample::select(vec![
-            "3.0.3", "3.1.0", "apiKey", "http", "oauth2", "openIdConnect", "mutualTLS", "basic",
-            "bearer", "header", "query", "cookie", "https://{a}.example.com", "{a}", "$ref",
-            "#/components/securitySchemes/a", "implicit", "authorizationCode", "/x",
+            "3.0.3",
+            "3.1.0",
+            "apiKey",
+            "http",
+            "oauth2",
+            "openIdConnect",
+            "mutualTLS",
+            "basic",
+            "bearer",
+            "header",
+            "query",
+            "cookie",
+            "https://{a}.example.com",
+            "{a}",
+            "$ref",
+            "#/components/securitySchemes/a",
+            "implicit",
+            "authorizationCode",
+            "/x",
         ])
         .prop_map(|s| Value::String(s.to_owned())),
     ];
@@ -25,17 +41,43 @@ fn any_json() -> impl Strategy<Value = Value> {
             prop::collection::vec(
                 (
                     prop::sample::select(vec![
-                        "openapi", "servers", "url", "variables", "default", "enum",
-                        "components", "securitySchemes", "security", "type", "in", "name",
-                        "scheme", "flows", "tokenUrl", "authorizationUrl", "refreshUrl",
-                        "scopes", "paths", "get", "$ref", "a", "b", "info", "title",
+                        "openapi",
+                        "servers",
+                        "url",
+                        "variables",
+                        "default",
+                        "enum",
+                        "components",
+                        "securitySchemes",
+                        "security",
+                        "type",
+                        "in",
+                        "name",
+                        "scheme",
+                        "flows",
+                        "tokenUrl",
+                        "authorizationUrl",
+                        "refreshUrl",
+                        "scopes",
+                        "paths",
+                        "get",
+                        "$ref",
+                        "a",
+                        "b",
+                        "info",
+                        "title",
                     ]),
                     inner
                 ),
                 0..6
             )
             .prop_map(|entries| {
-                Value::Object(entries.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+                Value::Object(
+                    entries
+                        .into_iter()
+                        .map(|(k, v)| (k.to_owned(), v))
+                        .collect(),
+                )
             }),
         ]
     })
@@ -46,12 +88,22 @@ fn any_json() -> impl Strategy<Value = Value> {
 fn server_url() -> impl Strategy<Value = String> {
     let label = prop_oneof![
         "[a-z]{1,6}",
-        prop::sample::select(vec!["{a}", "{b}", "{c}", "{d}", "api-{a}", "{b}x"]).prop_map(str::to_owned),
+        prop::sample::select(vec!["{a}", "{b}", "{c}", "{d}", "api-{a}", "{b}x"])
+            .prop_map(str::to_owned),
     ];
     (
         prop::sample::select(vec!["https://", "https://", "http://", "", "{a}://", "/"]),
         prop::collection::vec(label, 0..4),
-        prop::sample::select(vec!["com", "co.uk", "myshopify.com", "github.io", "example.com", "{d}", "io", "zz"]),
+        prop::sample::select(vec![
+            "com",
+            "co.uk",
+            "myshopify.com",
+            "github.io",
+            "example.com",
+            "{d}",
+            "io",
+            "zz",
+        ]),
         prop::sample::select(vec!["", "/v1", "/{b}/x", ":{c}", ":8443/{a}"]),
     )
         .prop_map(|(scheme, labels, suffix, path)| {
@@ -67,8 +119,10 @@ fn scheme() -> impl Strategy<Value = Value> {
     prop_oneof![
         Just(json!({"type": "apiKey", "in": "header", "name": "X-Key"})),
         Just(json!({"type": "http", "scheme": "bearer"})),
-        Just(json!({"type": "oauth2", "flows": {"clientCredentials": {"tokenUrl": "/token", "scopes": {}},
-            "authorizationCode": {"authorizationUrl": "authorize", "tokenUrl": "https://id.example.com/t", "scopes": {"a": "b"}}}})),
+        Just(
+            json!({"type": "oauth2", "flows": {"clientCredentials": {"tokenUrl": "/token", "scopes": {}},
+            "authorizationCode": {"authorizationUrl": "authorize", "tokenUrl": "https://id.example.com/t", "scopes": {"a": "b"}}}})
+        ),
         Just(json!({"type": "openIdConnect", "openIdConnectUrl": "https://id.example.com/"})),
         Just(json!({"$ref": "#/components/securitySchemes/k1"})),
         any_json(),
@@ -87,7 +141,9 @@ fn security() -> impl Strategy<Value = Value> {
 
 fn variable() -> impl Strategy<Value = Value> {
     (
-        prop::option::of(prop::sample::select(vec!["eu", "us", "x.y", "", "a|b", "EU"])),
+        prop::option::of(prop::sample::select(vec![
+            "eu", "us", "x.y", "", "a|b", "EU",
+        ])),
         prop::option::of(prop::collection::vec(
             prop::sample::select(vec!["eu", "us", "x.y", "ap-south", "com"]),
             0..4,
@@ -109,7 +165,11 @@ fn structured() -> impl Strategy<Value = Value> {
     (
         prop::sample::select(vec!["3.0.0", "3.1.0"]),
         server_url(),
-        prop::collection::btree_map(prop::sample::select(vec!["a", "b", "c", "d"]), variable(), 0..4),
+        prop::collection::btree_map(
+            prop::sample::select(vec!["a", "b", "c", "d"]),
+            variable(),
+            0..4,
+        ),
         prop::collection::btree_map(prop::sample::select(vec!["k1", "k2", "k3"]), scheme(), 0..3),
         security(),
     )
@@ -134,13 +194,19 @@ fn check(document: &Value) {
     for template in &import.templates {
         // Every template loads back as itself.
         let json = credgate::to_json_with_secrets(template).unwrap();
-        assert_eq!(&serde_json::from_str::<ConnectionTemplate>(&json).unwrap(), template);
+        assert_eq!(
+            &serde_json::from_str::<ConnectionTemplate>(&json).unwrap(),
+            template
+        );
         for (name, placeholder) in &template.placeholders {
             assert!(template.template_base_url.contains(&format!("{{{name}")));
             for pattern in &placeholder.host_patterns {
                 // A pattern is an exact host or `*.` a suffix that is not a public suffix.
                 let suffix = pattern.strip_prefix("*.").unwrap_or(pattern);
-                assert!(!suffix.is_empty() && !suffix.contains(['{', '}', '*', '/']), "{pattern}");
+                assert!(
+                    !suffix.is_empty() && !suffix.contains(['{', '}', '*', '/']),
+                    "{pattern}"
+                );
                 if pattern.starts_with("*.") {
                     let public = psl_like_public(suffix);
                     assert!(!public, "{pattern} from {document}");
@@ -148,9 +214,18 @@ fn check(document: &Value) {
             }
         }
     }
-    if import.warnings.iter().any(|w| matches!(w, Warning::HostUnrestricted { .. })) {
+    if import
+        .warnings
+        .iter()
+        .any(|w| matches!(w, Warning::HostUnrestricted { .. }))
+    {
         for template in &import.templates {
-            assert!(template.placeholders.values().all(|p| p.host_patterns.is_empty()));
+            assert!(
+                template
+                    .placeholders
+                    .values()
+                    .all(|p| p.host_patterns.is_empty())
+            );
         }
     }
 }

@@ -20,7 +20,9 @@ pub enum OpenApiError {
         column: usize,
     },
     /// The document is not a JSON object.
-    #[error("the document is not an object; an openapi document is an object with an `openapi` field")]
+    #[error(
+        "the document is not an object; an openapi document is an object with an `openapi` field"
+    )]
     NotAnObject,
     /// A Swagger 2.0 document (`"swagger": "2.0"`).
     #[error(
@@ -28,10 +30,14 @@ pub enum OpenApiError {
     )]
     Swagger2,
     /// No `openapi` field.
-    #[error("the document has no `openapi` version field; only openapi 3.0 and 3.1 documents can be imported")]
+    #[error(
+        "the document has no `openapi` version field; only openapi 3.0 and 3.1 documents can be imported"
+    )]
     MissingVersion,
     /// An `openapi` field other than `3.0.x` or `3.1.x`.
-    #[error("openapi version {version:?} is not supported; only 3.0.x and 3.1.x documents can be imported")]
+    #[error(
+        "openapi version {version:?} is not supported; only 3.0.x and 3.1.x documents can be imported"
+    )]
     UnsupportedVersion {
         /// The version as read (at most 32 characters of it).
         version: String,

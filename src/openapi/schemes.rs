@@ -285,9 +285,15 @@ fn oauth2(
         } else {
             format!("{name}-{flow_name}")
         };
-        if let Some(converted) =
-            oauth2_flow(name, &id, flow_name, flow, description(scheme), base_url, warnings)
-        {
+        if let Some(converted) = oauth2_flow(
+            name,
+            &id,
+            flow_name,
+            flow,
+            description(scheme),
+            base_url,
+            warnings,
+        ) {
             schemes.push(converted);
         }
     }

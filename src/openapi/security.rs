@@ -89,7 +89,9 @@ pub(crate) fn collect(document: &Value, warnings: &mut Vec<Warning>) -> Requirem
             continue;
         };
         for method in METHODS {
-            let Some(security) = item.get(method).and_then(|operation| operation.get("security"))
+            let Some(security) = item
+                .get(method)
+                .and_then(|operation| operation.get("security"))
             else {
                 continue;
             };

@@ -141,7 +141,10 @@ fn is_safe_suffix(suffix: &str) -> bool {
 
 /// Every string `template` (host pieces) gives with each enum variable replaced by each of
 /// its values, or `None` past [`MAX_HOSTS`].
-fn substitute(template: &[Piece<'_>], variables: &BTreeMap<String, Variable>) -> Option<Vec<String>> {
+fn substitute(
+    template: &[Piece<'_>],
+    variables: &BTreeMap<String, Variable>,
+) -> Option<Vec<String>> {
     let mut hosts = vec![String::new()];
     for piece in template {
         match piece {
@@ -158,12 +161,20 @@ fn substitute(template: &[Piece<'_>], variables: &BTreeMap<String, Variable>) ->
             }
         }
     }
-    Some(hosts.into_iter().map(|host| host.to_ascii_lowercase()).collect())
+    Some(
+        hosts
+            .into_iter()
+            .map(|host| host.to_ascii_lowercase())
+            .collect(),
+    )
 }
 
 /// The host patterns of a host made of `host` pieces, or `None` when a variable can choose
 /// the whole host.
-fn host_patterns(host: &[Piece<'_>], variables: &BTreeMap<String, Variable>) -> Option<Vec<String>> {
+fn host_patterns(
+    host: &[Piece<'_>],
+    variables: &BTreeMap<String, Variable>,
+) -> Option<Vec<String>> {
     let free = |piece: &Piece<'_>| match piece {
         Piece::Variable(name) => variables
             .get(*name)
@@ -198,7 +209,12 @@ fn host_patterns(host: &[Piece<'_>], variables: &BTreeMap<String, Variable>) -> 
     if !suffixes.iter().all(|suffix| is_safe_suffix(suffix)) {
         return None;
     }
-    Some(suffixes.into_iter().map(|suffix| format!("*.{suffix}")).collect())
+    Some(
+        suffixes
+            .into_iter()
+            .map(|suffix| format!("*.{suffix}"))
+            .collect(),
+    )
 }
 
 /// Reads `servers`; pushes a warning for whatever it cannot carry over.
