@@ -1,4 +1,4 @@
-//! Connection templates from an OpenAPI specification: import the security schemes,
+//! Connection templates from an `OpenAPI` specification: import the security schemes,
 //! requirements and servers of a document, show the warnings, and use one template.
 //!
 //! Run with `cargo run --example openapi`. Nothing is fetched or sent: the document is
@@ -7,7 +7,7 @@
 use credgate::{Credential, openapi};
 
 /// Stripe's `servers`, `securitySchemes` and `security` (github.com/stripe/openapi), with
-/// an OpenID Connect scheme and a second server added to show the warnings.
+/// an `OpenID` Connect scheme and a second server added to show the warnings.
 const SPEC: &str = r#"{
   "openapi": "3.0.0",
   "info": {"title": "Stripe API", "version": "2020-08-27"},

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 ///   of the host: a value producing a host outside the list is refused when the connection
 ///   is built, never sent (that enforcement is being added to the connection builder). Empty,
 ///   the placeholder may not change the host at all.
-/// - `enum`: the values the template documents for it (an OpenAPI server variable's `enum`).
+/// - `enum`: the values the template documents for it (an `OpenAPI` server variable's `enum`).
 /// - `description`: free text for whoever fills the value in.
 ///
 /// # Example

@@ -1,6 +1,6 @@
 //! Why a document could not be imported at all.
 
-/// A document that is not an OpenAPI 3.0 or 3.1 document. Anything less severe is a
+/// A document that is not an `OpenAPI` 3.0 or 3.1 document. Anything less severe is a
 /// [`Warning`](super::Warning) of a successful [`Import`](super::Import).
 ///
 /// Messages name the problem and the fix, never a value of the document beyond its version.

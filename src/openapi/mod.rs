@@ -1,4 +1,4 @@
-//! Connection templates from an OpenAPI 3.0 or 3.1 document.
+//! Connection templates from an `OpenAPI` 3.0 or 3.1 document.
 //!
 //! [`import`] reads a specification's `servers`, `components.securitySchemes` and
 //! `security` requirements and returns the [`ConnectionTemplate`]s they describe, with a
@@ -26,7 +26,7 @@
 //!   `{name|default}` placeholder whose `enum`, description and, for a variable in the host,
 //!   allowed host patterns go to [`ConnectionTemplate::placeholders`].
 //!
-//! It does no I/O: it fetches no `$ref` to another file or URL and no OpenID Connect
+//! It does no I/O: it fetches no `$ref` to another file or URL and no `OpenID` Connect
 //! discovery document. Local `#/components/securitySchemes/...` references are resolved.
 //! It reads no operation parameters, so a credential a specification models as a plain
 //! header parameter is not seen. It never panics, whatever the JSON.
@@ -80,14 +80,14 @@ pub struct Import {
     pub warnings: Vec<Warning>,
 }
 
-/// The OpenAPI version of a document.
+/// The `OpenAPI` version of a document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Version {
     V3_0,
     V3_1,
 }
 
-/// Imports the templates of an OpenAPI 3.0 or 3.1 document given as JSON text.
+/// Imports the templates of an `OpenAPI` 3.0 or 3.1 document given as JSON text.
 ///
 /// # Errors
 ///
@@ -117,7 +117,7 @@ pub fn import(json: &str) -> Result<Import, OpenApiError> {
     import_value(&document)
 }
 
-/// Imports the templates of an OpenAPI 3.0 or 3.1 document given as YAML text (cargo
+/// Imports the templates of an `OpenAPI` 3.0 or 3.1 document given as YAML text (cargo
 /// feature `openapi-yaml`).
 ///
 /// # Errors
@@ -177,13 +177,13 @@ fn version(document: &serde_json::Map<String, Value>) -> Result<Version, OpenApi
     }
 }
 
-/// Imports the templates of an OpenAPI 3.0 or 3.1 document already parsed.
+/// Imports the templates of an `OpenAPI` 3.0 or 3.1 document already parsed.
 ///
 /// # Errors
 ///
 /// [`OpenApiError::NotAnObject`], [`OpenApiError::Swagger2`],
 /// [`OpenApiError::MissingVersion`] and [`OpenApiError::UnsupportedVersion`]: the document
-/// is not OpenAPI 3.0 or 3.1. Anything less is a warning.
+/// is not `OpenAPI` 3.0 or 3.1. Anything less is a warning.
 ///
 /// # Example
 ///

@@ -220,7 +220,7 @@ fn http(
     }
 }
 
-/// Resolves a relative OAuth 2.0 URL against the server URL (OpenAPI: "relative references
+/// Resolves a relative OAuth 2.0 URL against the server URL (`OpenAPI`: "relative references
 /// are resolved using the URLs defined in the Server Object"). Placeholders in the server
 /// URL are kept; `..` is not resolved.
 fn resolve_url(url: &str, base_url: &str) -> Option<String> {

@@ -337,10 +337,11 @@ pub(crate) fn import(document: &Value, warnings: &mut Vec<Warning>) -> Server {
         let mut placeholder = Placeholder::new()
             .with_enum_values(variable.enum_values)
             .with_description(variable.description);
-        if host_variables.contains(name.as_str()) {
-            if let Some(patterns) = &patterns {
-                placeholder = placeholder.with_host_patterns(patterns.iter().cloned());
-            }
+        if let Some(patterns) = patterns
+            .as_ref()
+            .filter(|_| host_variables.contains(name.as_str()))
+        {
+            placeholder = placeholder.with_host_patterns(patterns.iter().cloned());
         }
         placeholders.insert(name, placeholder);
     }

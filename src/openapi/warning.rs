@@ -98,7 +98,7 @@ pub enum Warning {
         because: String,
     },
     /// A `security` field (top level or an operation's) or one of its requirements that is
-    /// not of the shape OpenAPI defines.
+    /// not of the shape `OpenAPI` defines.
     InvalidSecurity {
         /// Where (`security`, or the operation such as `GET /pets`).
         location: String,
