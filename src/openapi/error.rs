@@ -7,7 +7,7 @@
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum OpenApiError {
-    /// The text is not JSON (or, with [`import_yaml`](super::import_yaml), not YAML).
+    /// The text is not JSON (or, with `import_yaml` of the `openapi-yaml` feature, not YAML).
     #[error(
         "the document is not valid {format} (line {line}, column {column}); pass the specification's text unchanged"
     )]
