@@ -57,11 +57,11 @@ fn parse(value: &Value, location: &str, warnings: &mut Vec<Warning>) -> Option<V
     parsed
 }
 
-fn key(requirement: &Requirement) -> BTreeSet<&str> {
+fn key(requirement: &Requirement) -> BTreeSet<String> {
     requirement
         .schemes
         .iter()
-        .map(|(name, _)| name.as_str())
+        .map(|(name, _)| name.clone())
         .collect()
 }
 
@@ -69,9 +69,10 @@ fn key(requirement: &Requirement) -> BTreeSet<&str> {
 /// scopes are what that operation needs, not what a connection should ask for.
 pub(crate) fn collect(document: &Value, warnings: &mut Vec<Warning>) -> Requirements {
     let mut found = Requirements::default();
-    let add = |found: &mut Requirements, requirement: Requirement| {
-        let new = key(&requirement);
-        if !found.alternatives.iter().any(|known| key(known) == new) {
+    // Known scheme sets: a document with thousands of operations stays linear.
+    let mut seen = BTreeSet::new();
+    let mut add = |found: &mut Requirements, requirement: Requirement| {
+        if seen.insert(key(&requirement)) {
             found.alternatives.push(requirement);
         }
     };
