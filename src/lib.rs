@@ -57,6 +57,7 @@
 //! | sign an outgoing webhook | [`webhook::Signer`], or an `hmac` scheme on a connection |
 //! | serve many environments and end users | [`Registry`]: fill it from storage, [`Registry::resolve`] per request |
 //! | fill per-connection values into URLs | [`url_template::expand`], `Connection::values` |
+//! | make templates from an OpenAPI 3.0 / 3.1 specification | [`openapi::import`] |
 
 #![forbid(unsafe_code)]
 #![cfg_attr(
@@ -77,6 +78,7 @@ mod encoding;
 mod error;
 mod live;
 mod model;
+pub mod openapi;
 mod redact;
 mod registry;
 mod secret;

@@ -6,6 +6,7 @@ pub(crate) mod hmac;
 pub(crate) mod oauth1;
 pub(crate) mod oauth2;
 pub(crate) mod safe;
+mod placeholder;
 mod scheme;
 pub(crate) mod tagged;
 mod template;
@@ -22,6 +23,7 @@ pub use oauth2::{
     OAuth2TokenCredential, PasswordGrant, ScopeDefinition, ScopeSeparator, TokenPlacement,
     TokenRequestFormat,
 };
+pub use placeholder::Placeholder;
 pub use scheme::{
     ApiKeyScheme, AuthSchemeConfig, BasicAuthScheme, BasicKeyPart, KeyLocation, NoneScheme,
     UnsupportedScheme,

@@ -1,7 +1,10 @@
 //! Systems and connection templates.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
+use super::placeholder::Placeholder;
 use super::scheme::AuthSchemeConfig;
 
 /// A system (connector): an API credgate talks to, and the ways it can be authenticated.
@@ -85,6 +88,12 @@ pub struct ConnectionTemplate {
     /// (`127.0.0.0/8`, `::1`, `localhost`) is always allowed.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_insecure_http: bool,
+    /// credgate: what each `{name}` placeholder of the template's URLs may be, by name
+    /// (see [`Placeholder`]); in particular the hosts a placeholder that sets part of the
+    /// host may produce. Data only: a value producing a host outside its `hostPatterns` is
+    /// refused when the connection is built.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub placeholders: BTreeMap<String, Placeholder>,
 }
 
 impl ConnectionTemplate {
@@ -107,6 +116,7 @@ impl ConnectionTemplate {
             allow_bypass: false,
             allow_any_base_url: false,
             allow_insecure_http: false,
+            placeholders: BTreeMap::new(),
         }
     }
 

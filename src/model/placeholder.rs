@@ -1,0 +1,85 @@
+//! Placeholders: what a template says about each `{name}` in its URLs.
+//!
+//! Data only: this file declares what a per-connection value may be, it does not expand or
+//! check URLs (expansion lives in [`crate::url_template`]).
+
+use serde::{Deserialize, Serialize};
+
+/// What a template says about one `{name}` placeholder of its URLs, in
+/// [`ConnectionTemplate::placeholders`](crate::ConnectionTemplate::placeholders).
+///
+/// JSON: `{"hostPatterns": ["eu.api.example.com", "us.api.example.com"], "enum": ["eu", "us"],
+/// "description": "..."}`, every field optional.
+///
+/// - `hostPatterns`: the hosts a value of this placeholder may produce, each an exact host
+///   (`eu.api.example.com`) or `*.` and a suffix (`*.zendesk.com`: any host under
+///   `zendesk.com`). Listing them is how a template opts in to a placeholder that sets part
+///   of the host: a value producing a host outside the list is refused when the connection
+///   is built, never sent (that enforcement is being added to the connection builder). Empty,
+///   the placeholder may not change the host at all.
+/// - `enum`: the values the template documents for it (an `OpenAPI` server variable's `enum`).
+/// - `description`: free text for whoever fills the value in.
+///
+/// # Example
+///
+/// ```
+/// use credgate::Placeholder;
+///
+/// let placeholder: Placeholder = serde_json::from_str(
+///     r#"{"hostPatterns": ["*.zendesk.com"], "description": "your zendesk subdomain"}"#,
+/// )?;
+/// assert_eq!(placeholder, Placeholder::new()
+///     .with_host_patterns(["*.zendesk.com"])
+///     .with_description("your zendesk subdomain"));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct Placeholder {
+    /// The hosts a value may produce: exact hosts, or `*.suffix` for any host under a suffix.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub host_patterns: Vec<String>,
+    /// The values the template documents (JSON `enum`).
+    #[serde(default, rename = "enum", skip_serializing_if = "Vec::is_empty")]
+    pub enum_values: Vec<String>,
+    /// Free text.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+}
+
+impl Placeholder {
+    /// A placeholder with no host patterns, values or description.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The hosts a value may produce (exact hosts, or `*.suffix`).
+    #[must_use]
+    pub fn with_host_patterns<I, S>(mut self, patterns: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.host_patterns = patterns.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The values the template documents.
+    #[must_use]
+    pub fn with_enum_values<I, S>(mut self, values: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.enum_values = values.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Free text for whoever fills the value in.
+    #[must_use]
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = description.into();
+        self
+    }
+}
