@@ -27,15 +27,25 @@ struct Receiver {
 async fn start() -> Receiver {
     let calls = Arc::new(AtomicUsize::new(0));
     let github = Verifier::from_preset(Preset::Github, &[GITHUB_SECRET.into()]).unwrap();
-    let stripe = Verifier::from_preset(Preset::Stripe, &["old".into(), STRIPE_SECRET.into()]).unwrap();
+    let stripe =
+        Verifier::from_preset(Preset::Stripe, &["old".into(), STRIPE_SECRET.into()]).unwrap();
     let mut small = WebhookConfig::preset(Preset::Github, vec![GITHUB_SECRET.into()]);
     small.max_body_bytes = Some(1000);
     let small = Verifier::from_config(&small).unwrap();
     let linear = Verifier::from_preset(Preset::Linear, &["lin_secret".into()]).unwrap();
     let app = Router::new()
-        .route("/github", post(handler).layer(VerifyWebhookLayer::new(github)))
-        .route("/stripe", post(handler).layer(VerifyWebhookLayer::new(stripe)))
-        .route("/small", post(handler).layer(VerifyWebhookLayer::new(small)))
+        .route(
+            "/github",
+            post(handler).layer(VerifyWebhookLayer::new(github)),
+        )
+        .route(
+            "/stripe",
+            post(handler).layer(VerifyWebhookLayer::new(stripe)),
+        )
+        .route(
+            "/small",
+            post(handler).layer(VerifyWebhookLayer::new(small)),
+        )
         .route(
             "/linear",
             post(handler).layer(VerifyWebhookLayer::new(linear).max_body_bytes(2000)),
@@ -56,7 +66,10 @@ async fn deliver(
     body: Vec<u8>,
     tamper: impl FnOnce(&mut http::Request<Vec<u8>>),
 ) -> (u16, String) {
-    let signer = Verifier::from_preset(preset, &[secret.into()]).unwrap().signer().unwrap();
+    let signer = Verifier::from_preset(preset, &[secret.into()])
+        .unwrap()
+        .signer()
+        .unwrap();
     let mut request = http::Request::post(url).body(body).unwrap();
     signer.sign(&mut request).unwrap();
     tamper(&mut request);
@@ -87,7 +100,14 @@ async fn githubs_published_vector_is_accepted() {
 async fn signed_deliveries_reach_the_handler_with_the_matching_secret() {
     let receiver = start().await;
     let url = format!("{}/stripe", receiver.base);
-    let (status, body) = deliver(&url, Preset::Stripe, STRIPE_SECRET, br#"{"id":"evt_1"}"#.to_vec(), |_| {}).await;
+    let (status, body) = deliver(
+        &url,
+        Preset::Stripe,
+        STRIPE_SECRET,
+        br#"{"id":"evt_1"}"#.to_vec(),
+        |_| {},
+    )
+    .await;
     assert_eq!((status, body.as_str()), (200, "14 1"));
     assert_eq!(receiver.calls.load(Ordering::SeqCst), 1);
 }
@@ -98,25 +118,52 @@ async fn every_failure_is_a_bare_401_and_the_handler_never_runs() {
     let github = format!("{}/github", receiver.base);
     let stripe = format!("{}/stripe", receiver.base);
     let body = br#"{"action":"opened"}"#.to_vec();
-    let cases: Vec<(&str, Preset, &str, Box<dyn FnOnce(&mut http::Request<Vec<u8>>)>)> = vec![
+    let cases: Vec<(
+        &str,
+        Preset,
+        &str,
+        Box<dyn FnOnce(&mut http::Request<Vec<u8>>)>,
+    )> = vec![
         (&github, Preset::Github, "wrong secret", Box::new(|_| {})),
-        (&github, Preset::Github, GITHUB_SECRET, Box::new(|r| r.body_mut().push(b' '))),
-        (&github, Preset::Github, GITHUB_SECRET, Box::new(|r| {
-            r.headers_mut().remove("x-hub-signature-256");
-        })),
-        (&github, Preset::Github, GITHUB_SECRET, Box::new(|r| {
-            let value = r.headers()["x-hub-signature-256"].clone();
-            r.headers_mut().append("x-hub-signature-256", value);
-            r.headers_mut().insert("x-hub-signature-256", "sha256=00".parse().unwrap());
-        })),
+        (
+            &github,
+            Preset::Github,
+            GITHUB_SECRET,
+            Box::new(|r| r.body_mut().push(b' ')),
+        ),
+        (
+            &github,
+            Preset::Github,
+            GITHUB_SECRET,
+            Box::new(|r| {
+                r.headers_mut().remove("x-hub-signature-256");
+            }),
+        ),
+        (
+            &github,
+            Preset::Github,
+            GITHUB_SECRET,
+            Box::new(|r| {
+                let value = r.headers()["x-hub-signature-256"].clone();
+                r.headers_mut().append("x-hub-signature-256", value);
+                r.headers_mut()
+                    .insert("x-hub-signature-256", "sha256=00".parse().unwrap());
+            }),
+        ),
         // A Stripe delivery at the GitHub route, and a GitHub one at Stripe's.
         (&github, Preset::Stripe, GITHUB_SECRET, Box::new(|_| {})),
         (&stripe, Preset::Github, STRIPE_SECRET, Box::new(|_| {})),
-        (&stripe, Preset::Stripe, STRIPE_SECRET, Box::new(|r| {
-            let header = r.headers()["stripe-signature"].to_str().unwrap().to_owned();
-            let stale = header.replacen("t=", "t=1", 1);
-            r.headers_mut().insert("stripe-signature", stale.parse().unwrap());
-        })),
+        (
+            &stripe,
+            Preset::Stripe,
+            STRIPE_SECRET,
+            Box::new(|r| {
+                let header = r.headers()["stripe-signature"].to_str().unwrap().to_owned();
+                let stale = header.replacen("t=", "t=1", 1);
+                r.headers_mut()
+                    .insert("stripe-signature", stale.parse().unwrap());
+            }),
+        ),
     ];
     for (url, preset, secret, tamper) in cases {
         let (status, text) = deliver(url, preset, secret, body.clone(), tamper).await;
@@ -129,9 +176,23 @@ async fn every_failure_is_a_bare_401_and_the_handler_never_runs() {
 async fn the_verifiers_cap_answers_413_and_a_body_past_axums_default_limit_streams() {
     let receiver = start().await;
     let small = format!("{}/small", receiver.base);
-    let (status, _) = deliver(&small, Preset::Github, GITHUB_SECRET, vec![b'a'; 1001], |_| {}).await;
+    let (status, _) = deliver(
+        &small,
+        Preset::Github,
+        GITHUB_SECRET,
+        vec![b'a'; 1001],
+        |_| {},
+    )
+    .await;
     assert_eq!(status, 413);
-    let (status, text) = deliver(&small, Preset::Github, GITHUB_SECRET, vec![b'a'; 1000], |_| {}).await;
+    let (status, text) = deliver(
+        &small,
+        Preset::Github,
+        GITHUB_SECRET,
+        vec![b'a'; 1000],
+        |_| {},
+    )
+    .await;
     assert_eq!((status, text.as_str()), (200, "1000 0"));
 
     // 5 MiB: over axum's 2 MB DefaultBodyLimit, under the verifier's 25 MiB.
@@ -154,8 +215,18 @@ async fn a_scheme_that_reads_the_body_is_verified_after_reading_it_under_the_lay
     assert_eq!(status, 200);
     let (status, _) = deliver(&linear, Preset::Linear, "other", body, |_| {}).await;
     assert_eq!(status, 401);
-    let padded = format!(r#"{{"action":"create","pad":"{}","webhookTimestamp":{now}}}"#, "p".repeat(2000));
-    let (status, _) = deliver(&linear, Preset::Linear, "lin_secret", padded.into_bytes(), |_| {}).await;
+    let padded = format!(
+        r#"{{"action":"create","pad":"{}","webhookTimestamp":{now}}}"#,
+        "p".repeat(2000)
+    );
+    let (status, _) = deliver(
+        &linear,
+        Preset::Linear,
+        "lin_secret",
+        padded.into_bytes(),
+        |_| {},
+    )
+    .await;
     assert_eq!(status, 413);
 }
 

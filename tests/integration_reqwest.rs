@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use adapters_support::Server;
-use credgate::integrations::reqwest::{AuthorizeMiddleware, Error, RegistryMiddleware, Target, url};
+use credgate::integrations::reqwest::{
+    AuthorizeMiddleware, Error, RegistryMiddleware, Target, url,
+};
 use credgate::{AuthorizeError, OAuth2Error};
 use reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
 
@@ -45,7 +47,12 @@ async fn concurrent_requests_share_one_token_request() {
     for i in 0..16 {
         let client = client.clone();
         tasks.push(tokio::spawn(async move {
-            client.get(url(&format!("/item/{i}"))).send().await.unwrap().status()
+            client
+                .get(url(&format!("/item/{i}")))
+                .send()
+                .await
+                .unwrap()
+                .status()
         }));
     }
     for task in tasks {
@@ -65,7 +72,10 @@ async fn a_401_is_reported_and_a_replayable_request_retried_once_with_its_body()
     assert_eq!(response.text().await.unwrap(), "Bearer at-2");
     assert_eq!(server.token_requests(), 2);
     let bodies = server.state.bodies.lock().unwrap().clone();
-    assert_eq!(&bodies[bodies.len() - 2..], [b"payload".to_vec(), b"payload".to_vec()]);
+    assert_eq!(
+        &bodies[bodies.len() - 2..],
+        [b"payload".to_vec(), b"payload".to_vec()]
+    );
 }
 
 #[tokio::test]
@@ -89,7 +99,10 @@ async fn a_redirecting_token_endpoint_is_not_followed() {
     let client = client(server.live("/token-redirect"));
     let error = client.get(url("/a")).send().await.unwrap_err();
     assert!(
-        matches!(credgate_error(&error), Error::Authorize(AuthorizeError::Token(_))),
+        matches!(
+            credgate_error(&error),
+            Error::Authorize(AuthorizeError::Token(_))
+        ),
         "{error:?}"
     );
     assert_eq!(server.state.stolen.load(Ordering::SeqCst), 0);
@@ -118,11 +131,17 @@ async fn another_origin_is_refused_before_anything_is_sent() {
     for foreign in [
         "http://127.0.0.2:9/api/a".to_owned(),
         "http://connection.invalid:80/x".replace(":80", ":81"),
-        format!("{}/api/../token", server.base.replace("127.0.0.1", "localhost")),
+        format!(
+            "{}/api/../token",
+            server.base.replace("127.0.0.1", "localhost")
+        ),
     ] {
         let error = client.get(&foreign).send().await.unwrap_err();
         assert!(
-            matches!(credgate_error(&error), Error::Authorize(AuthorizeError::Auth(_))),
+            matches!(
+                credgate_error(&error),
+                Error::Authorize(AuthorizeError::Auth(_))
+            ),
             "{foreign}: {error:?}"
         );
     }
@@ -143,12 +162,15 @@ async fn registry_middleware_resolves_the_target_of_each_request() {
     }))
     .unwrap();
     registry.add_template("production", template).unwrap();
-    let client: credgate::Credential = serde_json::from_value(serde_json::json!({"type": "oauth2-client",
+    let client: credgate::Credential =
+        serde_json::from_value(serde_json::json!({"type": "oauth2-client",
         "data": {"oauth2Client": {"clientId": "client-1", "clientSecret": "secret-1"}}}))
-    .unwrap();
+        .unwrap();
     let mut connection = registry.connect("production", "crm", vec![client]).unwrap();
     connection.id = "c1".into();
-    registry.add_connection("production", "crm", connection).unwrap();
+    registry
+        .add_connection("production", "crm", connection)
+        .unwrap();
 
     let client = ClientBuilder::new(reqwest::Client::new())
         .with(RegistryMiddleware::new(Arc::new(registry)).unwrap())

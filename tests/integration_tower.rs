@@ -4,8 +4,8 @@
 
 mod adapters_support;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
 use adapters_support::Server;
@@ -46,8 +46,14 @@ fn credgate_error(error: &BoxError) -> &Error {
 async fn relative_requests_get_a_token_through_the_inner_client() {
     let server = Server::start().await;
     let mut api = AuthorizeLayer::new(server.live("/token")).layer(http_client());
-    assert_eq!(call(&mut api, get("/contacts")).await.unwrap(), (200, "Bearer at-1".into()));
-    assert_eq!(call(&mut api, get("/contacts?page=2")).await.unwrap().0, 200);
+    assert_eq!(
+        call(&mut api, get("/contacts")).await.unwrap(),
+        (200, "Bearer at-1".into())
+    );
+    assert_eq!(
+        call(&mut api, get("/contacts?page=2")).await.unwrap().0,
+        200
+    );
     assert_eq!(server.token_requests(), 1);
 }
 
@@ -58,7 +64,9 @@ async fn concurrent_requests_share_one_token_request() {
     let mut tasks = Vec::new();
     for i in 0..16 {
         let mut api = api.clone();
-        tasks.push(tokio::spawn(async move { call(&mut api, get(&format!("/i/{i}"))).await.unwrap().0 }));
+        tasks.push(tokio::spawn(async move {
+            call(&mut api, get(&format!("/i/{i}"))).await.unwrap().0
+        }));
     }
     for task in tasks {
         assert_eq!(task.await.unwrap(), 200);
@@ -73,9 +81,15 @@ async fn a_401_is_reported_and_retried_once_with_its_body() {
     assert_eq!(call(&mut api, get("/a")).await.unwrap().0, 200);
     server.revoke();
     let post = Request::post("/b").body("payload".to_owned()).unwrap();
-    assert_eq!(call(&mut api, post).await.unwrap(), (200, "Bearer at-2".into()));
+    assert_eq!(
+        call(&mut api, post).await.unwrap(),
+        (200, "Bearer at-2".into())
+    );
     let bodies = server.state.bodies.lock().unwrap().clone();
-    assert_eq!(&bodies[bodies.len() - 2..], [b"payload".to_vec(), b"payload".to_vec()]);
+    assert_eq!(
+        &bodies[bodies.len() - 2..],
+        [b"payload".to_vec(), b"payload".to_vec()]
+    );
 
     server.state.reject_all.store(true, Ordering::SeqCst);
     let before = server.state.api_requests.load(Ordering::SeqCst);
@@ -89,7 +103,13 @@ async fn a_redirecting_token_endpoint_is_not_followed() {
     let server = Server::start().await;
     let mut api = AuthorizeLayer::new(server.live("/token-redirect")).layer(http_client());
     let error = call(&mut api, get("/a")).await.unwrap_err();
-    assert!(matches!(credgate_error(&error), Error::Authorize(AuthorizeError::Token(_))), "{error:?}");
+    assert!(
+        matches!(
+            credgate_error(&error),
+            Error::Authorize(AuthorizeError::Token(_))
+        ),
+        "{error:?}"
+    );
     assert_eq!(server.state.stolen.load(Ordering::SeqCst), 0);
     assert_eq!(server.state.api_requests.load(Ordering::SeqCst), 0);
 }
@@ -116,7 +136,13 @@ async fn another_origin_is_refused_before_anything_is_sent() {
         format!("{}/other", server.base.replace("127.0.0.1", "localhost")),
     ] {
         let error = call(&mut api, get(&foreign)).await.unwrap_err();
-        assert!(matches!(credgate_error(&error), Error::Authorize(AuthorizeError::Auth(_))), "{foreign}");
+        assert!(
+            matches!(
+                credgate_error(&error),
+                Error::Authorize(AuthorizeError::Auth(_))
+            ),
+            "{foreign}"
+        );
     }
     assert_eq!(server.token_requests(), 0);
     assert_eq!(server.state.api_requests.load(Ordering::SeqCst), 0);
@@ -136,7 +162,9 @@ impl Service<Request<Vec<u8>>> for FixedTokens {
     fn call(&mut self, request: Request<Vec<u8>>) -> Self::Future {
         assert!(request.uri().path().ends_with("/token"));
         self.0.fetch_add(1, Ordering::SeqCst);
-        std::future::ready(Ok(Response::new(br#"{"access_token":"fixed","expires_in":3600}"#.to_vec())))
+        std::future::ready(Ok(Response::new(
+            br#"{"access_token":"fixed","expires_in":3600}"#.to_vec(),
+        )))
     }
 }
 
@@ -148,7 +176,10 @@ async fn a_token_service_of_ones_own_sends_the_token_requests() {
     let mut api = AuthorizeLayer::new(server.live("/token"))
         .token_service(FixedTokens(Arc::clone(&calls)))
         .layer(http_client());
-    assert_eq!(call(&mut api, get("/a")).await.unwrap(), (200, "Bearer fixed".into()));
+    assert_eq!(
+        call(&mut api, get("/a")).await.unwrap(),
+        (200, "Bearer fixed".into())
+    );
     assert_eq!(calls.load(Ordering::SeqCst), 1);
     assert_eq!(server.token_requests(), 0);
 }

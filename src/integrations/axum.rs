@@ -83,7 +83,9 @@ pub struct Webhook {
 /// The [`Webhook`] extractor's rejection: the route has no [`VerifyWebhookLayer`] (a
 /// programming error, answered `500` with no detail).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the route has no VerifyWebhookLayer: add one with .layer(VerifyWebhookLayer::new(verifier))")]
+#[error(
+    "the route has no VerifyWebhookLayer: add one with .layer(VerifyWebhookLayer::new(verifier))"
+)]
 #[non_exhaustive]
 pub struct MissingLayer;
 
@@ -97,7 +99,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Webhook {
     type Rejection = MissingLayer;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<Webhook>().cloned().ok_or(MissingLayer)
+        parts
+            .extensions
+            .get::<Webhook>()
+            .cloned()
+            .ok_or(MissingLayer)
     }
 }
 

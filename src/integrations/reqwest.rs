@@ -117,10 +117,7 @@ struct TokenClient(Client);
 
 impl TokenClient {
     fn new(builder: ClientBuilder) -> Result<Self, ::reqwest::Error> {
-        builder
-            .redirect(redirect::Policy::none())
-            .build()
-            .map(Self)
+        builder.redirect(redirect::Policy::none()).build().map(Self)
     }
 
     async fn send(

@@ -313,8 +313,7 @@ where
             authorize(&live, &tokens, inner.clone(), &mut request).await?;
             let sent = head(&request);
             let response = inner.call(request).await.map_err(Into::into)?;
-            if response.status() != StatusCode::UNAUTHORIZED || !live.report_unauthorized(&sent)
-            {
+            if response.status() != StatusCode::UNAUTHORIZED || !live.report_unauthorized(&sent) {
                 return Ok(response);
             }
             authorize(&live, &tokens, inner.clone(), &mut retry).await?;

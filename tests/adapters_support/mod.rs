@@ -35,38 +35,67 @@ pub(crate) struct Server {
     pub(crate) state: Arc<ServerState>,
 }
 
-async fn token(State(state): State<Arc<ServerState>>, headers: HeaderMap, body: Bytes) -> impl IntoResponse {
+async fn token(
+    State(state): State<Arc<ServerState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> impl IntoResponse {
     let n = state.token_requests.fetch_add(1, Ordering::SeqCst) + 1;
     // base64("client-1:secret-1")
-    if headers.get(header::AUTHORIZATION).map(|v| v.as_bytes()) != Some(b"Basic Y2xpZW50LTE6c2VjcmV0LTE=") {
-        return (StatusCode::UNAUTHORIZED, r#"{"error":"invalid_client"}"#.to_owned());
+    if headers.get(header::AUTHORIZATION).map(|v| v.as_bytes())
+        != Some(b"Basic Y2xpZW50LTE6c2VjcmV0LTE=")
+    {
+        return (
+            StatusCode::UNAUTHORIZED,
+            r#"{"error":"invalid_client"}"#.to_owned(),
+        );
     }
     assert!(String::from_utf8_lossy(&body).contains("grant_type=client_credentials"));
     // Slow enough that concurrent callers overlap.
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     let token = format!("at-{n}");
     *state.current.lock().unwrap() = Some(token.clone());
-    (StatusCode::OK, format!(r#"{{"access_token":"{token}","token_type":"bearer","expires_in":3600}}"#))
+    (
+        StatusCode::OK,
+        format!(r#"{{"access_token":"{token}","token_type":"bearer","expires_in":3600}}"#),
+    )
 }
 
 async fn redirect() -> impl IntoResponse {
-    (StatusCode::TEMPORARY_REDIRECT, [(header::LOCATION, "/stolen")], "")
+    (
+        StatusCode::TEMPORARY_REDIRECT,
+        [(header::LOCATION, "/stolen")],
+        "",
+    )
 }
 
 async fn stolen(State(state): State<Arc<ServerState>>) -> impl IntoResponse {
     state.stolen.fetch_add(1, Ordering::SeqCst);
-    (StatusCode::OK, r#"{"access_token":"stolen","token_type":"bearer"}"#)
+    (
+        StatusCode::OK,
+        r#"{"access_token":"stolen","token_type":"bearer"}"#,
+    )
 }
 
 async fn invalid_grant() -> impl IntoResponse {
-    (StatusCode::BAD_REQUEST, r#"{"error":"invalid_grant","error_description":"revoked"}"#)
+    (
+        StatusCode::BAD_REQUEST,
+        r#"{"error":"invalid_grant","error_description":"revoked"}"#,
+    )
 }
 
-async fn api(State(state): State<Arc<ServerState>>, headers: HeaderMap, body: Bytes) -> impl IntoResponse {
+async fn api(
+    State(state): State<Arc<ServerState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> impl IntoResponse {
     state.api_requests.fetch_add(1, Ordering::SeqCst);
     state.bodies.lock().unwrap().push(body.to_vec());
     let current = state.current.lock().unwrap().clone();
-    let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     if state.reject_all.load(Ordering::SeqCst) {
         return (StatusCode::UNAUTHORIZED, String::new());
     }
@@ -111,9 +140,14 @@ impl Server {
                 "grant": {"type": "clientCredentials", "clientCredentials": {}}}}]
         }))
         .unwrap();
-        let client: Credential = serde_json::from_value(serde_json::json!({"type": "oauth2-client",
+        let client: Credential =
+            serde_json::from_value(serde_json::json!({"type": "oauth2-client",
             "data": {"oauth2Client": {"clientId": "client-1", "clientSecret": "secret-1"}}}))
-        .unwrap();
-        template.connect(vec![client]).unwrap().build(&template).unwrap()
+            .unwrap();
+        template
+            .connect(vec![client])
+            .unwrap()
+            .build(&template)
+            .unwrap()
     }
 }
