@@ -58,6 +58,9 @@ async fn start() -> Receiver {
     Receiver { base, calls }
 }
 
+/// A change made to a delivery after it is signed.
+type Tamper = Box<dyn FnOnce(&mut http::Request<Vec<u8>>)>;
+
 /// Signs `body` as `preset` would with `secret` and posts it to `url`.
 async fn deliver(
     url: &str,
@@ -118,12 +121,7 @@ async fn every_failure_is_a_bare_401_and_the_handler_never_runs() {
     let github = format!("{}/github", receiver.base);
     let stripe = format!("{}/stripe", receiver.base);
     let body = br#"{"action":"opened"}"#.to_vec();
-    let cases: Vec<(
-        &str,
-        Preset,
-        &str,
-        Box<dyn FnOnce(&mut http::Request<Vec<u8>>)>,
-    )> = vec![
+    let cases: Vec<(&str, Preset, &str, Tamper)> = vec![
         (&github, Preset::Github, "wrong secret", Box::new(|_| {})),
         (
             &github,

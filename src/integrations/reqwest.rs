@@ -12,7 +12,7 @@
 //!   OAuth 1.0a request is returned as is: sending the same credential again cannot help.
 //! * **URLs**: reqwest only builds absolute URLs. Write the connection's own absolute URL,
 //!   or a path on the placeholder origin [`BASE`] (`http://connection.invalid`), for
-//!   which [`url`] is the shorthand: the middleware puts the connection's base URL in its
+//!   which [`url()`] is the shorthand: the middleware puts the connection's base URL in its
 //!   place, as [`LiveConnection::authorize`] does for a relative URI. Without the
 //!   middleware such a request fails to resolve (`.invalid` is reserved by RFC 6761),
 //!   so it never reaches a real host. Any other origin is refused with
