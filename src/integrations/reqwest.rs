@@ -228,12 +228,13 @@ async fn send(
     if response.status() != StatusCode::UNAUTHORIZED {
         return Ok(response);
     }
-    let Some(mut retry) = replay else {
-        return Ok(response);
-    };
+    // Reported even when the request cannot be replayed, so that the next one refreshes.
     if !live.report_unauthorized(&sent) {
         return Ok(response);
     }
+    let Some(mut retry) = replay else {
+        return Ok(response);
+    };
     authorize(live, tokens, &mut retry)
         .await
         .map_err(reqwest_middleware::Error::middleware)?;
