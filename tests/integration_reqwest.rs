@@ -192,3 +192,36 @@ async fn registry_middleware_resolves_the_target_of_each_request() {
         .unwrap_err();
     assert!(matches!(credgate_error(&error), Error::Resolve(_)));
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// Whatever the path and query, a request on the placeholder origin reaches the same
+    /// path and query under the connection's base URL, and nothing else.
+    #[test]
+    fn placeholder_paths_land_under_the_base_url(
+        segments in proptest::collection::vec("[a-zA-Z0-9_~-][a-zA-Z0-9._~-]{0,7}", 0..4),
+        query in proptest::option::of("[a-z0-9]{1,5}=[a-zA-Z0-9._~-]{0,6}(&[a-z]{1,3}=[0-9]{1,3}){0,2}"),
+    ) {
+        let path: String = segments.iter().map(|s| format!("/{s}")).collect();
+        let target = match &query {
+            Some(query) => format!("{path}?{query}"),
+            None => path.clone(),
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let server = Server::start().await;
+            let client = client(server.live("/token"));
+            let response = client.get(url(&target)).send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            // An empty path is reqwest's `/`.
+            let path = if path.is_empty() { "/".to_owned() } else { path };
+            let expected = match &query {
+                Some(query) => format!("/api{path}?{query}"),
+                None => format!("/api{path}"),
+            };
+            let uris = server.state.uris.lock().unwrap().clone();
+            assert_eq!(uris, [expected]);
+        });
+    }
+}

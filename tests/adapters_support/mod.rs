@@ -26,6 +26,8 @@ pub(crate) struct ServerState {
     pub(crate) api_requests: AtomicUsize,
     /// The API answers 401 to everything.
     pub(crate) reject_all: std::sync::atomic::AtomicBool,
+    /// The request targets the API received.
+    pub(crate) uris: Mutex<Vec<String>>,
     /// Bodies the API received.
     pub(crate) bodies: Mutex<Vec<Vec<u8>>>,
 }
@@ -86,10 +88,12 @@ async fn invalid_grant() -> impl IntoResponse {
 
 async fn api(
     State(state): State<Arc<ServerState>>,
+    uri: axum::http::Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> impl IntoResponse {
     state.api_requests.fetch_add(1, Ordering::SeqCst);
+    state.uris.lock().unwrap().push(uri.to_string());
     state.bodies.lock().unwrap().push(body.to_vec());
     let current = state.current.lock().unwrap().clone();
     let given = headers
@@ -114,6 +118,7 @@ impl Server {
             .route("/token-redirect", post(redirect))
             .route("/stolen", any(stolen))
             .route("/token-invalid", post(invalid_grant))
+            .route("/api/", any(api))
             .route("/api/{*rest}", any(api))
             .with_state(Arc::clone(&state));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
