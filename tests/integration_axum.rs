@@ -240,3 +240,18 @@ async fn the_extractor_without_the_layer_refuses_with_500() {
     assert_eq!(response.status(), 500);
     assert_eq!(receiver.calls.load(Ordering::SeqCst), 0);
 }
+
+#[tokio::test]
+async fn headers_are_checked_before_the_body_is_read() {
+    let receiver = start().await;
+    // Over the verifier's 1,000-byte cap and unsigned: refused for the missing signature
+    // (401), not for its size (413), which only reading the body would show.
+    let response = reqwest::Client::new()
+        .post(format!("{}/small", receiver.base))
+        .body(vec![b'a'; 1 << 20])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    assert_eq!(response.text().await.unwrap(), "");
+}

@@ -225,3 +225,26 @@ proptest::proptest! {
         });
     }
 }
+
+#[tokio::test]
+async fn a_401_to_an_api_key_is_returned_without_a_retry() {
+    let server = Server::start().await;
+    let template: credgate::ConnectionTemplate = serde_json::from_value(serde_json::json!({
+        "name": "keyed", "templateBaseUrl": format!("{}/api", server.base),
+        "authSchemeConfigs": [{"type": "api-key", "apiKey": {"id": "k", "name": "Authorization",
+            "in": "header", "valueTemplate": "Bearer {key}"}}]
+    }))
+    .unwrap();
+    let live = template
+        .connect(vec![credgate::Credential::api_key("key-1")])
+        .unwrap()
+        .build(&template)
+        .unwrap();
+    let client = client(live);
+    *server.state.current.lock().unwrap() = Some("key-1".into());
+    assert_eq!(client.get(url("/a")).send().await.unwrap().status(), 200);
+    server.revoke();
+    assert_eq!(client.get(url("/b")).send().await.unwrap().status(), 401);
+    assert_eq!(server.state.api_requests.load(Ordering::SeqCst), 2);
+    assert_eq!(server.token_requests(), 0);
+}
