@@ -1,59 +1,65 @@
-//! A client-credentials flow against a local token server on 127.0.0.1: credgate builds
-//! the token request, ureq sends it, credgate reads the response and authorizes the API
-//! request, which is printed redacted.
+//! Calling an OAuth 2.0 API with reqwest: the client-credentials grant against a token
+//! endpoint and an API served on 127.0.0.1 (axum), through credgate's reqwest middleware.
+//! The middleware fetches the token (following no redirects), refreshes it once for all
+//! concurrent requests, and retries once after a 401. The example stops by itself.
 //!
-//! Run with `cargo run --example oauth2_client_credentials`.
+//! Run with `cargo run --example oauth2_client_credentials --features reqwest`.
 
+use axum::Router;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use credgate::integrations::reqwest::{AuthorizeMiddleware, url};
 use credgate::{ConnectionTemplate, Credential};
-use http::{Request, Response};
 
-fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    // A token endpoint that answers one request, then stops.
-    let server = tiny_http::Server::http("127.0.0.1:0")?;
-    let port = server
-        .server_addr()
-        .to_ip()
-        .ok_or("no loopback address")?
-        .port();
-    let token_server = std::thread::spawn(move || {
-        for mut request in server.incoming_requests().take(1) {
-            let mut body = String::new();
-            let _ = request.as_reader().read_to_string(&mut body);
-            println!(
-                "token server received: {} {} {body}",
-                request.method(),
-                request.url()
-            );
-            let reply =
-                r#"{"access_token":"at-demo-123","token_type":"bearer","expires_in":"3600"}"#;
-            let _ = request.respond(tiny_http::Response::from_string(reply));
-        }
-    });
+type Error = Box<dyn std::error::Error + Send + Sync>;
 
-    // http:// is accepted for the token URL only because it is a loopback host.
+/// The provider: a token endpoint and one API route that wants its token.
+async fn provider() -> Result<String, Error> {
+    let app = Router::new()
+        .route(
+            "/oauth/token",
+            post(|| async {
+                r#"{"access_token":"at-demo-123","token_type":"bearer","expires_in":3600}"#
+            }),
+        )
+        .route(
+            "/v1/reports",
+            get(|headers: HeaderMap| async move {
+                match headers.get("authorization") {
+                    Some(value) if value == "Bearer at-demo-123" => {
+                        (StatusCode::OK, "[\"november\"]")
+                    }
+                    _ => (StatusCode::UNAUTHORIZED, ""),
+                }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(base)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let base = provider().await?;
+
+    // The connection, as a platform stores it (http:// is accepted only for loopback).
     let template: ConnectionTemplate = serde_json::from_value(serde_json::json!({
-        "name": "demo", "templateBaseUrl": "https://api.demo.example/v1",
+        "name": "reports", "templateBaseUrl": format!("{base}/v1"),
         "authSchemeConfigs": [{"type": "oauth2", "oauth2": {"id": "cc",
-            "tokenUrl": format!("http://127.0.0.1:{port}/token"), "defaultScopes": ["read"],
+            "tokenUrl": format!("{base}/oauth/token"), "defaultScopes": ["read"],
             "grant": {"type": "clientCredentials", "clientCredentials": {}}}}]
     }))?;
     let client: Credential = serde_json::from_value(serde_json::json!({"type": "oauth2-client",
         "data": {"oauth2Client": {"clientId": "demo-client", "clientSecret": "demo-secret"}}}))?;
     let live = template.connect(vec![client])?.build(&template)?;
 
-    // A token request carries secrets in its body: never follow a redirect with it.
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .build()
-        .new_agent();
-    let mut request = Request::get("/reports?month=11").body(Vec::new())?;
-    live.authorize_with(&mut request, |token_request| {
-        let (parts, mut body) = agent.run(token_request)?.into_parts();
-        Ok::<_, ureq::Error>(Response::from_parts(parts, body.read_to_vec()?))
-    })?;
-    let _ = token_server.join();
+    // What credgate adds: one middleware; paths are relative to the connection's base URL.
+    let api = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+        .with(AuthorizeMiddleware::new(live)?)
+        .build();
+    let reports = api.get(url("/reports?month=11")).send().await?;
 
-    print!("{}", live.redacted(&request));
+    println!("{} {}", reports.status(), reports.text().await?);
     Ok(())
 }

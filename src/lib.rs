@@ -76,6 +76,8 @@ mod base_url;
 mod clock;
 mod encoding;
 mod error;
+#[cfg(any(feature = "reqwest", feature = "tower", feature = "axum"))]
+pub mod integrations;
 mod live;
 mod model;
 pub mod openapi;
