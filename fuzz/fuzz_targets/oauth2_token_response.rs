@@ -81,7 +81,14 @@ fn documents(selector: u8) -> (String, String) {
 fuzz_target!(|data: &[u8]| {
     let [selector, status, headers, body] = fields::<4>(data);
     let selector = selector.first().copied().unwrap_or(0);
-    let secrets: Vec<String> = [CLIENT_SECRET, REFRESH_TOKEN, CODE, PASSWORD]
+    // The secrets this connection holds: another grant's canary echoed back is no leak.
+    let own = match selector % 4 {
+        0 => [CLIENT_SECRET, CLIENT_SECRET],
+        1 => [CLIENT_SECRET, REFRESH_TOKEN],
+        2 => [CLIENT_SECRET, CODE],
+        _ => [CLIENT_SECRET, PASSWORD],
+    };
+    let secrets: Vec<String> = own
         .into_iter()
         .flat_map(encodings)
         .collect();

@@ -15,12 +15,13 @@ use std::sync::Arc;
 
 use credgate::ManualClock;
 use credgate::webhook::{Verifier, VerifyError, WebhookConfig};
-use credgate_fuzz::{assert_error_clean, fields, load, secrets_of};
+use credgate_fuzz::{assert_error_clean, fields, secrets_of};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let [config, now, url, uri, headers, body, chunks] = fields::<7>(data);
-    let Some(config) = load::<WebhookConfig>(config, "webhook config") else {
+    // Loading errors are the `documents` target's job.
+    let Ok(config) = serde_json::from_slice::<WebhookConfig>(config) else {
         return;
     };
     let secrets = secrets_of(&config);

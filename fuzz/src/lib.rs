@@ -79,7 +79,8 @@ impl Snapshot {
 fn origin_of(uri: &Uri) -> Option<(String, String)> {
     Some((
         uri.scheme_str()?.to_ascii_lowercase(),
-        uri.authority()?.as_str().to_ascii_lowercase(),
+        // `host:` is `host` with the default port (RFC 3986 §6.2.3).
+        uri.authority()?.as_str().trim_end_matches(':').to_ascii_lowercase(),
     ))
 }
 
