@@ -34,7 +34,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     // A key the caller wrote into the request itself is theirs to show.
-    if [base, uri, &String::from_utf8_lossy(host)].iter().any(|f| f.contains("CANARY")) {
+    if [base, uri, &String::from_utf8_lossy(host)]
+        .iter()
+        .any(|f| f.contains("CANARY"))
+    {
         return;
     }
     let secrets = [KEY.to_owned(), PASSWORD.to_owned()];
@@ -95,7 +98,11 @@ fuzz_target!(|data: &[u8]| {
     authorize_checked(&live, &mut request, &secrets);
 });
 
-fn authorize_checked(live: &LiveConnection, request: &mut http::Request<Vec<u8>>, secrets: &[String]) {
+fn authorize_checked(
+    live: &LiveConnection,
+    request: &mut http::Request<Vec<u8>>,
+    secrets: &[String],
+) {
     let before = Snapshot::of(request);
     match live.authorize(request) {
         Ok(()) => {

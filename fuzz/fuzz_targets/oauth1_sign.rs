@@ -20,7 +20,17 @@ const CONSUMER_SECRET: &str = "cs_CANARY_kd94hf93k423kf44";
 const TOKEN_SECRET: &str = "ts_CANARY_pfkkdhi9sl3r4s00";
 
 fuzz_target!(|data: &[u8]| {
-    let [selector, key, realm, name, value, uri, content_type, body, nonce] = fields::<9>(data);
+    let [
+        selector,
+        key,
+        realm,
+        name,
+        value,
+        uri,
+        content_type,
+        body,
+        nonce,
+    ] = fields::<9>(data);
     let selector = selector.first().copied().unwrap_or(0);
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     // Only the secrets are checked: a canary the input itself writes into a name or the URI
@@ -63,7 +73,9 @@ fuzz_target!(|data: &[u8]| {
         6 => http::Method::PATCH,
         _ => http::Method::HEAD,
     };
-    let mut builder = http::Request::builder().method(http_method.clone()).uri(uri);
+    let mut builder = http::Request::builder()
+        .method(http_method.clone())
+        .uri(uri);
     if !content_type.is_empty() {
         builder = builder.header(http::header::CONTENT_TYPE, content_type);
     }
@@ -77,7 +89,11 @@ fuzz_target!(|data: &[u8]| {
     let second = oauth1.sign(&request, 1_318_622_958, &nonce);
     match (first, second) {
         (Ok(signed), Ok(again)) => {
-            assert_eq!(signed.signature(), again.signature(), "signing is not deterministic");
+            assert_eq!(
+                signed.signature(),
+                again.signature(),
+                "signing is not deterministic"
+            );
             assert_eq!(signed.base_string(), again.base_string());
             assert_no_secret(&format!("{signed:?}"), &secrets, "SignedRequest Debug");
             assert!(
@@ -99,7 +115,11 @@ fuzz_target!(|data: &[u8]| {
             let original_origin = origin(&request);
             match signed.apply(&mut request) {
                 Ok(()) => {
-                    assert_eq!(origin(&request), original_origin, "signing moved the request");
+                    assert_eq!(
+                        origin(&request),
+                        original_origin,
+                        "signing moved the request"
+                    );
                     if method != OAuth1SignatureMethod::Plaintext {
                         let shown = format!("{:?} {:?}", request.uri(), request.headers());
                         assert_no_secret(&shown, &secrets, "signed request");

@@ -48,25 +48,43 @@ fn encodings(secret: &str) -> Vec<String> {
 }
 
 fn documents(selector: u8) -> (String, String) {
-    let client_auth = if selector & 0x04 != 0 { "body" } else { "basic" };
+    let client_auth = if selector & 0x04 != 0 {
+        "body"
+    } else {
+        "basic"
+    };
     let secret = serde_json::to_string(CLIENT_SECRET).unwrap_or_default();
     let password = serde_json::to_string(PASSWORD).unwrap_or_default();
     let (grant, credential) = match selector % 4 {
         0 => (
             r#"{"type": "clientCredentials", "clientCredentials": {}}"#.to_owned(),
-            format!(r#"{{"type": "oauth2-client", "data": {{"oauth2Client": {{"clientId": "client-1", "clientSecret": {secret}}}}}}}"#),
+            format!(
+                r#"{{"type": "oauth2-client", "data": {{"oauth2Client": {{"clientId": "client-1", "clientSecret": {secret}}}}}}}"#
+            ),
         ),
         1 => (
-            format!(r#"{{"type": "authorizationCode", "authorizationCode": {{"clientId": "client-1", "clientSecret": {secret}}}}}"#),
-            format!(r#"{{"type": "oauth2-token", "data": {{"oauth2Token": {{"accessToken": "at_old", "refreshToken": "{REFRESH_TOKEN}", "expiresAt": "2001-01-01T00:00:00Z"}}}}}}"#),
+            format!(
+                r#"{{"type": "authorizationCode", "authorizationCode": {{"clientId": "client-1", "clientSecret": {secret}}}}}"#
+            ),
+            format!(
+                r#"{{"type": "oauth2-token", "data": {{"oauth2Token": {{"accessToken": "at_old", "refreshToken": "{REFRESH_TOKEN}", "expiresAt": "2001-01-01T00:00:00Z"}}}}}}"#
+            ),
         ),
         2 => (
-            format!(r#"{{"type": "authorizationCode", "authorizationCode": {{"clientId": "client-1", "clientSecret": {secret}}}}}"#),
-            format!(r#"{{"type": "oauth2-code", "data": {{"oauth2Code": {{"code": "{CODE}", "redirectUrl": "https://app.example/cb"}}}}}}"#),
+            format!(
+                r#"{{"type": "authorizationCode", "authorizationCode": {{"clientId": "client-1", "clientSecret": {secret}}}}}"#
+            ),
+            format!(
+                r#"{{"type": "oauth2-code", "data": {{"oauth2Code": {{"code": "{CODE}", "redirectUrl": "https://app.example/cb"}}}}}}"#
+            ),
         ),
         _ => (
-            format!(r#"{{"type": "password", "password": {{"clientId": "client-1", "clientSecret": {secret}}}}}"#),
-            format!(r#"{{"type": "oauth2-password", "data": {{"oauth2Password": {{"username": "user", "password": {password}}}}}}}"#),
+            format!(
+                r#"{{"type": "password", "password": {{"clientId": "client-1", "clientSecret": {secret}}}}}"#
+            ),
+            format!(
+                r#"{{"type": "oauth2-password", "data": {{"oauth2Password": {{"username": "user", "password": {password}}}}}}}"#
+            ),
         ),
     };
     let template = format!(
@@ -88,10 +106,7 @@ fuzz_target!(|data: &[u8]| {
         2 => [CLIENT_SECRET, CODE],
         _ => [CLIENT_SECRET, PASSWORD],
     };
-    let secrets: Vec<String> = own
-        .into_iter()
-        .flat_map(encodings)
-        .collect();
+    let secrets: Vec<String> = own.into_iter().flat_map(encodings).collect();
 
     let (template, credential) = documents(selector);
     let template: ConnectionTemplate = serde_json::from_str(&template).expect("template loads");

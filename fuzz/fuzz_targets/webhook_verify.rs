@@ -66,7 +66,10 @@ fuzz_target!(|data: &[u8]| {
         Err(VerifyError::NotStreamable) => {}
         Err(e) => {
             assert_error_clean(&e, &secrets, "stream error");
-            assert!(buffered.is_err(), "stream refused ({e}) what verify accepted");
+            assert!(
+                buffered.is_err(),
+                "stream refused ({e}) what verify accepted"
+            );
         }
         Ok(mut streaming) => {
             let mut rest = body;

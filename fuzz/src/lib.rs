@@ -80,7 +80,10 @@ fn origin_of(uri: &Uri) -> Option<(String, String)> {
     Some((
         uri.scheme_str()?.to_ascii_lowercase(),
         // `host:` is `host` with the default port (RFC 3986 §6.2.3).
-        uri.authority()?.as_str().trim_end_matches(':').to_ascii_lowercase(),
+        uri.authority()?
+            .as_str()
+            .trim_end_matches(':')
+            .to_ascii_lowercase(),
     ))
 }
 
