@@ -28,7 +28,10 @@ impl Engine {
     pub(super) fn check_signable(&self) -> Result<(), BuildError> {
         for (source, field) in [
             (Some(&self.signature_from), "the signature"),
-            (self.scheme.timestamp.as_ref().map(|rule| &rule.from), "the timestamp"),
+            (
+                self.scheme.timestamp.as_ref().map(|rule| &rule.from),
+                "the timestamp",
+            ),
         ] {
             match source {
                 Some(FieldSource::Header(name)) => {
