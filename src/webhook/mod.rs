@@ -548,6 +548,12 @@ impl Verifier {
         self.engine.max_body_bytes
     }
 
+    /// Whether the scheme signs the delivery's URL (Twilio, Square, HubSpot): an adapter
+    /// must then be told the URL as configured at the provider.
+    pub fn signs_url(&self) -> bool {
+        self.engine.needs_url
+    }
+
     fn verify_inner<B: AsRef<[u8]>>(
         &self,
         request: &Request<B>,
