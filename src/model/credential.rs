@@ -56,12 +56,42 @@ pub enum Credential {
 }
 
 impl Credential {
-    /// An API key (`string`) credential.
+    /// An API key (`string`) credential, for an `api-key` scheme.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::{ConnectionTemplate, Credential};
+    ///
+    /// let template: ConnectionTemplate = serde_json::from_str(r#"{"name": "maps",
+    ///     "templateBaseUrl": "https://maps.example",
+    ///     "authSchemeConfigs": [{"type": "api-key", "apiKey": {"id": "key", "name": "key", "in": "query"}}]}"#)?;
+    /// let live = template.connect_live(vec![Credential::api_key("mk_123")])?;
+    /// let mut request = http::Request::get("/geocode?q=Oslo").body(())?;
+    /// live.authorize(&mut request)?;
+    /// assert_eq!(request.uri(), "https://maps.example/geocode?q=Oslo&key=mk_123");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn api_key(key: impl Into<Secret>) -> Self {
         Self::String(StringCredential { value: key.into() })
     }
 
-    /// A `basic-auth` credential.
+    /// A `basic-auth` credential (RFC 7617).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::{ConnectionTemplate, Credential};
+    ///
+    /// let template: ConnectionTemplate = serde_json::from_str(r#"{"name": "jira",
+    ///     "templateBaseUrl": "https://acme.atlassian.net/rest/api/3",
+    ///     "authSchemeConfigs": [{"type": "basic-auth", "basicAuth": {"id": "basic"}}]}"#)?;
+    /// let live = template.connect_live(vec![Credential::basic_auth("ada@example.com", "api-token")])?;
+    /// let mut request = http::Request::get("/myself").body(())?;
+    /// live.authorize(&mut request)?;
+    /// assert!(request.headers()["authorization"].to_str()?.starts_with("Basic "));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn basic_auth(username: impl Into<String>, password: impl Into<Secret>) -> Self {
         Self::BasicAuth(BasicAuthCredential {
             username: username.into(),
