@@ -70,7 +70,10 @@ fn normal_tree(features: &[&str]) -> BTreeSet<String> {
 #[test]
 fn the_default_core_pulls_no_http_client_server_or_runtime() {
     let tree = normal_tree(&[]);
-    assert!(tree.contains("credgate") && tree.contains("http"), "{tree:?}");
+    assert!(
+        tree.contains("credgate") && tree.contains("http"),
+        "{tree:?}"
+    );
     let io: Vec<&&str> = IO_CRATES
         .iter()
         .filter(|name| tree.contains(**name))
@@ -85,8 +88,14 @@ fn each_adapter_feature_pulls_its_own_stack_only() {
     assert!(!reqwest.contains("axum-core"), "{reqwest:?}");
     let axum = normal_tree(&["axum"]);
     assert!(axum.contains("axum-core"));
-    assert!(!axum.contains("reqwest") && !axum.contains("hyper-util"), "{axum:?}");
+    assert!(
+        !axum.contains("reqwest") && !axum.contains("hyper-util"),
+        "{axum:?}"
+    );
     let tower = normal_tree(&["tower"]);
     assert!(tower.contains("tower-service"));
-    assert!(!tower.contains("reqwest") && !tower.contains("axum-core"), "{tower:?}");
+    assert!(
+        !tower.contains("reqwest") && !tower.contains("axum-core"),
+        "{tower:?}"
+    );
 }

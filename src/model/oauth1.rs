@@ -6,6 +6,7 @@ use crate::Secret;
 
 /// The OAuth1 signature method: the platform's `signatureMethod`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum OAuth1SignatureMethod {
@@ -31,6 +32,7 @@ impl OAuth1SignatureMethod {
 
 /// Where the OAuth1 protocol parameters go (RFC 5849 §3.5): credgate's own `placement`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum OAuth1Placement {
@@ -45,6 +47,7 @@ pub enum OAuth1Placement {
 
 /// `oauth1`: RFC 5849 request signing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct OAuth1Scheme {
@@ -177,6 +180,7 @@ impl OAuth1Scheme {
 /// A name/value pair of an `oauth1-token` credential's `additionalParams`; the value is a
 /// [`Secret`], since it may be one (a Yahoo `oauth_session_handle`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[non_exhaustive]
 pub struct NameValue {
     /// The parameter name.
@@ -197,6 +201,7 @@ impl NameValue {
 
 /// `oauth1-token`: the token credentials of RFC 5849 §2.3.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct OAuth1TokenCredential {
@@ -226,3 +231,12 @@ impl OAuth1TokenCredential {
         self
     }
 }
+
+// Errors never print a value (see `model::safe`).
+crate::model::safe::safe_document!(
+    OAuth1SignatureMethod,
+    OAuth1Placement,
+    OAuth1Scheme,
+    NameValue,
+    OAuth1TokenCredential
+);

@@ -34,6 +34,7 @@ use serde::{Deserialize, Serialize};
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct Placeholder {
@@ -83,3 +84,6 @@ impl Placeholder {
         self
     }
 }
+
+// Errors never print a value (see `model::safe`).
+crate::model::safe::safe_document!(Placeholder);

@@ -45,6 +45,7 @@ use crate::secret::Secret;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct AuthorizationRequest {
@@ -225,3 +226,6 @@ mod tests {
         );
     }
 }
+
+// Errors never print a value (see `model::safe`).
+crate::model::safe::safe_document!(AuthorizationRequest);
