@@ -9,7 +9,7 @@ const README: &str = include_str!("../README.md");
 const CARGO_TOML: &str = include_str!("../Cargo.toml");
 const THIS_FILE: &str = include_str!("readme.rs");
 
-/// The ```rust blocks of the README, in order, without their fences.
+/// The Rust code blocks of the README, in order, without their fences.
 fn rust_blocks() -> Vec<&'static str> {
     let mut blocks = Vec::new();
     let mut rest = README;

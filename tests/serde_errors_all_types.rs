@@ -1,4 +1,4 @@
-//! Issue #15 item 5 (widening tests/serde_errors.rs): serde errors never print a value, for
+//! Issue #15 item 5 (widening `tests/serde_errors.rs`): serde errors never print a value, for
 //! *every* public document type, with samples built through the public constructors and
 //! written with their secrets (so every optional field is present): templates with
 //! placeholders and every scheme kind, systems, connections and their credentials of every
