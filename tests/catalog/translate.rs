@@ -370,23 +370,23 @@ fn oauth2(p: &Provider<'_>, placeholders: &mut Map<String, Value>) -> OAuth2Tran
         }
         _ => {}
     }
-    if FEATURES.callback_code_param {
-        if let Some(name) = p.str("authorization_code_param_in_callback") {
-            scheme["callbackCodeParam"] = json!(name);
-        }
+    if FEATURES.callback_code_param
+        && let Some(name) = p.str("authorization_code_param_in_callback")
+    {
+        scheme["callbackCodeParam"] = json!(name);
     }
-    if FEATURES.access_token_path {
-        if let Some(path) = p.str("alternate_access_token_response_path") {
-            scheme["accessTokenPath"] = json!(format!("{path}.access_token"));
-        }
+    if FEATURES.access_token_path
+        && let Some(path) = p.str("alternate_access_token_response_path")
+    {
+        scheme["accessTokenPath"] = json!(format!("{path}.access_token"));
     }
     if FEATURES.expires_in_unit && p.str("expires_in_unit") == Some("milliseconds") {
         scheme["expiresInUnit"] = json!("milliseconds");
     }
-    if FEATURES.token_response_values {
-        if let Some(Value::Array(fields)) = p.0.get("token_response_metadata") {
-            scheme["tokenResponseValues"] = json!(fields);
-        }
+    if FEATURES.token_response_values
+        && let Some(Value::Array(fields)) = p.0.get("token_response_metadata")
+    {
+        scheme["tokenResponseValues"] = json!(fields);
     }
     OAuth2Translation {
         scheme,
