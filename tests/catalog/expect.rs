@@ -160,7 +160,20 @@ pub(crate) fn refresh(p: &Provider<'_>) -> Result<TokenRequest, String> {
         ("grant_type".to_owned(), "refresh_token".to_owned()),
         ("refresh_token".to_owned(), REFRESH_TOKEN.to_owned()),
     ]);
-    for (name, value) in p.params("refresh_params") {
+    // As Nango refreshes: its `refresh_params` when the entry has them, else its
+    // `token_params` (their `grant_type` aside).
+    let extra = if p
+        .0
+        .get("refresh_params")
+        .is_some_and(serde_json::Value::is_object)
+    {
+        p.params("refresh_params")
+    } else {
+        let mut token = p.params("token_params");
+        token.retain(|(name, _)| name != "grant_type");
+        token
+    };
+    for (name, value) in extra {
         params.insert(name, fill(&value, &values)?);
     }
     let url = match p.str("refresh_url") {

@@ -328,7 +328,13 @@ fn oauth2(p: &Provider<'_>, placeholders: &mut Map<String, Value>) -> OAuth2Tran
     match params_form(&token) {
         Ok(form) if !form.is_empty() => scheme["additionalTokenParams"] = json!(form),
         Ok(_) => {}
-        Err(reason) => token_problem = Some(format!("token params: {reason}")),
+        Err(reason) => {
+            // Without `refresh_params`, a refresh sends the token parameters too.
+            if p.0.get("refresh_params").is_none_or(Value::is_null) {
+                refresh_problem = Some(format!("token params: {reason}"));
+            }
+            token_problem = Some(format!("token params: {reason}"));
+        }
     }
     let refresh: Vec<(String, String)> = p
         .params("refresh_params")
