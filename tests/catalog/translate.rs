@@ -80,8 +80,11 @@ impl Translation {
 
 /// A Nango URL in credgate's syntax: `${connectionConfig.x}` → `{x}`.
 pub(crate) fn url(nango: &str, placeholders: &mut Map<String, Value>) -> Result<String, String> {
-    if nango.contains("||") {
-        return Err("a URL with alternatives (`a || b`)".into());
+    if let Some((first, fallback)) = nango.split_once("||") {
+        return match with_default(first.trim(), fallback.trim()) {
+            Some(single) if FEATURES.placeholder_defaults => url(&single, placeholders),
+            _ => Err("a URL with alternatives (`a || b`)".into()),
+        };
     }
     let mut out = String::new();
     let mut rest = nango;
@@ -102,6 +105,26 @@ pub(crate) fn url(nango: &str, placeholders: &mut Map<String, Value>) -> Result<
         host_patterns(&out, placeholders);
     }
     Ok(out)
+}
+
+/// `https://${connectionConfig.host} || https://amplitude.com` is one placeholder with a
+/// default, `https://${connectionConfig.host|amplitude.com}`, when the fallback is the
+/// first URL with a literal in that placeholder's place; any other `a || b` is not.
+fn with_default(first: &str, fallback: &str) -> Option<String> {
+    let start = first.find("${connectionConfig.")?;
+    let end = start + first[start..].find('}')?;
+    let (prefix, suffix) = (&first[..start], &first[end + 1..]);
+    if suffix.contains("${") || fallback.contains("${") {
+        return None;
+    }
+    let literal = fallback
+        .strip_prefix(prefix)?
+        .strip_suffix(suffix)
+        .filter(|l| !l.is_empty() && !l.contains(['{', '}', '|', '$']))?;
+    Some(format!(
+        "{prefix}{}|{literal}}}{suffix}",
+        &first[start..end]
+    ))
 }
 
 /// `https://{x}.zendesk.com/...`: `x` may produce hosts under `*.zendesk.com`, which is
