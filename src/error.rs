@@ -119,7 +119,8 @@ pub enum BuildError {
         /// The rule broken.
         reason: &'static str,
     },
-    /// An `oauth1` scheme has no `oauth1-token` credential with a token and token secret.
+    /// An `oauth1` scheme has neither an `oauth1-token` credential (token and token secret)
+    /// nor an `oauth1-consumer` credential (signing without a token).
     #[error("token and token secret are required for this connection template")]
     OAuth1TokenRequired,
     /// A credential's own token URL cannot be used.
@@ -232,6 +233,7 @@ pub(crate) const KNOWN_CREDENTIAL_TYPES: &[&str] = &[
     "oauth2-password",
     "oauth2-token",
     "oauth1-token",
+    "oauth1-consumer",
 ];
 
 /// A type name reduced to what a misspelling keeps: lowercase letters and digits

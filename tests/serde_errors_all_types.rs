@@ -107,6 +107,7 @@ fn credentials() -> Vec<Credential> {
         ),
         Credential::oauth2_password("u", "p"),
         Credential::oauth1_token("t", "ts"),
+        Credential::oauth1_consumer().with_oauth1_param("oauth_version", "1.0"),
     ]
 }
 

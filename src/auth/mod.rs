@@ -258,6 +258,14 @@ impl SchemeAuthenticator {
                             .with_random(Arc::clone(&context.random)),
                     ))
                 }),
+                Credential::OAuth1Consumer(consumer) => {
+                    OAuth1::consumer_only(scheme, &consumer.additional_params).map(|a| {
+                        Self::OAuth1(Box::new(
+                            a.with_clock(Arc::clone(&context.clock))
+                                .with_random(Arc::clone(&context.random)),
+                        ))
+                    })
+                }
                 _ => Err(BuildError::OAuth1TokenRequired),
             },
             AuthSchemeConfig::OAuth2(scheme) => {

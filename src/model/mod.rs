@@ -15,7 +15,8 @@ pub use connection::{Activation, Connection, ConnectionCredential, EndUser};
 pub use credential::{BasicAuthCredential, Credential, StringCredential, UnsupportedCredential};
 pub use hmac::{DigestInput, HmacAlgorithm, HmacScheme, SignatureEncoding};
 pub use oauth1::{
-    NameValue, OAuth1Placement, OAuth1Scheme, OAuth1SignatureMethod, OAuth1TokenCredential,
+    NameValue, OAuth1ConsumerCredential, OAuth1Placement, OAuth1Scheme, OAuth1SignatureMethod,
+    OAuth1TokenCredential,
 };
 pub use oauth2::{
     AuthorizationCodeGrant, ClientAuthMethod, ClientCredentialsGrant, OAuth2ClientCredential,
