@@ -586,34 +586,52 @@ mod tests {
             .collect()
     }
 
+    fn hosts(name: &str, patterns: &[&str]) -> BTreeMap<String, Placeholder> {
+        BTreeMap::from([(
+            name.to_owned(),
+            Placeholder::new().with_host_patterns(patterns.iter().copied()),
+        )])
+    }
+
     #[test]
     fn expands_host_path_and_port() -> Result<(), BuildError> {
         let v = values(&[("sub", "acme"), ("tenant", "t-1")]);
+        let zendesk = hosts("sub", &["*.zendesk.com"]);
         assert_eq!(
-            expand("https://{sub}.zendesk.com/api/{tenant}/x", &v)?,
+            expand_with("https://{sub}.zendesk.com/api/{tenant}/x", &v, &zendesk)?,
             "https://acme.zendesk.com/api/t-1/x"
         );
         assert_eq!(
-            expand("{sub}.example.com:8443/oauth/token", &v)?,
+            expand_with(
+                "{sub}.example.com:8443/oauth/token",
+                &v,
+                &hosts("sub", &["*.example.com"])
+            )?,
             "https://acme.example.com:8443/oauth/token"
         );
         assert_eq!(
-            expand("https://eu.{sub}.example.com", &values(&[("sub", "a.b")]))?,
+            expand_with(
+                "https://eu.{sub}.example.com",
+                &values(&[("sub", "a.b")]),
+                &hosts("sub", &["**.example.com"])
+            )?,
             "https://eu.a.b.example.com"
         );
         assert_eq!(
             expand("https://example.com/x", &v)?,
             "https://example.com/x"
         );
-        // A private suffix is one provider's tenants.
         assert_eq!(
-            expand("https://{sub}.myshopify.com", &v)?,
-            "https://acme.myshopify.com"
+            expand("https://example.com/{v|v2}", &v)?,
+            "https://example.com/v2"
         );
-        // The placeholder may be part of a label.
         assert_eq!(
-            expand("https://{sub}-api.example.com", &v)?,
-            "https://acme-api.example.com"
+            expand_with(
+                "{sub}/services",
+                &values(&[("sub", "https://acme.my.salesforce.com/")]),
+                &hosts("sub", &["*.my.salesforce.com"])
+            )?,
+            "https://acme.my.salesforce.com/services"
         );
         Ok(())
     }
@@ -621,26 +639,41 @@ mod tests {
     #[test]
     fn rejects_values_that_could_change_the_host() {
         for bad in [
-            "evil.com#",
-            "evil.com/",
-            "a@evil.com",
-            "x?",
-            "..",
-            "a..b",
-            ".a",
-            "a.",
-            "",
-            "a b",
-            "a%2f",
-            "a:1",
-            "a\\b",
-            "é",
+            "evil.com#", "evil.com/", "a@evil.com", "x?", "..", "a..b", ".a", "a.", "", "a b",
+            "a%2f", "a:1", "a\\b", "é", "a_b",
         ] {
-            let err = expand("https://{sub}.zendesk.com", &values(&[("sub", bad)]));
+            let err = expand_with(
+                "https://{sub}.zendesk.com",
+                &values(&[("sub", bad)]),
+                &hosts("sub", &["*.zendesk.com"]),
+            );
             assert!(
-                matches!(err, Err(BuildError::InvalidUrlValue { .. })),
+                matches!(
+                    err,
+                    Err(BuildError::InvalidUrlValue { .. } | BuildError::MissingUrlValue { .. })
+                ),
                 "{bad:?}: {err:?}"
             );
+        }
+    }
+
+    #[test]
+    fn patterns_match_labels_exactly() {
+        for (pattern, host, ok) in [
+            ("*.zendesk.com", "acme.zendesk.com", true),
+            ("*.zendesk.com", "a.b.zendesk.com", false),
+            ("*.zendesk.com", "zendesk.com", false),
+            ("*.zendesk.com", "evilzendesk.com", false),
+            ("*.zendesk.com", "acme.zendesk.com.", false),
+            ("**.zendesk.com", "a.b.zendesk.com", true),
+            ("**.zendesk.com", ".zendesk.com", false),
+            ("api.example.com", "api.example.com", true),
+            ("api.example.com", "xapi.example.com", false),
+            ("*.com", "evil.com", false),
+            ("*.co.uk", "evil.co.uk", false),
+            ("*.Zendesk.com", "acme.zendesk.com", false),
+        ] {
+            assert_eq!(host_matches(pattern, host), ok, "{pattern} {host}");
         }
     }
 
@@ -648,27 +681,35 @@ mod tests {
     fn rejects_templates_a_value_could_take_over() {
         let v = values(&[("host", "acme")]);
         for bad in [
-            "https://{host}",
-            "https://{host}/x",
-            "https://api.{host}",
             "ftp://{host}.example.com",
             "https://{host.example.com",
             "https://host}.example.com",
             "https://{}.example.com",
-            "https://{host}.com",
-            "https://{host}-api.com",
-            "https://{host}x@evil.example.com",
-            "https://{host}:x.example.com",
+            "{scheme}://api.example.com",
             "https:///{host}/api",
             "//{host}/api",
             "https://\t/{host}",
             "https://@/{host}",
-            // A value would choose the owner of the name under a public suffix.
-            "https://{host}.co.uk",
-            "https://{host}.COM.au/x",
         ] {
             assert!(
                 matches!(expand(bad, &v), Err(BuildError::InvalidUrlTemplate { .. })),
+                "{bad}"
+            );
+        }
+        // Undeclared, a placeholder may set no part of the host.
+        for bad in [
+            "https://{host}",
+            "https://{host}/x",
+            "https://api.{host}",
+            "https://{host}.zendesk.com",
+            "https://{host}.myshopify.com",
+            "{host}",
+        ] {
+            assert!(
+                matches!(
+                    expand(bad, &v),
+                    Err(BuildError::HostPlaceholderNotDeclared { .. })
+                ),
                 "{bad}"
             );
         }
@@ -677,7 +718,7 @@ mod tests {
     #[test]
     fn names_a_missing_value() {
         assert_eq!(
-            expand("https://{sub}.zendesk.com", &BTreeMap::new()),
+            expand("https://api.example.com/{sub}", &BTreeMap::new()),
             Err(BuildError::MissingUrlValue {
                 name: "sub".to_owned()
             })
