@@ -462,6 +462,15 @@ fn find_outside_braces(text: &str, needle: &str) -> Option<usize> {
     None
 }
 
+/// The name of the first placeholder of `url` without a default (`{subdomain}`), if any:
+/// one a connection's value was meant to fill.
+pub(crate) fn unfilled(url: &str) -> Option<&str> {
+    url.split('{')
+        .skip(1)
+        .filter_map(|after| after.split_once('}').map(|(token, _)| token))
+        .find(|token| !token.is_empty() && !token.contains('|'))
+}
+
 /// `name` and the default of `name|default`.
 fn split_token(token: &str) -> (&str, Option<&str>) {
     match token.split_once('|') {

@@ -59,6 +59,7 @@ use store::{Activations, StoredConnection, TemplateKey, UserActivation, UserConn
 /// let template: ConnectionTemplate = serde_json::from_str(r#"{
 ///     "name": "zendesk", "connectionTemplateId": "zd", "dynamic": true,
 ///     "templateBaseUrl": "https://{subdomain}.zendesk.com/api/v2",
+///     "placeholders": {"subdomain": {"hostPatterns": ["*.zendesk.com"]}},
 ///     "authSchemeConfigs": [{"type": "api-key",
 ///         "apiKey": {"id": "token", "name": "Authorization", "in": "header", "valueTemplate": "Bearer {key}"}}]
 /// }"#)?;

@@ -119,6 +119,11 @@ impl AuthorizationRequest {
             })?;
         // The scheme comes without the connection's values, so a `{placeholder}` left in is
         // refused here rather than sending the user to a host with braces in its name.
+        if let Some(name) = crate::url_template::unfilled(authorize_url) {
+            return Err(BuildError::MissingUrlValue {
+                name: name.to_owned(),
+            });
+        }
         // Defaults (`{host|login.example.com}`) are filled in the same way.
         let (no_values, no_placeholders) = Default::default();
         let expansion = crate::url_template::Expansion::new(&no_values, &no_placeholders);
