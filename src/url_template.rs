@@ -208,6 +208,10 @@ impl<'a> Expansion<'a> {
         }
         let authority_end = outside_braces_find(rest, |c| matches!(c, '/' | '?' | '#'));
         let (authority, tail) = rest.split_at(authority_end);
+        // With no host (`https:///{host}/api`) a value in the path would become one.
+        if authority.is_empty() {
+            return Err(invalid_template("has no host"));
+        }
 
         let mut expanded = String::with_capacity(template.len() + 32);
         let mut host_setters = Vec::new();

@@ -427,7 +427,7 @@ fn placeholders_in_token_parameters() -> Result<(), BuildError> {
     let t = oauth2_template(scheme, "{}");
     let (_, body) = token_request(&t, &[("audience", "https://api.acme.test/&x=1")], None)?;
     assert!(
-        body.contains("audience=https%3A%2F%2Fapi.acme.test%2F%26x%3D1&account_id=none&raw={not a placeholder}"),
+        body.contains("audience=https%3A%2F%2Fapi.acme.test%2F%26x%3D1&account_id=none&raw=%7Bnot+a+placeholder%7D"),
         "{body}"
     );
     let err = token_request(&t, &[], None).unwrap_err();

@@ -386,7 +386,8 @@ fn url_values_that_would_change_the_host_are_refused_whole() -> TestResult {
             matches!(
                 err,
                 RegistryError::Build {
-                    source: BuildError::InvalidUrlValue { .. },
+                    // A blank value is no value.
+                    source: BuildError::InvalidUrlValue { .. } | BuildError::MissingUrlValue { .. },
                     ..
                 }
             ),
@@ -487,7 +488,7 @@ fn bad_input_is_refused_with_a_clear_message() -> TestResult {
     let err = registry.add_template("production", any_host).unwrap_err();
     assert!(
         err.to_string()
-            .contains("URL template must follow a placeholder"),
+            .contains("URL placeholder {host} sets the host, which needs the template's placeholders to give it hostPatterns"),
         "{err}"
     );
     // With no host at all, a value in the path would become it: in a base URL, and in a

@@ -400,26 +400,26 @@ fn an_activation_cannot_bring_its_own_copy_of_an_offered_scheme()
 #[test]
 fn a_credential_token_url_stays_on_the_scheme_domain() -> Result<(), Box<dyn std::error::Error>> {
     let registry = oauth2_client_registry()?;
-    for (user, url) in [
-        ("u1", "https://attacker.example.net/t"),
-        ("u2", "https://zendesk.com.attacker.net/t"),
-        ("u3", "https://{sub}.attacker.net/t"),
+    let off_domain = r#"template "zendesk" in environment "production": token URL override must keep the scheme's https and stay on its domain"#;
+    for (user, url, made_here, made_elsewhere) in [
+        ("u1", "https://attacker.example.net/t", off_domain, off_domain),
+        ("u2", "https://zendesk.com.attacker.net/t", off_domain, off_domain),
+        // `{sub}` may only produce hosts under zendesk.com: with stand-ins the URL is on
+        // another domain, with the value its host matches no pattern.
+        (
+            "u3",
+            "https://{sub}.attacker.net/t",
+            off_domain,
+            r#"template "zendesk" in environment "production": URL value for {sub} produces host acme.attacker.net, which none of the placeholder's hostPatterns allow; use a value for an allowed host or add a pattern to the template"#,
+        ),
     ] {
         // Refused when the connection is made, and when it arrives made elsewhere.
         let err = oauth2_client_connection(&registry, Some(url)).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            r#"template "zendesk" in environment "production": token URL override must keep the scheme's https and stay on its domain"#,
-            "{url}"
-        );
+        assert_eq!(err.to_string(), made_here, "{url}");
         let mut connection = oauth2_client_connection(&registry, None)?;
         client_of(&mut connection).token_url = Some(url.to_owned());
         let err = activate(&registry, user, connection).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            r#"template "zendesk" in environment "production": token URL override must keep the scheme's https and stay on its domain"#,
-            "{url}"
-        );
+        assert_eq!(err.to_string(), made_elsewhere, "{url}");
         assert!(
             registry
                 .resolve("production", "zendesk", Some(user))
