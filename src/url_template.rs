@@ -194,7 +194,11 @@ impl<'a> Expansion<'a> {
             Some(at) if !template[..at].contains(['{', '}']) => {
                 (&template[..at], &template[at + 3..], false)
             }
-            Some(_) => return Err(invalid_template("must not have a placeholder in its scheme")),
+            Some(_) => {
+                return Err(invalid_template(
+                    "must not have a placeholder in its scheme",
+                ));
+            }
             // `{instanceUrl}` or `{instanceUrl}/path`: the placeholder is the whole origin.
             None if template.starts_with('{') => {
                 let after = template.find('}').map_or("", |end| &template[end + 1..]);
@@ -217,11 +221,23 @@ impl<'a> Expansion<'a> {
         let mut host_setters = Vec::new();
         if whole_url {
             // The scheme comes with the value, or is `https`.
-            substitute(authority, Spot::WholeUrl, &mut expanded, &mut host_setters, self)?;
+            substitute(
+                authority,
+                Spot::WholeUrl,
+                &mut expanded,
+                &mut host_setters,
+                self,
+            )?;
         } else {
             expanded.push_str(scheme);
             expanded.push_str("://");
-            substitute(authority, Spot::Host, &mut expanded, &mut host_setters, self)?;
+            substitute(
+                authority,
+                Spot::Host,
+                &mut expanded,
+                &mut host_setters,
+                self,
+            )?;
         }
         substitute(tail, Spot::Rest, &mut expanded, &mut host_setters, self)?;
         self.check_result(&expanded, &host_setters, !authority.contains(['{', '}']))?;
@@ -306,7 +322,9 @@ impl<'a> Expansion<'a> {
             };
             let (name, default) = split_token(token);
             let value = self.value(name, default).map_err(|err| match err {
-                BuildError::MissingUrlValue { name } => BuildError::MissingParamValue { name, field },
+                BuildError::MissingUrlValue { name } => {
+                    BuildError::MissingParamValue { name, field }
+                }
                 other => other,
             })?;
             out.extend(url::form_urlencoded::byte_serialize(value.as_bytes()));
@@ -341,7 +359,10 @@ impl<'a> Expansion<'a> {
         if !self.stand_in
             && let Some(placeholder) = placeholder
             && !placeholder.enum_values.is_empty()
-            && !placeholder.enum_values.iter().any(|allowed| allowed == value)
+            && !placeholder
+                .enum_values
+                .iter()
+                .any(|allowed| allowed == value)
         {
             return Err(BuildError::InvalidUrlValue {
                 name: name.to_owned(),
@@ -412,7 +433,9 @@ fn substitute<'t>(
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"-_.~/".contains(&b))
                     && !path.contains("//")
-                    && !path.split('/').any(|segment| segment == "." || segment == "..");
+                    && !path
+                        .split('/')
+                        .any(|segment| segment == "." || segment == "..");
                 if !plain_path {
                     return Err(invalid_value(
                         name,
@@ -420,7 +443,9 @@ fn substitute<'t>(
                     ));
                 }
                 match scheme {
-                    Some(s) if s.eq_ignore_ascii_case("https") || s.eq_ignore_ascii_case("http") => {
+                    Some(s)
+                        if s.eq_ignore_ascii_case("https") || s.eq_ignore_ascii_case("http") =>
+                    {
                         out.push_str(&s.to_ascii_lowercase());
                     }
                     Some(_) => return Err(invalid_value(name, "must be an http or https URL")),
@@ -652,8 +677,21 @@ mod tests {
     #[test]
     fn rejects_values_that_could_change_the_host() {
         for bad in [
-            "evil.com#", "evil.com/", "a@evil.com", "x?", "..", "a..b", ".a", "a.", "", "a b",
-            "a%2f", "a:1", "a\\b", "é", "a_b",
+            "evil.com#",
+            "evil.com/",
+            "a@evil.com",
+            "x?",
+            "..",
+            "a..b",
+            ".a",
+            "a.",
+            "",
+            "a b",
+            "a%2f",
+            "a:1",
+            "a\\b",
+            "é",
+            "a_b",
         ] {
             let err = expand_with(
                 "https://{sub}.zendesk.com",

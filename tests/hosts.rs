@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use credgate::auth::oauth2::{AuthorizationRequest, TokenStep};
 use credgate::{BuildError, Connection, ConnectionTemplate, Credential, LiveConnection, OsRandom};
 
-const API_KEY: &str = r#"{"type": "api-key", "apiKey": {"id": "k", "name": "X-Key", "in": "header"}}"#;
+const API_KEY: &str =
+    r#"{"type": "api-key", "apiKey": {"id": "k", "name": "X-Key", "in": "header"}}"#;
 
 fn template(base_url: &str, placeholders: &str) -> ConnectionTemplate {
     serde_json::from_str(&format!(
@@ -28,7 +29,9 @@ fn connect(
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
     connection.base_url = base_url.map(str::to_owned);
-    LiveConnection::builder(&connection).template(template).build()
+    LiveConnection::builder(&connection)
+        .template(template)
+        .build()
 }
 
 fn base_url(template: &ConnectionTemplate, values: &[(&str, &str)]) -> Result<String, BuildError> {
@@ -64,7 +67,11 @@ fn an_undeclared_host_placeholder_stays_refused() {
         "{instanceUrl}/services/data",
     ] {
         let t = template(url, "{}");
-        let name = url.split('{').nth(1).and_then(|s| s.split('}').next()).unwrap_or_default();
+        let name = url
+            .split('{')
+            .nth(1)
+            .and_then(|s| s.split('}').next())
+            .unwrap_or_default();
         let err = base_url(&t, &[(name, "acme")]).unwrap_err();
         assert_eq!(
             err,
@@ -274,7 +281,16 @@ fn a_whole_base_url_from_a_value() {
 
 #[test]
 fn host_patterns_too_broad_or_malformed_are_refused() {
-    for pattern in ["*.com", "*.co.uk", "**.com", "*.", "*", "a.*.com", "*.Zendesk.com", "evil.com/"] {
+    for pattern in [
+        "*.com",
+        "*.co.uk",
+        "**.com",
+        "*.",
+        "*",
+        "a.*.com",
+        "*.Zendesk.com",
+        "evil.com/",
+    ] {
         let t = template(
             "https://{sub}.zendesk.com",
             &format!(r#"{{"sub": {{"hostPatterns": ["{pattern}"]}}}}"#),
@@ -316,7 +332,10 @@ fn overrides_stay_off_other_tenants_of_shared_hosting() {
     for (own, other) in [
         ("https://myapp.herokuapp.com", "https://evil.herokuapp.com"),
         ("https://me.github.io", "https://evil.github.io"),
-        ("https://bucket.s3.amazonaws.com", "https://evil.s3.amazonaws.com"),
+        (
+            "https://bucket.s3.amazonaws.com",
+            "https://evil.s3.amazonaws.com",
+        ),
         ("https://myapp.appspot.com", "https://evil.appspot.com"),
         ("https://myapp.vercel.app", "https://evil.vercel.app"),
         ("https://test.myshopify.com", "https://evil.myshopify.com"),
@@ -364,7 +383,9 @@ fn token_request(
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect::<BTreeMap<_, _>>();
-    let live = LiveConnection::builder(&connection).template(template).build()?;
+    let live = LiveConnection::builder(&connection)
+        .template(template)
+        .build()?;
     match live.token_step() {
         Ok(TokenStep::Send(refresh)) => Ok((
             refresh.request().uri().to_string(),
@@ -381,7 +402,10 @@ fn a_credential_token_url_stays_off_other_tenants() {
         "grant": {"type": "clientCredentials", "clientCredentials": {}}}}"#;
     let t = oauth2_template(scheme, "{}");
     let err = token_request(&t, &[], Some("https://evil.herokuapp.com/oauth/token"));
-    assert!(matches!(err, Err(BuildError::InvalidTokenUrl { .. })), "{err:?}");
+    assert!(
+        matches!(err, Err(BuildError::InvalidTokenUrl { .. })),
+        "{err:?}"
+    );
     assert!(token_request(&t, &[], Some("https://myapp.herokuapp.com/other/token")).is_ok());
 }
 
@@ -475,7 +499,11 @@ fn placeholders_in_authorize_parameters_and_urls() -> Result<(), Box<dyn std::er
     assert!(AuthorizationRequest::new(&scheme, "https://app.example/cb", &[], &OsRandom).is_err());
     // The value is checked for the host.
     let evil = BTreeMap::from([("shop".to_owned(), "evil.com#".to_owned())]);
-    assert!(scheme.with_placeholder_values(&evil, &placeholders).is_err());
+    assert!(
+        scheme
+            .with_placeholder_values(&evil, &placeholders)
+            .is_err()
+    );
     Ok(())
 }
 

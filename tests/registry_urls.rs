@@ -402,8 +402,18 @@ fn a_credential_token_url_stays_on_the_scheme_domain() -> Result<(), Box<dyn std
     let registry = oauth2_client_registry()?;
     let off_domain = r#"template "zendesk" in environment "production": token URL override must keep the scheme's https and stay on its domain"#;
     for (user, url, made_here, made_elsewhere) in [
-        ("u1", "https://attacker.example.net/t", off_domain, off_domain),
-        ("u2", "https://zendesk.com.attacker.net/t", off_domain, off_domain),
+        (
+            "u1",
+            "https://attacker.example.net/t",
+            off_domain,
+            off_domain,
+        ),
+        (
+            "u2",
+            "https://zendesk.com.attacker.net/t",
+            off_domain,
+            off_domain,
+        ),
         // `{sub}` may only produce hosts under zendesk.com: with stand-ins the URL is on
         // another domain, with the value its host matches no pattern.
         (
