@@ -517,3 +517,72 @@ fn placeholders_round_trip_through_serde() -> Result<(), serde_json::Error> {
     assert_eq!(again, t);
     Ok(())
 }
+
+#[test]
+fn an_override_cannot_move_a_declared_shop_to_another_shop() {
+    let t = template(
+        "https://{shop}.myshopify.com/admin/api",
+        r#"{"shop": {"hostPatterns": ["*.myshopify.com"]}}"#,
+    );
+    assert!(matches!(
+        connect(&t, &[("shop", "acme")], Some("https://evil.myshopify.com")),
+        Err(BuildError::InvalidBaseUrl { .. })
+    ));
+    // The value chooses the shop; the override may only stay on it.
+    assert_eq!(
+        connect(
+            &t,
+            &[("shop", "acme")],
+            Some("https://acme.myshopify.com/x")
+        )
+        .map(|live| live.base_url().to_owned())
+        .as_deref(),
+        Ok("https://acme.myshopify.com/admin/api")
+    );
+}
+
+#[test]
+fn host_errors_name_the_placeholder_and_the_host_and_the_fix() {
+    let t = template("https://{subdomain}.zendesk.com", ZENDESK);
+    let err = base_url(&t, &[("subdomain", "a.evil")]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "URL value for {subdomain} produces host a.evil.zendesk.com, which none of the placeholder's hostPatterns allow; use a value for an allowed host or add a pattern to the template"
+    );
+}
+
+#[test]
+fn templates_with_undeclared_host_placeholders_are_refused_at_load() {
+    let registry = credgate::Registry::new();
+    registry.add_environment("production").expect("environment");
+    let err = registry
+        .add_template(
+            "production",
+            template("https://{subdomain}.zendesk.com", "{}"),
+        )
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("{subdomain} sets the host"),
+        "{err}"
+    );
+    let err = registry
+        .add_template(
+            "production",
+            template(
+                "https://{subdomain}.zendesk.com",
+                r#"{"subdomain": {"hostPatterns": ["*.com"]}}"#,
+            ),
+        )
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("hostPatterns of placeholder {subdomain}"),
+        "{err}"
+    );
+    registry
+        .add_template(
+            "production",
+            template("https://{subdomain}.zendesk.com", ZENDESK),
+        )
+        .expect("declared");
+}
