@@ -104,10 +104,15 @@ impl BaseUrl {
     /// [`values`](Connection::values) expanded), or, when the connection has its own
     /// `baseUrl`, that URL's scheme, host and port followed by the template's path prefix.
     ///
+    /// Placeholders are expanded under the template's `placeholders` (a placeholder in the
+    /// host needs `hostPatterns`; see [`url_template::expand_with`]).
+    ///
     /// Unless `any_host` is set (the template's `allowAnyBaseUrl`), an override must keep
     /// the template's `https` and stay on its domain: the template host's parent domain
-    /// when it has three labels or more (`acme.myshopify.com` under `test.myshopify.com`),
-    /// else the host itself and its subdomains. A connection may come from an end user,
+    /// when it has three labels or more and that parent is not a public suffix of either
+    /// section of the list (`eu.api.example.com` under `api.example.com`, but not
+    /// `evil.herokuapp.com` under `myapp.herokuapp.com`), else the host itself and its
+    /// subdomains. A connection may come from an end user,
     /// who must not be able to point the integration's requests at a host of their choice.
     ///
     /// Unless `insecure_http` is set (the template's `allowInsecureHttp`), the result must
@@ -115,10 +120,12 @@ impl BaseUrl {
     pub(crate) fn for_connection(
         template_url: Option<&str>,
         connection: &Connection,
+        placeholders: &std::collections::BTreeMap<String, crate::model::Placeholder>,
         any_host: bool,
         insecure_http: bool,
     ) -> Result<Self, BuildError> {
-        let base = Self::for_connection_any_scheme(template_url, connection, any_host)?;
+        let base =
+            Self::for_connection_any_scheme(template_url, connection, placeholders, any_host)?;
         if !base.https && !insecure_http && !is_loopback(&base.host) {
             return Err(BuildError::InvalidBaseUrl {
                 reason: "uses clear-text http to a host that is not loopback; use https, or set the template's allowInsecureHttp",
@@ -130,13 +137,18 @@ impl BaseUrl {
     fn for_connection_any_scheme(
         template_url: Option<&str>,
         connection: &Connection,
+        placeholders: &std::collections::BTreeMap<String, crate::model::Placeholder>,
         any_host: bool,
     ) -> Result<Self, BuildError> {
         let template = template_url
             .filter(|url| is_given(url))
             .map(|url| {
                 refuse_controls(url)?;
-                Self::parse(&url_template::expand(url, &connection.values)?)
+                Self::parse(&url_template::expand_with(
+                    url,
+                    &connection.values,
+                    placeholders,
+                )?)
             })
             .transpose()?;
         let own = connection.base_url.as_deref().filter(|url| is_given(url));
@@ -202,7 +214,7 @@ impl BaseUrl {
             !host.starts_with('[') && !host.bytes().all(|b| b.is_ascii_digit() || b == b'.');
         let labels = host.split('.').count();
         let domain = match host.split_once('.') {
-            Some((_, parent)) if is_name && labels >= 3 && !is_icann_suffix(parent) => parent,
+            Some((_, parent)) if is_name && labels >= 3 && !is_public_suffix(parent) => parent,
             _ if is_name => host,
             _ => return false,
         };
@@ -453,9 +465,18 @@ impl fmt::Debug for BaseUrl {
     }
 }
 
+/// Whether `domain` (lowercase) is itself a public suffix, in either section of the list:
+/// ICANN's (`co.uk`) or the private one (`herokuapp.com`, `github.io`, `myshopify.com`),
+/// whose subdomains belong to different owners too. "Same site" decisions (a base URL
+/// override, a credential's own token URL) treat both alike; a template that means a
+/// provider's per-customer subdomains says so with host placeholders.
+pub(crate) fn is_public_suffix(domain: &str) -> bool {
+    psl::suffix(domain.as_bytes()).is_some_and(|suffix| suffix.as_bytes() == domain.as_bytes())
+}
+
 /// Whether `domain` (lowercase) is itself a public suffix under ICANN's rules (`co.uk`,
-/// `com.au`), under which names belong to unrelated owners. A private suffix
-/// (`myshopify.com`) is one provider's, whose tenants a template means.
+/// `com.au`), under which names belong to unrelated owners: a host pattern may not put a
+/// wildcard right under one, while `*.myshopify.com` is a template's explicit choice.
 pub(crate) fn is_icann_suffix(domain: &str) -> bool {
     psl::suffix(domain.as_bytes()).is_some_and(|suffix| {
         suffix.as_bytes() == domain.as_bytes() && suffix.typ() == Some(psl::Type::Icann)

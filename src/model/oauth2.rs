@@ -327,14 +327,13 @@ impl OAuth2Scheme {
     }
 
     /// This scheme with per-connection `{placeholder}` values filled into its token, refresh
-    /// and authorize URLs (`https://{subdomain}.zendesk.com/oauth/tokens`), validated as
-    /// [`crate::url_template::expand`] does so a value cannot move an endpoint to another
-    /// host. A connection's credentials use this automatically; call it yourself before
-    /// [`crate::auth::oauth2::AuthorizationRequest::new`].
+    /// and authorize URLs and its `additionalAuthorizeParams` and `additionalTokenParams`,
+    /// with no placeholder declared: as [`Self::with_placeholder_values`] with no
+    /// placeholders, so a placeholder may not set a host.
     ///
     /// # Errors
     ///
-    /// See [`crate::url_template::expand`].
+    /// See [`crate::url_template::expand_with`] and [`crate::url_template::expand_params`].
     ///
     /// # Example
     ///
@@ -342,21 +341,78 @@ impl OAuth2Scheme {
     /// use std::collections::BTreeMap;
     /// use credgate::OAuth2Scheme;
     ///
-    /// let scheme: OAuth2Scheme = serde_json::from_str(r#"{"tokenUrl": "https://{subdomain}.zendesk.com/oauth/tokens",
+    /// let scheme: OAuth2Scheme = serde_json::from_str(r#"{"tokenUrl": "https://auth.example.com/{tenant}/token",
+    ///     "additionalTokenParams": "audience={audience|https://api.example.com}",
     ///     "grant": {"type": "clientCredentials", "clientCredentials": {}}}"#)?;
-    /// let values = BTreeMap::from([("subdomain".to_owned(), "acme".to_owned())]);
-    /// assert_eq!(scheme.with_url_values(&values)?.token_url, "https://acme.zendesk.com/oauth/tokens");
+    /// let values = BTreeMap::from([("tenant".to_owned(), "acme".to_owned())]);
+    /// let scheme = scheme.with_url_values(&values)?;
+    /// assert_eq!(scheme.token_url, "https://auth.example.com/acme/token");
+    /// assert_eq!(&*scheme.additional_token_params, "audience=https%3A%2F%2Fapi.example.com");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn with_url_values(
         &self,
         values: &std::collections::BTreeMap<String, String>,
     ) -> Result<Self, crate::BuildError> {
-        let expand = |url: &str| crate::url_template::expand(url, values);
+        self.with_placeholder_values(values, &std::collections::BTreeMap::new())
+    }
+
+    /// This scheme with per-connection `{placeholder}` values filled into its token, refresh
+    /// and authorize URLs (`https://{subdomain}.zendesk.com/oauth/tokens`) and into its
+    /// `additionalAuthorizeParams` and `additionalTokenParams` (`audience={audience}`),
+    /// under the template's `placeholders`: a placeholder that sets a host must declare the
+    /// `hostPatterns` the host may match, and a value producing another host is refused.
+    /// A connection's credentials use this automatically; call it yourself before
+    /// [`crate::auth::oauth2::AuthorizationRequest::new`].
+    ///
+    /// # Errors
+    ///
+    /// See [`crate::url_template::expand_with`] and [`crate::url_template::expand_params`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use credgate::{OAuth2Scheme, Placeholder};
+    ///
+    /// let scheme: OAuth2Scheme = serde_json::from_str(r#"{"tokenUrl": "https://{subdomain}.zendesk.com/oauth/tokens",
+    ///     "grant": {"type": "clientCredentials", "clientCredentials": {}}}"#)?;
+    /// let placeholders = BTreeMap::from([(
+    ///     "subdomain".to_owned(),
+    ///     Placeholder::new().with_host_patterns(["*.zendesk.com"]),
+    /// )]);
+    /// let values = BTreeMap::from([("subdomain".to_owned(), "acme".to_owned())]);
+    /// let expanded = scheme.with_placeholder_values(&values, &placeholders)?;
+    /// assert_eq!(expanded.token_url, "https://acme.zendesk.com/oauth/tokens");
+    /// // Undeclared, the placeholder may not set the host.
+    /// assert!(scheme.with_url_values(&values).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_placeholder_values(
+        &self,
+        values: &std::collections::BTreeMap<String, String>,
+        placeholders: &std::collections::BTreeMap<String, crate::Placeholder>,
+    ) -> Result<Self, crate::BuildError> {
+        self.expanded(crate::url_template::Expansion::new(values, placeholders))
+    }
+
+    /// This scheme with its URLs and parameters expanded by `expansion`.
+    pub(crate) fn expanded(
+        &self,
+        expansion: crate::url_template::Expansion<'_>,
+    ) -> Result<Self, crate::BuildError> {
+        let expand = |url: &str| expansion.url(url);
         let mut expanded = self.clone();
         expanded.token_url = expand(&self.token_url)?;
         expanded.refresh_url = self.refresh_url.as_deref().map(expand).transpose()?;
         expanded.authorize_url = self.authorize_url.as_deref().map(expand).transpose()?;
+        expanded.additional_authorize_params = expansion.params(
+            &self.additional_authorize_params,
+            "additional authorize parameters",
+        )?;
+        expanded.additional_token_params = expansion
+            .params(&self.additional_token_params, "additional token parameters")?
+            .into();
         Ok(expanded)
     }
 }

@@ -120,8 +120,20 @@ impl AuthorizationRequest {
             })?;
         // The scheme comes without the connection's values, so a `{placeholder}` left in is
         // refused here rather than sending the user to a host with braces in its name.
-        crate::url_template::expand(authorize_url, &std::collections::BTreeMap::new())?;
-        let mut url = parse_endpoint(authorize_url, "authorize URL")?;
+        if let Some(name) = crate::url_template::unfilled(authorize_url) {
+            return Err(BuildError::MissingUrlValue {
+                name: name.to_owned(),
+            });
+        }
+        // Defaults (`{host|login.example.com}`) are filled in the same way.
+        let (no_values, no_placeholders) = Default::default();
+        let expansion = crate::url_template::Expansion::new(&no_values, &no_placeholders);
+        let authorize_url = expansion.url(authorize_url)?;
+        let extra_params = expansion.params(
+            &scheme.additional_authorize_params,
+            "additional authorize parameters",
+        )?;
+        let mut url = parse_endpoint(&authorize_url, "authorize URL")?;
         url::Url::parse(redirect_url).map_err(|_| BuildError::InvalidValue {
             field: "redirect URL",
             reason: "is not an absolute URL",
@@ -139,7 +151,7 @@ impl AuthorizationRequest {
             params.push(("code_challenge".into(), pkce_challenge(verifier)));
             params.push(("code_challenge_method".into(), "S256".into()));
         }
-        for (name, value) in form_pairs(Some(&scheme.additional_authorize_params)) {
+        for (name, value) in form_pairs(Some(&extra_params)) {
             if !params.iter().any(|(n, _)| *n == name) {
                 params.push((name, value));
             }

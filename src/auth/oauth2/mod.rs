@@ -134,7 +134,12 @@ impl OAuth2 {
         credential: &Credential,
         context: &BuildContext,
     ) -> Result<Self, BuildError> {
-        let scheme = &scheme.with_url_values(&context.url_values)?;
+        let expansion = if context.url_stand_ins {
+            crate::url_template::Expansion::stand_ins(&context.placeholders)
+        } else {
+            crate::url_template::Expansion::new(&context.url_values, &context.placeholders)
+        };
+        let scheme = &scheme.expanded(expansion)?;
         let mismatch = || BuildError::CredentialMismatch {
             scheme_type: "oauth2".to_owned(),
             credential_type: credential.type_name().to_owned(),
@@ -163,7 +168,7 @@ impl OAuth2 {
                     .token_url
                     .as_deref()
                     .filter(|url| !url.trim().is_empty())
-                    .map(|url| crate::url_template::expand(url, &context.url_values))
+                    .map(|url| expansion.url(url))
                     .transpose()?;
                 if let Some(own) = &token_url
                     && !context.any_endpoint_host
