@@ -179,8 +179,11 @@ pub(crate) fn authorize(p: &Provider<'_>, t: &Translation) -> Outcome {
     params.extend(own_query);
     let scheme: OAuth2Scheme = serde_json::from_value(oauth2.scheme.clone())
         .map_err(|e| format!("credgate refuses the template: {e}"))?;
+    let placeholders: BTreeMap<String, credgate::Placeholder> =
+        serde_json::from_value(Value::Object(t.placeholders.clone()))
+            .map_err(|e| format!("credgate refuses the placeholders: {e}"))?;
     let scheme = scheme
-        .with_url_values(&p.sample_values())
+        .with_placeholder_values(&p.sample_values(), &placeholders)
         .map_err(|e| format!("credgate refuses the values: {}", generic(&e.to_string())))?;
     let request = AuthorizationRequest::new(&scheme, REDIRECT, &[], &OsRandom).map_err(|e| {
         format!(

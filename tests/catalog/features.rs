@@ -51,8 +51,8 @@ pub(crate) const FEATURES: Features = Features {
     expires_in_unit: false,
     token_response_values: false,
     base_url_from_response: false,
-    host_patterns: false,
-    placeholder_defaults: false,
-    placeholders_in_params: false,
+    host_patterns: true,
+    placeholder_defaults: true,
+    placeholders_in_params: true,
     plus_scope_separator: false,
 };
