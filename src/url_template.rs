@@ -558,6 +558,9 @@ fn check_value(name: &str, value: &str, in_host: bool) -> Result<(), BuildError>
 
 /// Whether a host pattern is well formed and not too broad; the rule broken if not.
 fn check_pattern(pattern: &str) -> Result<(), &'static str> {
+    if pattern == ANY_HOST {
+        return Ok(());
+    }
     let domain = pattern
         .strip_prefix("**.")
         .or_else(|| pattern.strip_prefix("*."))
@@ -582,11 +585,32 @@ fn check_pattern(pattern: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// The pattern by which a template says a placeholder may name any host (self-hosted
+/// software: `https://{hostname}/api`), written out so that no pattern says it by accident.
+const ANY_HOST: &str = "**";
+
+/// A DNS name of two or more labels that is neither an IP literal nor `localhost`: what
+/// [`ANY_HOST`] admits. Loopback and private addresses would turn a template's own secrets
+/// (`additionalTokenParams`, the client secret) toward the service's internal network.
+fn is_public_dns_name(host: &str) -> bool {
+    let mut labels = host.split('.');
+    let last = labels.next_back().unwrap_or("");
+    host.contains('.')
+        && host
+            .split('.')
+            .all(|label| !label.is_empty() && label.len() <= 63)
+        && !last.bytes().all(|b| b.is_ascii_digit())
+        && last != "localhost"
+}
+
 /// Whether `host` (lowercase) matches `pattern`: exact, `*.domain` (one more label) or
 /// `**.domain` (one or more).
 fn host_matches(pattern: &str, host: &str) -> bool {
     if check_pattern(pattern).is_err() || host.ends_with('.') {
         return false;
+    }
+    if pattern == ANY_HOST {
+        return is_public_dns_name(host);
     }
     let (domain, many) = match pattern.strip_prefix("**.") {
         Some(domain) => (domain, true),

@@ -111,13 +111,14 @@ fn catalog_coverage() {
     authorize.print("authorize URL");
     token.print("token request");
     refresh.print("refresh request");
-    // Floors at today's counts (features all off); a change that lowers one is a regression.
+    // Floors at today's counts (the features switched on in `catalog/features.rs`); a
+    // change that lowers one is a regression.
     let floors = [
         (&placement, "placement", 860),
-        (&base_url, "base URL", 709),
-        (&authorize, "authorize URL", 283),
-        (&token, "token request", 294),
-        (&refresh, "refresh request", 240),
+        (&base_url, "base URL", 830),
+        (&authorize, "authorize URL", 301),
+        (&token, "token request", 323),
+        (&refresh, "refresh request", 257),
     ];
     for (figure, name, floor) in floors {
         assert!(

@@ -586,3 +586,49 @@ fn templates_with_undeclared_host_placeholders_are_refused_at_load() {
         )
         .expect("declared");
 }
+
+#[test]
+fn any_host_is_said_with_a_double_star_and_still_refuses_addresses() -> Result<(), BuildError> {
+    // Self-hosted software: the customer's own host, stated as such by the template.
+    let any = r#"{"hostname": {"hostPatterns": ["**"]}}"#;
+    for url in ["https://{hostname}/rest/api/2", "https://{hostname}"] {
+        let t = template(url, any);
+        let built = base_url(&t, &[("hostname", "jira.acme-corp.example")])?;
+        assert!(
+            built.starts_with("https://jira.acme-corp.example"),
+            "{built}"
+        );
+        for refused in ["10.0.0.7", "127.0.0.1", "localhost", "intranet", "a..b"] {
+            let error = base_url(&t, &[("hostname", refused)]).expect_err(refused);
+            assert!(
+                matches!(
+                    error,
+                    BuildError::HostNotAllowed { .. } | BuildError::InvalidUrlValue { .. }
+                ),
+                "{refused}: {error:?}"
+            );
+        }
+    }
+    // A whole base URL from a value, declared the same way.
+    let t = template(
+        "{instanceUrl}/services/data",
+        r#"{"instanceUrl": {"hostPatterns": ["**"]}}"#,
+    );
+    assert_eq!(
+        base_url(&t, &[("instanceUrl", "https://acme.my.salesforce.com")])?,
+        "https://acme.my.salesforce.com/services/data"
+    );
+    // `*` alone or `**` under a public suffix is still no pattern.
+    for pattern in [r#"["*"]"#, r#"["**.com"]"#, r#"["***"]"#] {
+        let t = template(
+            "https://{hostname}",
+            &format!(r#"{{"hostname": {{"hostPatterns": {pattern}}}}}"#),
+        );
+        let error = base_url(&t, &[("hostname", "jira.acme-corp.example")]).expect_err(pattern);
+        assert!(
+            matches!(error, BuildError::InvalidHostPattern { .. }),
+            "{pattern}: {error:?}"
+        );
+    }
+    Ok(())
+}

@@ -13,7 +13,10 @@ use serde::{Deserialize, Serialize};
 ///
 /// - `hostPatterns`: the hosts a value of this placeholder may produce, each an exact host
 ///   (`eu.api.example.com`), `*.` and a domain (`*.zendesk.com`: exactly one more label) or
-///   `**.` and a domain (`**.example.com`: one or more labels); lowercase ASCII. Listing
+///   `**.` and a domain (`**.example.com`: one or more labels); lowercase ASCII. The pattern
+///   `**` alone admits any DNS name of two or more labels (not an IP literal, not
+///   `localhost`): for self-hosted software whose host is the customer's own
+///   (`https://{hostname}/api`); the template's secrets then go wherever the value says. Listing
 ///   them is how a template opts in to a placeholder that sets part of the host: a value
 ///   producing a host outside the list is refused when the connection is built
 ///   ([`BuildError::HostNotAllowed`](crate::BuildError::HostNotAllowed)), never sent.

@@ -127,27 +127,42 @@ fn with_default(first: &str, fallback: &str) -> Option<String> {
     ))
 }
 
-/// `https://{x}.zendesk.com/...`: `x` may produce hosts under `*.zendesk.com`, which is
-/// what the URL itself says; nothing wider is ever written.
+/// The host patterns a URL itself states for the placeholders in its host, nothing wider:
+/// `https://{x}.zendesk.com` gives `x` the hosts `*.zendesk.com`; `https://api.{x}.example.com`
+/// gives `**.example.com`; a placeholder that is the whole host (`https://{hostname}/api`,
+/// self-hosted software) or the whole URL (`{instanceUrl}`) may name any host (`**`), as
+/// Nango lets it. A placeholder in the last label (`amazon.{tld}`) gets none: only a list of
+/// the provider's TLDs could say it, and the catalog has none.
 fn host_patterns(url: &str, placeholders: &mut Map<String, Value>) {
+    if let Some(name) = url
+        .strip_prefix('{')
+        .and_then(|rest| rest.split_once('}'))
+        .map(|(name, _)| name)
+    {
+        placeholders.insert(name.to_owned(), json!({"hostPatterns": ["**"]}));
+        return;
+    }
     let Some((_, after)) = url.split_once("://") else {
         return;
     };
     let host = after.split(['/', '?']).next().unwrap_or("");
     let host = host.split(':').next().unwrap_or(host);
-    let Some(rest) = host.strip_prefix('{') else {
+    let Some(open) = host.find('{') else {
         return;
     };
-    let Some((name, domain)) = rest.split_once("}.") else {
+    let Some((name, domain)) = host[open + 1..].split_once('}') else {
         return;
     };
-    if domain.contains('{') || name.contains('}') {
+    if name.contains('{') || domain.contains('{') {
         return;
     }
-    placeholders.insert(
-        name.to_owned(),
-        json!({"hostPatterns": [format!("*.{domain}")]}),
-    );
+    let pattern = match (host[..open].is_empty(), domain.strip_prefix('.')) {
+        (true, None) if domain.is_empty() => "**".to_owned(),
+        (true, Some(domain)) => format!("*.{domain}"),
+        (false, Some(domain)) if host[..open].ends_with('.') => format!("**.{domain}"),
+        _ => return,
+    };
+    placeholders.insert(name.to_owned(), json!({"hostPatterns": [pattern]}));
 }
 
 fn placements(
