@@ -552,3 +552,84 @@ fn facebook_legacy_expires_field() {
         Some("2027-01-21T09:59:59Z")
     );
 }
+
+// ---- end to end on a loopback HTTP server --------------------------------------------
+
+/// A token endpoint on 127.0.0.1 that accepts only what Zoom's server-to-server app sends
+/// with `basicRaw`: raw `Basic base64(id:secret)`, `grant_type=account_credentials` and
+/// `account_id` in the query; it answers Fiserv-style, the lifetime in milliseconds and
+/// the token nested. Serves one request, then stops.
+#[test]
+fn raw_basic_query_params_and_nested_token_over_loopback_http() {
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let port = server.server_addr().to_ip().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        let Ok(Some(request)) = server.recv_timeout(std::time::Duration::from_secs(20)) else {
+            return None;
+        };
+        let authorization = request
+            .headers()
+            .iter()
+            .find(|h| {
+                h.field
+                    .as_str()
+                    .as_str()
+                    .eq_ignore_ascii_case("authorization")
+            })
+            .map(|h| h.value.as_str().to_owned());
+        let url = request.url().to_owned();
+        let expected = format!(
+            "Basic {}",
+            STANDARD.encode(format!("client-1:{TRICKY_SECRET}"))
+        );
+        let ok = authorization.as_deref() == Some(expected.as_str())
+            && url == "/oauth/token?grant_type=account_credentials&account_id=acct-42";
+        let (status, body) = if ok {
+            (
+                200,
+                r#"{"data": {"token": "zoom-1"}, "expires_in": 3600000, "account": {"id": "acct-42"}}"#,
+            )
+        } else {
+            (401, r#"{"error": "invalid_client"}"#)
+        };
+        let response = tiny_http::Response::from_string(body)
+            .with_status_code(status)
+            .with_header(
+                "Content-Type: application/json"
+                    .parse::<tiny_http::Header>()
+                    .unwrap(),
+            );
+        let _ = request.respond(response);
+        Some((authorization, url))
+    });
+    let scheme = zoom_cc(
+        json!({"tokenUrl": format!("http://127.0.0.1:{port}/oauth/token"),
+        "clientAuthMethod": "basicRaw", "grantType": "account_credentials",
+        "additionalTokenParams": "account_id=acct-42", "tokenParamsLocation": "query",
+        "accessTokenPath": "data.token", "expiresInUnit": "milliseconds",
+        "tokenResponseValues": ["account.id"]}),
+    );
+    let fixture = fixture(scheme, client("client-1", TRICKY_SECRET));
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .new_agent();
+    let mut request = api_request();
+    fixture
+        .live
+        .authorize_with(&mut request, |token_request| {
+            let (parts, mut body) = agent.run(token_request)?.into_parts();
+            Ok::<_, ureq::Error>(Response::from_parts(parts, body.read_to_vec()?))
+        })
+        .unwrap_or_else(|e| panic!("{e}; the server saw {:?}", handle.join()));
+    let seen = handle.join().unwrap();
+    assert!(seen.is_some(), "no token request arrived");
+    assert_eq!(request.headers()["authorization"], "Bearer zoom-1");
+    let update = fixture.updates.lock().unwrap()[0].credential.clone();
+    assert_eq!(update.expires_at.as_deref(), Some("2026-11-22T11:00:00Z"));
+    assert_eq!(
+        update.response_values["account.id"].expose_secret(),
+        "acct-42"
+    );
+}
