@@ -616,14 +616,14 @@ fn raw_basic_query_params_and_nested_token_over_loopback_http() {
         .build()
         .new_agent();
     let mut request = api_request();
-    fixture
-        .live
-        .authorize_with(&mut request, |token_request| {
-            let (parts, mut body) = agent.run(token_request)?.into_parts();
-            Ok::<_, ureq::Error>(Response::from_parts(parts, body.read_to_vec()?))
-        })
-        .unwrap_or_else(|e| panic!("{e}; the server saw {:?}", handle.join()));
+    let result = fixture.live.authorize_with(&mut request, |token_request| {
+        let (parts, mut body) = agent.run(token_request)?.into_parts();
+        Ok::<_, ureq::Error>(Response::from_parts(parts, body.read_to_vec()?))
+    });
     let seen = handle.join().unwrap();
+    if let Err(error) = result {
+        panic!("{error}; the server saw {seen:?}");
+    }
     assert!(seen.is_some(), "no token request arrived");
     assert_eq!(request.headers()["authorization"], "Bearer zoom-1");
     let update = fixture.updates.lock().unwrap()[0].credential.clone();
