@@ -633,3 +633,38 @@ fn raw_basic_query_params_and_nested_token_over_loopback_http() {
         "acct-42"
     );
 }
+
+#[test]
+fn amazon_sp_api_code_arrives_as_spapi_oauth_code() {
+    use credgate::auth::oauth2::AuthorizationRequest;
+    // Catalog `amazon-selling-partner`: the code comes back as `spapi_oauth_code`.
+    let AuthSchemeConfig::OAuth2(scheme) = code_scheme(
+        "https://sellercentral.amazon.com/apps/authorize/consent",
+        "https://api.amazon.com/auth/o2/token",
+        json!({"callbackCodeParam": "spapi_oauth_code"}),
+    ) else {
+        panic!("not oauth2");
+    };
+    let request = AuthorizationRequest::new(
+        &scheme,
+        "https://app.example.com/cb",
+        &[],
+        &credgate::OsRandom,
+    )
+    .unwrap();
+    let stored: AuthorizationRequest =
+        serde_json::from_str(&credgate::to_json_with_secrets(&request).unwrap()).unwrap();
+    let redirect = format!(
+        "https://app.example.com/cb?spapi_oauth_code=amzn-1&state={}&selling_partner_id=A1",
+        request.state
+    );
+    assert_eq!(
+        stored.callback(&redirect).unwrap().code.expose_secret(),
+        "amzn-1"
+    );
+    let plain = format!(
+        "https://app.example.com/cb?code=amzn-1&state={}",
+        request.state
+    );
+    assert!(stored.callback(&plain).is_err());
+}

@@ -116,6 +116,11 @@ pub struct OAuth2Scheme {
     /// stores it, keyed by the path as written here.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub token_response_values: Vec<String>,
+    /// credgate: the redirect parameter the authorization code arrives in, instead of
+    /// `code` (Amazon SP-API's `spapi_oauth_code`); read by
+    /// [`AuthorizationRequest::callback`](crate::auth::oauth2::AuthorizationRequest::callback).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_code_param: Option<String>,
 }
 
 /// Where token request parameters go.
@@ -253,6 +258,7 @@ impl OAuth2Scheme {
             expires_in_unit: ExpiresInUnit::default(),
             expires_in_field: None,
             token_response_values: Vec::new(),
+            callback_code_param: None,
         }
     }
 
