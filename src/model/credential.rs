@@ -142,6 +142,7 @@ impl Credential {
             expires_at: None,
             scopes: Vec::new(),
             token_type: None,
+            response_values: std::collections::BTreeMap::new(),
         })
     }
 

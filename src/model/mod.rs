@@ -19,10 +19,10 @@ pub use oauth1::{
     OAuth1TokenCredential,
 };
 pub use oauth2::{
-    AuthorizationCodeGrant, ClientAuthMethod, ClientCredentialsGrant, OAuth2ClientCredential,
-    OAuth2CodeCredential, OAuth2Grant, OAuth2PasswordCredential, OAuth2Scheme,
-    OAuth2TokenCredential, PasswordGrant, ScopeDefinition, ScopeSeparator, TokenPlacement,
-    TokenRequestFormat,
+    AuthorizationCodeGrant, ClientAuthMethod, ClientCredentialsGrant, ExpiresInUnit,
+    OAuth2ClientCredential, OAuth2CodeCredential, OAuth2Grant, OAuth2PasswordCredential,
+    OAuth2Scheme, OAuth2TokenCredential, PasswordGrant, ScopeDefinition, ScopeSeparator,
+    TokenParamsLocation, TokenPlacement, TokenRequestFormat,
 };
 pub use placeholder::Placeholder;
 pub use scheme::{

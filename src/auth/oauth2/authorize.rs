@@ -58,6 +58,10 @@ pub struct AuthorizationRequest {
     /// The PKCE code verifier (when the scheme has `pkce` on).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_verifier: Option<Secret>,
+    /// The scheme's `callbackCodeParam`: the redirect parameter the code arrives in
+    /// (`code` when `None`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_param: Option<String>,
 }
 
 impl AuthorizationRequest {
@@ -162,6 +166,7 @@ impl AuthorizationRequest {
             state,
             redirect_url: redirect_url.to_owned(),
             code_verifier: code_verifier.map(Secret::new),
+            code_param: scheme.callback_code_param.clone(),
         })
     }
 
@@ -195,14 +200,15 @@ impl AuthorizationRequest {
         if !state_ok {
             return Err(OAuth2Error::StateMismatch);
         }
-        let secrets: Vec<&str> = get("code").into_iter().collect();
+        let code_param = self.code_param.as_deref().unwrap_or("code");
+        let secrets: Vec<&str> = get(code_param).into_iter().collect();
         if let Some(code) = get("error") {
             return Err(OAuth2Error::AuthorizationDenied {
                 code: sanitise(code, &secrets, 64).unwrap_or_else(|| "an unreadable error".into()),
                 description: get("error_description").and_then(|d| sanitise(d, &secrets, 200)),
             });
         }
-        let code = get("code").ok_or(OAuth2Error::MissingCode)?;
+        let code = get(code_param).ok_or(OAuth2Error::MissingCode)?;
         Ok(OAuth2CodeCredential {
             code: Secret::new(code),
             state: Some(self.state.clone()),

@@ -157,6 +157,7 @@ impl OAuth2 {
             access_token: None,
             refresh_token: None,
             code: None,
+            response_values: std::collections::BTreeMap::new(),
         };
         let (client, primary) = match (&scheme.grant, credential) {
             (_, Credential::None) => return Err(BuildError::ClientIdAndSecretRequired),
@@ -230,6 +231,12 @@ impl OAuth2 {
                     not_redacted(refresh_token, "refresh token")?;
                 }
                 initial.refresh_token = t.refresh_token.clone().filter(|r| !r.is_empty());
+                if t.response_values.values().any(Secret::is_redacted) {
+                    return Err(BuildError::Redacted {
+                        field: "responseValues",
+                    });
+                }
+                initial.response_values = t.response_values.clone();
                 if t.access_token.is_empty() && initial.refresh_token.is_none() {
                     return Err(BuildError::Empty {
                         field: "access token",
