@@ -22,7 +22,7 @@ use super::super::OutgoingRequest;
 use crate::encoding::encode;
 use crate::error::{AuthError, BuildError};
 use crate::model::{OAuth1Placement, OAuth1SignatureMethod};
-use crate::secret::{Secret, secret_header_value};
+use crate::secret::Secret;
 
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
 const FORM: &str = "application/x-www-form-urlencoded";
@@ -216,13 +216,18 @@ impl Signer {
                 .map(|(n, v)| (n.as_str(), v.expose_secret())),
         );
         if self.uses_nonce() {
-            encode_into(&mut nonce_encoded, nonce.as_bytes());
             pairs.push(("oauth_timestamp", timestamp));
-            // Only ASCII was written.
-            pairs.push((
-                "oauth_nonce",
-                std::str::from_utf8(&nonce_encoded).unwrap_or_default(),
-            ));
+            // A nonce of unreserved bytes (credgate's own, hex) is its own encoding.
+            if unreserved_run(nonce.as_bytes()) == nonce.len() {
+                pairs.push(("oauth_nonce", nonce));
+            } else {
+                encode_into(&mut nonce_encoded, nonce.as_bytes());
+                // Only ASCII was written.
+                pairs.push((
+                    "oauth_nonce",
+                    std::str::from_utf8(&nonce_encoded).unwrap_or_default(),
+                ));
+            }
         }
         pairs.extend(
             self.tail
@@ -278,6 +283,14 @@ impl Signer {
             std::str::from_utf8(&signature_long).unwrap_or_default()
         };
         pairs.push(("oauth_signature", signature_encoded));
+        let signature_len = signature.len();
+        let signature = match &self.key {
+            Key::Plaintext(secret) => Signature::Plaintext(secret.clone()),
+            _ => Signature::Mac {
+                buf: signature_buf,
+                len: signature_len,
+            },
+        };
 
         let output = match self.placement {
             OAuth1Placement::Header => Output::Header(self.header(&pairs)?),
@@ -295,7 +308,7 @@ impl Signer {
         };
         Ok(Signed {
             base_string,
-            signature: Secret::new(signature),
+            signature,
             output,
         })
     }
@@ -338,32 +351,38 @@ impl Signer {
         })
     }
 
+    /// The `Authorization` header, written once into a buffer of its exact length that the
+    /// header value then owns (zeroized when dropped: with PLAINTEXT the signature is the
+    /// secrets themselves).
     fn header(&self, pairs: &[(&str, &str)]) -> Result<HeaderValue, AuthError> {
-        let len = 6
+        let len = (6
             + self.realm.as_ref().map_or(0, |realm| realm.len() + 2)
             + pairs
                 .iter()
                 .map(|(n, v)| n.len() + v.len() + 5)
-                .sum::<usize>();
-        let mut header = Zeroizing::new(String::with_capacity(len));
-        header.push_str("OAuth ");
+                .sum::<usize>())
+            .saturating_sub(2);
+        let mut header = Zeroizing::new(Vec::with_capacity(len));
+        header.extend_from_slice(b"OAuth ");
         if let Some(realm) = &self.realm {
-            header.push_str(realm);
-            header.push_str(", ");
+            header.extend_from_slice(realm.as_bytes());
+            header.extend_from_slice(b", ");
         }
         for (i, (name, value)) in pairs.iter().enumerate() {
             if i > 0 {
-                header.push_str(", ");
+                header.extend_from_slice(b", ");
             }
-            header.push_str(name);
-            header.push_str("=\"");
-            header.push_str(value);
-            header.push('"');
+            header.extend_from_slice(name.as_bytes());
+            header.extend_from_slice(b"=\"");
+            header.extend_from_slice(value.as_bytes());
+            header.push(b'"');
         }
-        // With PLAINTEXT the signature is the secrets themselves.
-        secret_header_value(header.as_bytes()).map_err(|_| AuthError::UnsupportedHeader {
-            reason: "the OAuth Authorization header could not be built",
-        })
+        let mut value = HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(header))
+            .map_err(|_| AuthError::UnsupportedHeader {
+                reason: "the OAuth Authorization header could not be built",
+            })?;
+        value.set_sensitive(true);
+        Ok(value)
     }
 }
 
@@ -395,8 +414,27 @@ struct Body<'r> {
 /// Its parts hold the token (and, with PLAINTEXT, the secrets), so it has no `Debug`.
 pub(crate) struct Signed {
     pub(crate) base_string: String,
-    pub(crate) signature: Secret,
+    pub(crate) signature: Signature,
     pub(crate) output: Output,
+}
+
+/// The `oauth_signature` value before it is encoded: a MAC in base64, kept inline (no
+/// allocation per signing), or the PLAINTEXT secrets.
+pub(crate) enum Signature {
+    Mac { buf: [u8; 44], len: usize },
+    Plaintext(Secret),
+}
+
+impl Signature {
+    /// The signature as text (with PLAINTEXT, the secrets themselves).
+    pub(crate) fn expose_secret(&self) -> &str {
+        match self {
+            // Only base64 was written.
+            Self::Mac { buf, len } => std::str::from_utf8(buf.get(..*len).unwrap_or_default())
+                .unwrap_or_default(),
+            Self::Plaintext(secret) => secret.expose_secret(),
+        }
+    }
 }
 
 /// The request's new header, URI or body.
