@@ -98,10 +98,7 @@ fn a_mixed_case_scheme_needs_the_url_given_byte_for_byte() {
     let url = "Https://hooks.example.com/square";
     let signed = request(url, square(Preset::Square, url, BODY), BODY);
     let verifier = verifier(Preset::Square);
-    assert_eq!(
-        verifier.verify(&signed).unwrap_err(),
-        VerifyError::Mismatch
-    );
+    assert_eq!(verifier.verify(&signed).unwrap_err(), VerifyError::Mismatch);
     assert!(verifier.verify_with_url(&signed, url).is_ok());
 }
 
@@ -121,7 +118,11 @@ fn a_given_url_is_used_byte_for_byte() {
     let upper = "HTTPS://hooks.example.com/square";
     let signed = request(signed_url, square(Preset::Square, upper, BODY), BODY);
     assert!(verifier.verify_with_url(&signed, upper).is_ok());
-    assert!(verifier.verify_parts(signed.headers(), BODY, Some(upper)).is_ok());
+    assert!(
+        verifier
+            .verify_parts(signed.headers(), BODY, Some(upper))
+            .is_ok()
+    );
 }
 
 #[test]

@@ -361,7 +361,7 @@ impl Signer {
                 .iter()
                 .map(|(n, v)| n.len() + v.len() + 5)
                 .sum::<usize>())
-            .saturating_sub(2);
+        .saturating_sub(2);
         let mut header = Zeroizing::new(Vec::with_capacity(len));
         header.extend_from_slice(b"OAuth ");
         if let Some(realm) = &self.realm {
@@ -377,9 +377,11 @@ impl Signer {
             header.extend_from_slice(value.as_bytes());
             header.push(b'"');
         }
-        let mut value = HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(header))
-            .map_err(|_| AuthError::UnsupportedHeader {
-                reason: "the OAuth Authorization header could not be built",
+        let mut value =
+            HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(header)).map_err(|_| {
+                AuthError::UnsupportedHeader {
+                    reason: "the OAuth Authorization header could not be built",
+                }
             })?;
         value.set_sensitive(true);
         Ok(value)
@@ -430,8 +432,9 @@ impl Signature {
     pub(crate) fn expose_secret(&self) -> &str {
         match self {
             // Only base64 was written.
-            Self::Mac { buf, len } => std::str::from_utf8(buf.get(..*len).unwrap_or_default())
-                .unwrap_or_default(),
+            Self::Mac { buf, len } => {
+                std::str::from_utf8(buf.get(..*len).unwrap_or_default()).unwrap_or_default()
+            }
             Self::Plaintext(secret) => secret.expose_secret(),
         }
     }
@@ -574,8 +577,11 @@ impl Params {
         let middle = self.text.len();
         self.text.extend_from_slice(value.as_bytes());
         let name_range = start..middle;
-        self.spans
-            .push((self.prefix(&name_range), name_range, middle..self.text.len()));
+        self.spans.push((
+            self.prefix(&name_range),
+            name_range,
+            middle..self.text.len(),
+        ));
     }
 
     /// Sorts by encoded name, then encoded value, in byte order (§3.4.1.3.2).
