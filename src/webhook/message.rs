@@ -385,6 +385,15 @@ fn form_decode(bytes: &[u8]) -> Result<String, VerifyError> {
     })
 }
 
+/// `url` with an `http` or `https` scheme written in upper case (`HTTP://`, `HTTPS://`);
+/// `None` for any other scheme, or when it already is.
+pub(super) fn upper_scheme(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let upper = scheme.to_ascii_uppercase();
+    (matches!(upper.as_str(), "HTTP" | "HTTPS") && upper != scheme)
+        .then(|| format!("{upper}://{rest}"))
+}
+
 /// Twilio's URL variants: without a port, and with one (the default port added when there
 /// is none), in that order, without repeats.
 pub(super) fn port_variants(url: &str) -> Vec<String> {

@@ -387,7 +387,9 @@ impl Verifier {
     /// [`verify_with_url`](Self::verify_with_url) instead.
     ///
     /// The URL is rebuilt from the parsed [`http::Uri`], which writes an `http` or `https`
-    /// scheme in lower case: a sender that signed `HTTP://host/path` fails with
+    /// scheme in lower case whatever the request said, so both that spelling and the
+    /// upper-case one (`HTTP://`, `HTTPS://`) are tried; the rest of the URL is kept byte for
+    /// byte. A sender that signed a mixed-case scheme (`Https://`) fails with
     /// [`VerifyError::Mismatch`] here. [`verify_with_url`](Self::verify_with_url) and
     /// [`verify_parts`](Self::verify_parts) use the URL they are given byte for byte.
     ///

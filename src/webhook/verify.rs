@@ -249,13 +249,25 @@ impl Engine {
             return each(None);
         }
         let url = view.url(self.signature_query())?;
+        // A URL rebuilt from the parsed request URI has its `http`/`https` scheme in lower
+        // case whatever the request said (`http::Uri` keeps no other spelling): the sender
+        // may have signed `HTTP://` or `HTTPS://`, so that spelling is tried too. A given
+        // URL is used byte for byte.
+        let upper = view.signed_url.is_none() && message::upper_scheme(&url).is_some();
         if self.scheme.url_port_variants {
             for variant in message::port_variants(&url) {
                 each(Some(&variant))?;
+                if upper && let Some(variant) = message::upper_scheme(&variant) {
+                    each(Some(&variant))?;
+                }
             }
             Ok(())
         } else {
-            each(Some(&url))
+            each(Some(&url))?;
+            match message::upper_scheme(&url).filter(|_| upper) {
+                Some(variant) => each(Some(&variant)),
+                None => Ok(()),
+            }
         }
     }
 
