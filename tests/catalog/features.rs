@@ -40,15 +40,15 @@ pub(crate) struct Features {
 
 /// Today's table: everything OFF (see the module docs).
 pub(crate) const FEATURES: Features = Features {
-    client_auth_raw: false,
-    grant_type: false,
-    token_params_in_query: false,
-    refresh_params: false,
+    client_auth_raw: true,
+    grant_type: true,
+    token_params_in_query: true,
+    refresh_params: true,
     authorize_param_names: false,
     response_type: false,
-    callback_code_param: false,
-    access_token_path: false,
-    expires_in_unit: false,
+    callback_code_param: true,
+    access_token_path: true,
+    expires_in_unit: true,
     token_response_values: false,
     base_url_from_response: false,
     host_patterns: true,

@@ -128,41 +128,43 @@ fn with_default(first: &str, fallback: &str) -> Option<String> {
 }
 
 /// The host patterns a URL itself states for the placeholders in its host, nothing wider:
-/// `https://{x}.zendesk.com` gives `x` the hosts `*.zendesk.com`; `https://api.{x}.example.com`
-/// gives `**.example.com`; a placeholder that is the whole host (`https://{hostname}/api`,
-/// self-hosted software) or the whole URL (`{instanceUrl}`) may name any host (`**`), as
-/// Nango lets it. A placeholder in the last label (`amazon.{tld}`) gets none: only a list of
-/// the provider's TLDs could say it, and the catalog has none.
+/// the labels after the last one holding a placeholder are the domain, and a placeholder
+/// may produce one label under it (`https://{x}.zendesk.com`, `https://{x}-api.ninjarmm.com`:
+/// `*.zendesk.com`) or, where placeholders reach deeper (`{x}.auth.{region}.amazoncognito.com`),
+/// labels under it (`**.amazoncognito.com`). A placeholder that is the whole host
+/// (`https://{hostname}/api`, self-hosted software) or the whole URL (`{instanceUrl}`) may name
+/// any host (`**`), as Nango lets it. A placeholder in the last label (`amazon.{tld}`) gets
+/// none: only a list of the provider's TLDs could say it, and the catalog has none.
 fn host_patterns(url: &str, placeholders: &mut Map<String, Value>) {
-    if let Some(name) = url
-        .strip_prefix('{')
-        .and_then(|rest| rest.split_once('}'))
-        .map(|(name, _)| name)
-    {
-        placeholders.insert(name.to_owned(), json!({"hostPatterns": ["**"]}));
+    let host = match url.split_once("://") {
+        Some((_, after)) => after.split(['/', '?']).next().unwrap_or(""),
+        None if url.starts_with('{') => url.find('}').map_or("", |end| &url[..=end]),
+        None => return,
+    };
+    let labels: Vec<&str> = host.split('.').collect();
+    let Some(last) = labels.iter().rposition(|label| label.contains('{')) else {
         return;
+    };
+    let domain = labels[last + 1..].join(".");
+    let whole = host.starts_with('{') && host.find('}').is_some_and(|end| end + 1 >= host.len());
+    let pattern = if whole {
+        "**".to_owned()
+    } else if domain.is_empty() {
+        return;
+    } else if last == 0 {
+        format!("*.{domain}")
+    } else {
+        format!("**.{domain}")
+    };
+    let mut rest = host;
+    while let Some((_, after)) = rest.split_once('{') {
+        let Some((token, tail)) = after.split_once('}') else {
+            return;
+        };
+        let name = token.split('|').next().unwrap_or(token);
+        placeholders.insert(name.to_owned(), json!({"hostPatterns": [pattern]}));
+        rest = tail;
     }
-    let Some((_, after)) = url.split_once("://") else {
-        return;
-    };
-    let host = after.split(['/', '?']).next().unwrap_or("");
-    let host = host.split(':').next().unwrap_or(host);
-    let Some(open) = host.find('{') else {
-        return;
-    };
-    let Some((name, domain)) = host[open + 1..].split_once('}') else {
-        return;
-    };
-    if name.contains('{') || domain.contains('{') {
-        return;
-    }
-    let pattern = match (host[..open].is_empty(), domain.strip_prefix('.')) {
-        (true, None) if domain.is_empty() => "**".to_owned(),
-        (true, Some(domain)) => format!("*.{domain}"),
-        (false, Some(domain)) if host[..open].ends_with('.') => format!("**.{domain}"),
-        _ => return,
-    };
-    placeholders.insert(name.to_owned(), json!({"hostPatterns": [pattern]}));
 }
 
 fn placements(
