@@ -194,6 +194,11 @@ impl BaseUrl {
         // `example.com.` is `example.com`: a trailing dot must not add a label.
         let host = self.host.trim_end_matches('.');
         let other_host = other.host.trim_end_matches('.');
+        // `x..example.com` or `.example.com` is no name on the domain: an empty label is
+        // refused whatever follows (only a trailing dot, trimmed above, is allowed).
+        if other_host.split('.').any(str::is_empty) {
+            return false;
+        }
         if other_host == host {
             return true;
         }
@@ -247,7 +252,9 @@ impl BaseUrl {
     }
 
     /// Whether the request's `Host` header, if it has one, names this origin: a single
-    /// header, its host in any case, the default port written or not. HTTP clients send a
+    /// header, its host in any case, the default port written or not. A `Host` without a
+    /// port names the scheme's default port (RFC 9110 §7.2), so for a base on another port
+    /// the port must be written. HTTP clients send a
     /// `Host` header they are given as it is, and servers and CDNs route by it, so another
     /// name there could take the credentials to another site.
     #[inline]
@@ -272,7 +279,10 @@ impl BaseUrl {
             || Authority::try_from(host).is_ok_and(|authority| {
                 !authority.as_str().contains('@')
                     && has_plain_port(&authority)
-                    && authority.port_u16().unwrap_or(self.port) == self.port
+                    && authority
+                        .port_u16()
+                        .unwrap_or(if self.https { 443 } else { 80 })
+                        == self.port
                     && authority.host().eq_ignore_ascii_case(&self.host)
             })
     }
