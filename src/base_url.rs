@@ -208,6 +208,9 @@ impl BaseUrl {
         let labels = host.split('.').count();
         let domain = match host.split_once('.') {
             Some((_, parent)) if is_name && labels >= 3 && !is_icann_suffix(parent) => parent,
+            // mutants: equivalent because the guard `true` makes an IP address its own
+            // domain, and no host ends in `.` + an IP address: `x.10.1.2.3` is no valid
+            // IPv4 address (the URL parser refuses it) and nothing follows `]`.
             _ if is_name => host,
             _ => return false,
         };
@@ -234,6 +237,8 @@ impl BaseUrl {
 
     /// Whether `uri` is absolute and spells this origin exactly as normalised (lowercase
     /// host, default port absent or explicit): the common case, checked without parsing.
+    // mutants: equivalent because `false` only sends every URI to the full comparison in
+    // `resolve`, which admits the same ones (a fast path, no rule).
     #[inline]
     pub(crate) fn is_exact_origin(&self, uri: &Uri) -> bool {
         // Constant strings let the compiler compare the scheme without a call.
@@ -435,6 +440,8 @@ fn has_dot_segment(path: &str) -> bool {
 
 /// `.` or `..`, also spelled with `%2e` (at most `%2e%2e`, six bytes).
 fn is_dot_segment(segment: &str) -> bool {
+    // mutants: equivalent because `||` → `&&` only decodes every segment: an empty one
+    // or one over six bytes never decodes to `.` or `..` (the guard saves the allocation).
     if segment.is_empty() || segment.len() > 6 {
         return false;
     }
@@ -480,6 +487,8 @@ fn short_eq(a: &[u8], b: &[u8]) -> bool {
         return false;
     }
     match (a.first_chunk::<8>(), a.last_chunk::<8>()) {
+        // mutants: equivalent because the guard `false` compares every length with
+        // `a == b`, the same answer by a slower route.
         (Some(a_head), Some(a_tail)) if a.len() <= 16 => {
             b.first_chunk::<8>() == Some(a_head) && b.last_chunk::<8>() == Some(a_tail)
         }
