@@ -34,7 +34,7 @@ case "$group" in
 origin)
     files=(src/base_url.rs src/auth/api_key.rs src/auth/basic.rs src/auth/bypass.rs src/auth/mod.rs)
     tests=(--lib --test rules_origin --test rules_secrets --test origin --test foundation
-        --test constructors --test registry_urls --test redacted_placeholder)
+        --test constructors --test registry --test registry_urls --test redacted_placeholder)
     ;;
 secret)
     files=(src/secret.rs src/redact.rs src/live.rs src/url_template.rs)
@@ -78,6 +78,12 @@ file_args=()
 for file in "${files[@]}"; do
     file_args+=(--file "$file")
 done
+# `--cargo-arg` reaches the build (`cargo test --no-run`) as well as the test run, so only
+# the group's test targets are built per mutant.
+target_args=()
+for arg in ${tests[@]+"${tests[@]}"}; do
+    target_args+=("--cargo-arg=$arg")
+done
 
 mkdir -p "target/mutants/$group"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
@@ -90,8 +96,8 @@ nice -n 19 cargo mutants \
     --build-timeout 1800 \
     --output "target/mutants/$group" \
     "${file_args[@]}" \
-    ${MUTANTS_ARGS:-} \
-    -- "${tests[@]}" || status=$?
+    ${target_args[@]+"${target_args[@]}"} \
+    ${MUTANTS_ARGS:-} || status=$?
 out="target/mutants/$group/mutants.out"
 for outcome in caught missed unviable timeout; do
     printf '%-9s %s\n' "$outcome" "$(cat "$out/$outcome.txt" 2>/dev/null | wc -l)"

@@ -214,6 +214,8 @@ impl BaseUrl {
             _ if is_name => host,
             _ => return false,
         };
+        // mutants: equivalent because `sub.len() > 1` → `>= 1` only admits `sub == "."`,
+        // an empty label already refused above (the guard stays as a second fence).
         other_host == domain
             || other_host
                 .strip_suffix(domain)
@@ -427,6 +429,8 @@ fn is_given(url: &str) -> bool {
 /// many servers read them: `\` is `/`, and `%5c` and `%2f` may be decoded to one. Only a
 /// path holding `\` or `%` takes the allocating route.
 fn has_dot_segment(path: &str) -> bool {
+    // mutants: equivalent because `==` → `!=` in this guard only sends more paths down the
+    // allocating route, which gives the same answer for a path without `\` or `%`.
     if !path.bytes().any(|b| b == b'\\' || b == b'%') {
         return path.split('/').any(is_dot_segment);
     }
