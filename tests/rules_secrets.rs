@@ -337,3 +337,72 @@ fn verified_timestamp_reads_each_preset_in_its_own_unit() -> Result<(), Box<dyn 
     assert!(seconds >= 5, "{seconds} presets in seconds checked");
     Ok(())
 }
+
+// ---- redacted requests ------------------------------------------------------------------
+
+#[test]
+fn a_redacted_request_keeps_every_other_query_parameter_in_place() {
+    let template = ConnectionTemplate::new(
+        "api",
+        "https://api.example.com",
+        vec![AuthSchemeConfig::ApiKey(ApiKeyScheme::new(
+            "k",
+            "api_key",
+            KeyLocation::Query,
+        ))],
+    );
+    let live = template
+        .connect(vec![Credential::api_key(SECRET)])
+        .and_then(|c| c.build(&template))
+        .expect("builds");
+    for (uri, first_line) in [
+        (
+            "https://api.example.com/v1?a=1&b=2",
+            "GET https://api.example.com/v1?a=1&b=2&api_key=******".to_owned(),
+        ),
+        (
+            "https://api.example.com/v1?api_key=old&a=1",
+            "GET https://api.example.com/v1?a=1&api_key=******".to_owned(),
+        ),
+        (
+            "/v1",
+            "GET https://api.example.com/v1?api_key=******".to_owned(),
+        ),
+    ] {
+        let mut request = http::Request::get(uri).body(()).expect("valid");
+        live.authorize(&mut request).expect("authorized");
+        let shown = live.redacted(&request).to_string();
+        assert_eq!(shown.lines().next(), Some(first_line.as_str()), "{shown}");
+        assert!(!shown.contains(SECRET), "{shown}");
+    }
+}
+
+#[test]
+fn a_redacted_request_hides_sensitive_and_credential_headers_only() {
+    let template = ConnectionTemplate::new(
+        "api",
+        "https://api.example.com",
+        vec![AuthSchemeConfig::ApiKey(ApiKeyScheme::new(
+            "k",
+            "api_key",
+            KeyLocation::Query,
+        ))],
+    );
+    let live = template
+        .connect(vec![Credential::api_key(SECRET)])
+        .and_then(|c| c.build(&template))
+        .expect("builds");
+    let mut secret = http::HeaderValue::from_static("s3cr3t-Value");
+    secret.set_sensitive(true);
+    let request = http::Request::get("https://api.example.com/x")
+        .header("accept", "text/plain")
+        .header("authorization", "Bearer s3cr3t-Value")
+        .header("x-private", secret)
+        .body(())
+        .expect("valid");
+    let shown = live.redacted(&request).to_string();
+    assert_eq!(
+        shown,
+        "GET https://api.example.com/x\naccept: text/plain\nauthorization: ******\nx-private: ******\n"
+    );
+}
