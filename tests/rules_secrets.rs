@@ -405,4 +405,6 @@ fn a_redacted_request_hides_sensitive_and_credential_headers_only() {
         shown,
         "GET https://api.example.com/x\naccept: text/plain\nauthorization: ******\nx-private: ******\n"
     );
+    // Debug shows the same redacted text, for `{:?}` in log macros.
+    assert_eq!(format!("{:?}", live.redacted(&request)), shown);
 }
