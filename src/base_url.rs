@@ -206,6 +206,11 @@ impl BaseUrl {
         // `example.com.` is `example.com`: a trailing dot must not add a label.
         let host = self.host.trim_end_matches('.');
         let other_host = other.host.trim_end_matches('.');
+        // `x..example.com` or `.example.com` is no name on the domain: an empty label is
+        // refused whatever follows (only a trailing dot, trimmed above, is allowed).
+        if other_host.split('.').any(str::is_empty) {
+            return false;
+        }
         if other_host == host {
             return true;
         }
@@ -215,9 +220,14 @@ impl BaseUrl {
         let labels = host.split('.').count();
         let domain = match host.split_once('.') {
             Some((_, parent)) if is_name && labels >= 3 && !is_public_suffix(parent) => parent,
+            // mutants: equivalent because the guard `true` makes an IP address its own
+            // domain, and no host ends in `.` + an IP address: `x.10.1.2.3` is no valid
+            // IPv4 address (the URL parser refuses it) and nothing follows `]`.
             _ if is_name => host,
             _ => return false,
         };
+        // mutants: equivalent because `sub.len() > 1` → `>= 1` only admits `sub == "."`,
+        // an empty label already refused above (the guard stays as a second fence).
         other_host == domain
             || other_host
                 .strip_suffix(domain)
@@ -241,6 +251,8 @@ impl BaseUrl {
 
     /// Whether `uri` is absolute and spells this origin exactly as normalised (lowercase
     /// host, default port absent or explicit): the common case, checked without parsing.
+    // mutants: equivalent because `false` only sends every URI to the full comparison in
+    // `resolve`, which admits the same ones (a fast path, no rule).
     #[inline]
     pub(crate) fn is_exact_origin(&self, uri: &Uri) -> bool {
         // Constant strings let the compiler compare the scheme without a call.
@@ -259,7 +271,9 @@ impl BaseUrl {
     }
 
     /// Whether the request's `Host` header, if it has one, names this origin: a single
-    /// header, its host in any case, the default port written or not. HTTP clients send a
+    /// header, its host in any case, the default port written or not. A `Host` without a
+    /// port names the scheme's default port (RFC 9110 §7.2), so for a base on another port
+    /// the port must be written. HTTP clients send a
     /// `Host` header they are given as it is, and servers and CDNs route by it, so another
     /// name there could take the credentials to another site.
     #[inline]
@@ -284,7 +298,10 @@ impl BaseUrl {
             || Authority::try_from(host).is_ok_and(|authority| {
                 !authority.as_str().contains('@')
                     && has_plain_port(&authority)
-                    && authority.port_u16().unwrap_or(self.port) == self.port
+                    && authority
+                        .port_u16()
+                        .unwrap_or(if self.https { 443 } else { 80 })
+                        == self.port
                     && authority.host().eq_ignore_ascii_case(&self.host)
             })
     }
@@ -424,6 +441,8 @@ fn is_given(url: &str) -> bool {
 /// many servers read them: `\` is `/`, and `%5c` and `%2f` may be decoded to one. Only a
 /// path holding `\` or `%` takes the allocating route.
 fn has_dot_segment(path: &str) -> bool {
+    // mutants: equivalent because `==` → `!=` in this guard only sends more paths down the
+    // allocating route, which gives the same answer for a path without `\` or `%`.
     if !path.bytes().any(|b| b == b'\\' || b == b'%') {
         return path.split('/').any(is_dot_segment);
     }
@@ -437,6 +456,8 @@ fn has_dot_segment(path: &str) -> bool {
 
 /// `.` or `..`, also spelled with `%2e` (at most `%2e%2e`, six bytes).
 fn is_dot_segment(segment: &str) -> bool {
+    // mutants: equivalent because `||` → `&&` only decodes every segment: an empty one
+    // or one over six bytes never decodes to `.` or `..` (the guard saves the allocation).
     if segment.is_empty() || segment.len() > 6 {
         return false;
     }
@@ -491,6 +512,8 @@ fn short_eq(a: &[u8], b: &[u8]) -> bool {
         return false;
     }
     match (a.first_chunk::<8>(), a.last_chunk::<8>()) {
+        // mutants: equivalent because the guard `false` compares every length with
+        // `a == b`, the same answer by a slower route.
         (Some(a_head), Some(a_tail)) if a.len() <= 16 => {
             b.first_chunk::<8>() == Some(a_head) && b.last_chunk::<8>() == Some(a_tail)
         }
