@@ -312,7 +312,10 @@ fn an_override_host_with_an_empty_label_is_refused() {
         ("https://example.com", "https://x.y.example.com"),
         ("https://example.com", "https://example.com."),
         ("https://example.com", "https://x.example.com."),
-        ("https://test.myshopify.com", "https://eu.test.myshopify.com"),
+        (
+            "https://test.myshopify.com",
+            "https://eu.test.myshopify.com",
+        ),
     ] {
         assert!(with_override(base, own).is_ok(), "{own} under {base}");
     }
