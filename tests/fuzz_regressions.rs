@@ -47,3 +47,60 @@ fn token_error_never_prints_an_html_escaped_client_secret() -> Result<(), Box<dy
     assert!(!error.to_string().contains("CANARY"), "{error}");
     Ok(())
 }
+
+/// `oauth2_token_response` (long run): the client secret echoed HTML-escaped, with a `\`
+/// inside that the RFC 6749 character filter drops, joining the escaped secret back up:
+/// `the token endpoint answered invalid_clyent (status 401: cs CANARY&#x2F;42+&amp;x&lt;y&gt;&quot;z)`.
+/// Every character RFC 6749 §5.2 disallows (`\`, `"`, a control character) is tried as
+/// the splitter, at every place, in every encoding the secret can be echoed in; no form of
+/// the secret may be shown.
+#[test]
+fn token_error_never_prints_a_secret_joined_up_by_the_character_filter()
+-> Result<(), Box<dyn std::error::Error>> {
+    use credgate::auth::oauth2::TokenStep;
+    use credgate::{ConnectionTemplate, Credential};
+    const SECRET: &str = "cs CANARY/42+&x<y>\"z";
+    let template: ConnectionTemplate = serde_json::from_str(
+        r#"{"name": "crm", "templateBaseUrl": "https://api.crm.example/v1",
+            "authSchemeConfigs": [{"type": "oauth2", "oauth2": {"id": "o",
+                "tokenUrl": "https://auth.crm.example/oauth/token",
+                "grant": {"type": "clientCredentials", "clientCredentials": {}}}}]}"#,
+    )?;
+    let escaped = [
+        // The crash: HTML-escaped, a `\` before `&amp;`.
+        "cs CANARY&#x2F;42+&amp;x&lt;y&gt;&quot;z",
+        "cs+CANARY%2F42%2B%26x%3Cy%3E%22z",
+        "cs CANARY&#47;42&#43;&#38;x&#60;y&#62;&#34;z",
+        "cs CANARY\\u002f42+\\u0026x\\u003cy\\u003e\\u0022z",
+    ];
+    for echoed in escaped {
+        for splitter in ["\\", "\"", "\n", "\u{7f}"] {
+            // Split the echo after every character.
+            for at in (1..echoed.len()).filter(|at| echoed.is_char_boundary(*at)) {
+                let description = format!("{}{splitter}{}", &echoed[..at], &echoed[at..]);
+                for code in ["invalid_client", "invalid_clyent", "invalid_grant"] {
+                    let credential: Credential = serde_json::from_value(serde_json::json!({
+                        "type": "oauth2-client",
+                        "data": {"oauth2Client": {"clientId": "client-1", "clientSecret": SECRET}}
+                    }))?;
+                    let live = template.connect(vec![credential])?.build(&template)?;
+                    let TokenStep::Send(refresh) = live.token_step()? else {
+                        panic!("no token yet: a token request is due");
+                    };
+                    let body = serde_json::json!({"error": code, "error_description": description});
+                    let response = http::Response::builder()
+                        .status(401)
+                        .header("contenc-type", "application/\u{cb}json")
+                        .body(serde_json::to_vec(&body)?)?;
+                    let error = refresh.complete(response).expect_err("an error response");
+                    for shown in [error.to_string(), format!("{error:?}")] {
+                        for form in escaped.iter().chain([&SECRET]) {
+                            assert!(!shown.contains(form), "{description:?}: {shown}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
