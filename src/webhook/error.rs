@@ -54,7 +54,8 @@ pub enum VerifyError {
     ///
     /// For a scheme that signs the URL, also what a URL other than the signed one gives:
     /// [`Verifier::verify`](super::Verifier::verify) reads it from the parsed request URI,
-    /// which lower-cases an `HTTP://` or `HTTPS://` scheme; pass the URL byte for byte to
+    /// which lower-cases an `HTTP://` or `HTTPS://` scheme and writes an empty path as `/`;
+    /// pass the URL byte for byte to
     /// [`Verifier::verify_with_url`](super::Verifier::verify_with_url) or
     /// [`Verifier::verify_parts`](super::Verifier::verify_parts) instead.
     #[error("signature mismatch")]

@@ -385,6 +385,16 @@ fn form_decode(bytes: &[u8]) -> Result<String, VerifyError> {
     })
 }
 
+/// `url` as an [`http::Uri`] prints it, when that differs: an `http` or `https` URL
+/// without a path gets `/` (`https://h.example?a=1` is `https://h.example/?a=1`), the
+/// scheme is lowercased, a fragment (never sent) is dropped. They name the same resource
+/// (RFC 3986 §6.2.2.1, §6.2.3), and it is the spelling a [`crate::webhook::Signer`] signs
+/// for a request sent to `url`.
+pub(super) fn uri_spelling(url: &str) -> Option<String> {
+    let spelled = url.parse::<http::Uri>().ok()?.to_string();
+    (spelled != url).then_some(spelled)
+}
+
 /// Twilio's URL variants: without a port, and with one (the default port added when there
 /// is none), in that order, without repeats.
 pub(super) fn port_variants(url: &str) -> Vec<String> {
@@ -455,6 +465,24 @@ mod tests {
             strip_query_param("https://h/p?signature=1", "sig"),
             "https://h/p?signature=1"
         );
+    }
+
+    #[test]
+    fn uri_spelling_adds_the_empty_path_and_lowercases_the_scheme() {
+        assert_eq!(
+            uri_spelling("https://ho,v1=00").as_deref(),
+            Some("https://ho,v1=00/")
+        );
+        assert_eq!(
+            uri_spelling("HTTP://h.example?a=1").as_deref(),
+            Some("http://h.example/?a=1")
+        );
+        assert_eq!(uri_spelling("https://h.example/p?a=1"), None);
+        assert_eq!(
+            uri_spelling("https://h.example/p#f").as_deref(),
+            Some("https://h.example/p")
+        );
+        assert_eq!(uri_spelling("not a url"), None);
     }
 
     #[test]

@@ -389,7 +389,9 @@ impl Verifier {
     /// The URL is rebuilt from the parsed [`http::Uri`], which writes an `http` or `https`
     /// scheme in lower case: a sender that signed `HTTP://host/path` fails with
     /// [`VerifyError::Mismatch`] here. [`verify_with_url`](Self::verify_with_url) and
-    /// [`verify_parts`](Self::verify_parts) use the URL they are given byte for byte.
+    /// [`verify_parts`](Self::verify_parts) use the URL they are given byte for byte, and
+    /// also, when it differs, as an [`http::Uri`] spells it (`https://h.example` as
+    /// `https://h.example/`, the spelling a [`Signer`] signs for a request sent there).
     ///
     /// # Errors
     ///

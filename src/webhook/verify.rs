@@ -239,7 +239,8 @@ impl Engine {
     }
 
     /// Calls `each` with every URL the sender may have signed (none when the message holds
-    /// no URL; Twilio's port variants).
+    /// no URL): the URL, and its spelling as an [`http::Uri`] when that differs (see
+    /// [`message::uri_spelling`]); each with Twilio's port variants.
     fn for_each_url(
         &self,
         view: &View<'_>,
@@ -249,14 +250,17 @@ impl Engine {
             return each(None);
         }
         let url = view.url(self.signature_query())?;
-        if self.scheme.url_port_variants {
-            for variant in message::port_variants(&url) {
-                each(Some(&variant))?;
+        let respelled = message::uri_spelling(&url);
+        for spelling in std::iter::once(url.as_ref()).chain(respelled.as_deref()) {
+            if self.scheme.url_port_variants {
+                for variant in message::port_variants(spelling) {
+                    each(Some(&variant))?;
+                }
+            } else {
+                each(Some(spelling))?;
             }
-            Ok(())
-        } else {
-            each(Some(&url))
         }
+        Ok(())
     }
 
     /// Verifies a buffered delivery: one MAC per secret (and URL variant) over the whole
