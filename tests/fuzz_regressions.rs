@@ -149,3 +149,53 @@ fn a_url_without_a_path_verifies_what_its_signer_signed() -> Result<(), Box<dyn 
     assert!(checked > 0);
     Ok(())
 }
+
+/// `authorize_uri` (long run): the harness compared authorities literally and called
+/// `https://api.example.com:443/` another origin than `https://api.example.com`. The
+/// library was right to authorize it; this pins that an explicit default port (however
+/// written) is the base origin, and another port is not.
+#[test]
+fn an_explicit_default_port_is_the_base_origin() -> Result<(), Box<dyn std::error::Error>> {
+    use credgate::{ConnectionTemplate, Credential};
+    let template: ConnectionTemplate = serde_json::from_value(serde_json::json!({
+        "name": "api",
+        "templateBaseUrl": "https://api.example.com/v2",
+        "authSchemeConfigs": [{"type": "api-key", "apiKey": {"id": "k", "name": "api_key", "in": "query"}}],
+    }))?;
+    for base in ["https://api.example.com", "http://localhost:80", "https://api.example.com:443/v2"] {
+        let live = template
+            .connect_live(vec![Credential::api_key("sk_live_CANARY_0123456789")])?
+            .with_base_url(base)?;
+        let (scheme, host) = base.split_once("://").ok_or("no scheme")?;
+        let host = host.split(['/', ':']).next().ok_or("no host")?;
+        let default = if scheme == "https" { 443 } else { 80 };
+        for port in [format!(":{default}"), format!(":0{default}"), ":".to_owned(), String::new()] {
+            let mut request = http::Request::get(format!("{scheme}://{host}{port}/"))
+                .header(http::header::HOST, format!("{host}{port}"))
+                .body(Vec::<u8>::new())?;
+            live.authorize(&mut request)
+                .map_err(|e| format!("{base} {port}: {e}"))?;
+            assert!(request.uri().query().is_some_and(|q| q.contains("api_key=")));
+        }
+        let mut request = http::Request::get(format!("{scheme}://{host}:8443/")).body(Vec::<u8>::new())?;
+        let before = request.uri().clone();
+        assert!(live.authorize(&mut request).is_err(), "{base}: port 8443 authorized");
+        assert_eq!(request.uri(), &before);
+    }
+    Ok(())
+}
+
+/// `documents` (long run): the harness panicked slicing the input inside a U+FFFD from
+/// lossy decoding (its own canary search, not the library). Kept as a test that the
+/// library's error for that invalid-UTF-8 scheme document holds no canary token.
+#[test]
+fn a_document_that_is_not_utf8_errors_without_its_canary() {
+    let crash: &[u8] =
+        include_bytes!("../fuzz/seeds/documents/crash-a6c270a8a317f3590fb85350387094bd58f5f067");
+    let json = &crash[1..];
+    let error = serde_json::from_slice::<credgate::AuthSchemeConfig>(json)
+        .expect_err("the document is not UTF-8");
+    for shown in [error.to_string(), format!("{error:?}")] {
+        assert!(!shown.contains("CANARY"), "{shown}");
+    }
+}
