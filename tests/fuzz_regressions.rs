@@ -162,24 +162,42 @@ fn an_explicit_default_port_is_the_base_origin() -> Result<(), Box<dyn std::erro
         "templateBaseUrl": "https://api.example.com/v2",
         "authSchemeConfigs": [{"type": "api-key", "apiKey": {"id": "k", "name": "api_key", "in": "query"}}],
     }))?;
-    for base in ["https://api.example.com", "http://localhost:80", "https://api.example.com:443/v2"] {
+    for base in [
+        "https://api.example.com",
+        "http://localhost:80",
+        "https://api.example.com:443/v2",
+    ] {
         let live = template
             .connect_live(vec![Credential::api_key("sk_live_CANARY_0123456789")])?
             .with_base_url(base)?;
         let (scheme, host) = base.split_once("://").ok_or("no scheme")?;
         let host = host.split(['/', ':']).next().ok_or("no host")?;
         let default = if scheme == "https" { 443 } else { 80 };
-        for port in [format!(":{default}"), format!(":0{default}"), ":".to_owned(), String::new()] {
+        for port in [
+            format!(":{default}"),
+            format!(":0{default}"),
+            ":".to_owned(),
+            String::new(),
+        ] {
             let mut request = http::Request::get(format!("{scheme}://{host}{port}/"))
                 .header(http::header::HOST, format!("{host}{port}"))
                 .body(Vec::<u8>::new())?;
             live.authorize(&mut request)
                 .map_err(|e| format!("{base} {port}: {e}"))?;
-            assert!(request.uri().query().is_some_and(|q| q.contains("api_key=")));
+            assert!(
+                request
+                    .uri()
+                    .query()
+                    .is_some_and(|q| q.contains("api_key="))
+            );
         }
-        let mut request = http::Request::get(format!("{scheme}://{host}:8443/")).body(Vec::<u8>::new())?;
+        let mut request =
+            http::Request::get(format!("{scheme}://{host}:8443/")).body(Vec::<u8>::new())?;
         let before = request.uri().clone();
-        assert!(live.authorize(&mut request).is_err(), "{base}: port 8443 authorized");
+        assert!(
+            live.authorize(&mut request).is_err(),
+            "{base}: port 8443 authorized"
+        );
         assert_eq!(request.uri(), &before);
     }
     Ok(())
