@@ -58,6 +58,35 @@ fn signing(c: &mut Criterion) {
 
     let prepared = Hmac::<Sha1>::new_from_slice(key).expect("any key length");
 
+    // `CREDGATE_BENCH_CALLS=N CREDGATE_BENCH_SIDE=sign|bare|clone`: only N calls of one
+    // side, then exit, for an instruction count that load does not change:
+    // `valgrind --tool=callgrind` at two values of N; the difference over the difference
+    // of N is the instructions per call.
+    if let Some(calls) = std::env::var("CREDGATE_BENCH_CALLS")
+        .ok()
+        .and_then(|n| n.parse::<u32>().ok())
+    {
+        let side = std::env::var("CREDGATE_BENCH_SIDE").unwrap_or_default();
+        for _ in 0..calls {
+            match side.as_str() {
+                "bare" => {
+                    let mut mac = black_box(&prepared).clone();
+                    mac.update(black_box(base_string.as_bytes()));
+                    black_box(mac.finalize().into_bytes());
+                }
+                "clone" => {
+                    black_box(black_box(&request).clone());
+                }
+                _ => {
+                    let mut request = black_box(&request).clone();
+                    oauth1.authorize(&mut request).expect("signable");
+                    black_box(request);
+                }
+            }
+        }
+        std::process::exit(0);
+    }
+
     let mut group = c.benchmark_group("oauth1");
     group.bench_function("bare_prepared_hmac_sha1_of_base_string", |b| {
         b.iter(|| {

@@ -43,8 +43,46 @@ fn signed(preset: Preset, body: &[u8], clock: &Arc<ManualClock>) -> http::Reques
     request
 }
 
+/// `CREDGATE_BENCH_CALLS=N CREDGATE_BENCH_SIDE=bare|github|stripe`: only N verifications
+/// of one side at 1 KiB, then exit, for instruction counts under `valgrind --tool=callgrind`
+/// (run at two values of N; the difference over the difference of N is per call).
+fn calls_only(clock: &Arc<ManualClock>) {
+    let Some(calls) = std::env::var("CREDGATE_BENCH_CALLS")
+        .ok()
+        .and_then(|n| n.parse::<u32>().ok())
+    else {
+        return;
+    };
+    let body = body(1024);
+    let keyed = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("any key length");
+    let mut mac = keyed.clone();
+    mac.update(&body);
+    let expected = mac.finalize().into_bytes();
+    let side = std::env::var("CREDGATE_BENCH_SIDE").unwrap_or_default();
+    let preset = if side == "stripe" {
+        Preset::Stripe
+    } else {
+        Preset::Github
+    };
+    let verifier = Verifier::from_preset(preset, &[SECRET.into()])
+        .expect("valid preset")
+        .with_clock(clock.clone());
+    let request = signed(preset, &body, clock);
+    for _ in 0..calls {
+        if side == "bare" {
+            let mut mac = black_box(&keyed).clone();
+            mac.update(black_box(&body));
+            mac.verify_slice(&expected).expect("matches");
+        } else {
+            black_box(verifier.verify(black_box(&request)).expect("valid"));
+        }
+    }
+    std::process::exit(0);
+}
+
 fn verify(c: &mut Criterion) {
     let clock = Arc::new(ManualClock::at_unix_seconds(NOW));
+    calls_only(&clock);
     let mut group = c.benchmark_group("verify");
     group.warm_up_time(Duration::from_secs(1));
     group.measurement_time(Duration::from_secs(3));

@@ -18,6 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let zendesk: ConnectionTemplate = serde_json::from_str(
         r#"{"name": "zendesk", "connectionTemplateId": "01K94NJCJFCQ0TEGA44B03942N",
             "dynamic": true, "templateBaseUrl": "https://{subdomain}.zendesk.com/api/v2",
+            "placeholders": {"subdomain": {"hostPatterns": ["*.zendesk.com"]}},
             "authSchemeConfigs": [{"type": "basic-auth", "basicAuth": {"id": "email-token"}}]}"#,
     )?;
     for environment in ["staging", "production"] {

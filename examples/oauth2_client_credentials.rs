@@ -8,7 +8,7 @@
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
-use credgate::integrations::reqwest::{AuthorizeMiddleware, url};
+use credgate::integrations::reqwest::{ClientExt, url};
 use credgate::{ConnectionTemplate, Credential};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -50,14 +50,13 @@ async fn main() -> Result<(), Error> {
             "tokenUrl": format!("{base}/oauth/token"), "defaultScopes": ["read"],
             "grant": {"type": "clientCredentials", "clientCredentials": {}}}}]
     }))?;
-    let client: Credential = serde_json::from_value(serde_json::json!({"type": "oauth2-client",
-        "data": {"oauth2Client": {"clientId": "demo-client", "clientSecret": "demo-secret"}}}))?;
-    let live = template.connect(vec![client])?.build(&template)?;
+    let live = template.connect_live(vec![Credential::oauth2_client(
+        "demo-client",
+        "demo-secret",
+    )])?;
 
-    // What credgate adds: one middleware; paths are relative to the connection's base URL.
-    let api = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
-        .with(AuthorizeMiddleware::new(live)?)
-        .build();
+    // What credgate adds: one call; paths are relative to the connection's base URL.
+    let api = reqwest::Client::new().authorized(live)?;
     let reports = api.get(url("/reports?month=11")).send().await?;
 
     println!("{} {}", reports.status(), reports.text().await?);

@@ -45,22 +45,22 @@ async fn deliver(
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    // Each handler's settings, as a platform would store them.
+    // GitHub's settings as a platform would store them (a 64 KiB cap), Stripe's in code.
     let github_config: WebhookConfig = serde_json::from_value(serde_json::json!({
         "preset": "github", "secrets": [GITHUB_SECRET], "maxBodyBytes": 65536}))?;
-    let stripe_verifier = Verifier::from_preset(Preset::Stripe, &[STRIPE_SECRET.into()])?;
 
     // What credgate adds to the router: one layer per provider.
     let app = Router::new()
         .route(
             "/github",
-            post(github).layer(VerifyWebhookLayer::new(Verifier::from_config(
-                &github_config,
-            )?)),
+            post(github).layer(VerifyWebhookLayer::from_config(&github_config)?),
         )
         .route(
             "/stripe",
-            post(stripe).layer(VerifyWebhookLayer::new(stripe_verifier)),
+            post(stripe).layer(VerifyWebhookLayer::from_preset(
+                Preset::Stripe,
+                &[STRIPE_SECRET.into()],
+            )?),
         );
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

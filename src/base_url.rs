@@ -104,10 +104,15 @@ impl BaseUrl {
     /// [`values`](Connection::values) expanded), or, when the connection has its own
     /// `baseUrl`, that URL's scheme, host and port followed by the template's path prefix.
     ///
+    /// Placeholders are expanded under the template's `placeholders` (a placeholder in the
+    /// host needs `hostPatterns`; see [`url_template::expand_with`]).
+    ///
     /// Unless `any_host` is set (the template's `allowAnyBaseUrl`), an override must keep
     /// the template's `https` and stay on its domain: the template host's parent domain
-    /// when it has three labels or more (`acme.myshopify.com` under `test.myshopify.com`),
-    /// else the host itself and its subdomains. A connection may come from an end user,
+    /// when it has three labels or more and that parent is not a public suffix of either
+    /// section of the list (`eu.api.example.com` under `api.example.com`, but not
+    /// `evil.herokuapp.com` under `myapp.herokuapp.com`), else the host itself and its
+    /// subdomains. A connection may come from an end user,
     /// who must not be able to point the integration's requests at a host of their choice.
     ///
     /// Unless `insecure_http` is set (the template's `allowInsecureHttp`), the result must
@@ -115,10 +120,12 @@ impl BaseUrl {
     pub(crate) fn for_connection(
         template_url: Option<&str>,
         connection: &Connection,
+        placeholders: &std::collections::BTreeMap<String, crate::model::Placeholder>,
         any_host: bool,
         insecure_http: bool,
     ) -> Result<Self, BuildError> {
-        let base = Self::for_connection_any_scheme(template_url, connection, any_host)?;
+        let base =
+            Self::for_connection_any_scheme(template_url, connection, placeholders, any_host)?;
         if !base.https && !insecure_http && !is_loopback(&base.host) {
             return Err(BuildError::InvalidBaseUrl {
                 reason: "uses clear-text http to a host that is not loopback; use https, or set the template's allowInsecureHttp",
@@ -130,13 +137,18 @@ impl BaseUrl {
     fn for_connection_any_scheme(
         template_url: Option<&str>,
         connection: &Connection,
+        placeholders: &std::collections::BTreeMap<String, crate::model::Placeholder>,
         any_host: bool,
     ) -> Result<Self, BuildError> {
         let template = template_url
             .filter(|url| is_given(url))
             .map(|url| {
                 refuse_controls(url)?;
-                Self::parse(&url_template::expand(url, &connection.values)?)
+                Self::parse(&url_template::expand_with(
+                    url,
+                    &connection.values,
+                    placeholders,
+                )?)
             })
             .transpose()?;
         let own = connection.base_url.as_deref().filter(|url| is_given(url));
@@ -194,6 +206,11 @@ impl BaseUrl {
         // `example.com.` is `example.com`: a trailing dot must not add a label.
         let host = self.host.trim_end_matches('.');
         let other_host = other.host.trim_end_matches('.');
+        // `x..example.com` or `.example.com` is no name on the domain: an empty label is
+        // refused whatever follows (only a trailing dot, trimmed above, is allowed).
+        if other_host.split('.').any(str::is_empty) {
+            return false;
+        }
         if other_host == host {
             return true;
         }
@@ -202,10 +219,15 @@ impl BaseUrl {
             !host.starts_with('[') && !host.bytes().all(|b| b.is_ascii_digit() || b == b'.');
         let labels = host.split('.').count();
         let domain = match host.split_once('.') {
-            Some((_, parent)) if is_name && labels >= 3 && !is_icann_suffix(parent) => parent,
+            Some((_, parent)) if is_name && labels >= 3 && !is_public_suffix(parent) => parent,
+            // mutants: equivalent because the guard `true` makes an IP address its own
+            // domain, and no host ends in `.` + an IP address: `x.10.1.2.3` is no valid
+            // IPv4 address (the URL parser refuses it) and nothing follows `]`.
             _ if is_name => host,
             _ => return false,
         };
+        // mutants: equivalent because `sub.len() > 1` → `>= 1` only admits `sub == "."`,
+        // an empty label already refused above (the guard stays as a second fence).
         other_host == domain
             || other_host
                 .strip_suffix(domain)
@@ -229,6 +251,8 @@ impl BaseUrl {
 
     /// Whether `uri` is absolute and spells this origin exactly as normalised (lowercase
     /// host, default port absent or explicit): the common case, checked without parsing.
+    // mutants: equivalent because `false` only sends every URI to the full comparison in
+    // `resolve`, which admits the same ones (a fast path, no rule).
     #[inline]
     pub(crate) fn is_exact_origin(&self, uri: &Uri) -> bool {
         // Constant strings let the compiler compare the scheme without a call.
@@ -247,7 +271,9 @@ impl BaseUrl {
     }
 
     /// Whether the request's `Host` header, if it has one, names this origin: a single
-    /// header, its host in any case, the default port written or not. HTTP clients send a
+    /// header, its host in any case, the default port written or not. A `Host` without a
+    /// port names the scheme's default port (RFC 9110 §7.2), so for a base on another port
+    /// the port must be written. HTTP clients send a
     /// `Host` header they are given as it is, and servers and CDNs route by it, so another
     /// name there could take the credentials to another site.
     #[inline]
@@ -272,7 +298,10 @@ impl BaseUrl {
             || Authority::try_from(host).is_ok_and(|authority| {
                 !authority.as_str().contains('@')
                     && has_plain_port(&authority)
-                    && authority.port_u16().unwrap_or(self.port) == self.port
+                    && authority
+                        .port_u16()
+                        .unwrap_or(if self.https { 443 } else { 80 })
+                        == self.port
                     && authority.host().eq_ignore_ascii_case(&self.host)
             })
     }
@@ -412,6 +441,8 @@ fn is_given(url: &str) -> bool {
 /// many servers read them: `\` is `/`, and `%5c` and `%2f` may be decoded to one. Only a
 /// path holding `\` or `%` takes the allocating route.
 fn has_dot_segment(path: &str) -> bool {
+    // mutants: equivalent because `==` → `!=` in this guard only sends more paths down the
+    // allocating route, which gives the same answer for a path without `\` or `%`.
     if !path.bytes().any(|b| b == b'\\' || b == b'%') {
         return path.split('/').any(is_dot_segment);
     }
@@ -425,6 +456,8 @@ fn has_dot_segment(path: &str) -> bool {
 
 /// `.` or `..`, also spelled with `%2e` (at most `%2e%2e`, six bytes).
 fn is_dot_segment(segment: &str) -> bool {
+    // mutants: equivalent because `||` → `&&` only decodes every segment: an empty one
+    // or one over six bytes never decodes to `.` or `..` (the guard saves the allocation).
     if segment.is_empty() || segment.len() > 6 {
         return false;
     }
@@ -453,9 +486,18 @@ impl fmt::Debug for BaseUrl {
     }
 }
 
+/// Whether `domain` (lowercase) is itself a public suffix, in either section of the list:
+/// ICANN's (`co.uk`) or the private one (`herokuapp.com`, `github.io`, `myshopify.com`),
+/// whose subdomains belong to different owners too. "Same site" decisions (a base URL
+/// override, a credential's own token URL) treat both alike; a template that means a
+/// provider's per-customer subdomains says so with host placeholders.
+pub(crate) fn is_public_suffix(domain: &str) -> bool {
+    psl::suffix(domain.as_bytes()).is_some_and(|suffix| suffix.as_bytes() == domain.as_bytes())
+}
+
 /// Whether `domain` (lowercase) is itself a public suffix under ICANN's rules (`co.uk`,
-/// `com.au`), under which names belong to unrelated owners. A private suffix
-/// (`myshopify.com`) is one provider's, whose tenants a template means.
+/// `com.au`), under which names belong to unrelated owners: a host pattern may not put a
+/// wildcard right under one, while `*.myshopify.com` is a template's explicit choice.
 pub(crate) fn is_icann_suffix(domain: &str) -> bool {
     psl::suffix(domain.as_bytes()).is_some_and(|suffix| {
         suffix.as_bytes() == domain.as_bytes() && suffix.typ() == Some(psl::Type::Icann)
@@ -470,6 +512,8 @@ fn short_eq(a: &[u8], b: &[u8]) -> bool {
         return false;
     }
     match (a.first_chunk::<8>(), a.last_chunk::<8>()) {
+        // mutants: equivalent because the guard `false` compares every length with
+        // `a == b`, the same answer by a slower route.
         (Some(a_head), Some(a_tail)) if a.len() <= 16 => {
             b.first_chunk::<8>() == Some(a_head) && b.last_chunk::<8>() == Some(a_tail)
         }

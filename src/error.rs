@@ -119,7 +119,8 @@ pub enum BuildError {
         /// The rule broken.
         reason: &'static str,
     },
-    /// An `oauth1` scheme has no `oauth1-token` credential with a token and token secret.
+    /// An `oauth1` scheme has neither an `oauth1-token` credential (token and token secret)
+    /// nor an `oauth1-consumer` credential (signing without a token).
     #[error("token and token secret are required for this connection template")]
     OAuth1TokenRequired,
     /// A credential's own token URL cannot be used.
@@ -147,6 +148,46 @@ pub enum BuildError {
         name: String,
         /// The rule broken.
         reason: &'static str,
+    },
+    /// A templated URL has a placeholder in its host (`{subdomain}.zendesk.com`, `{domain}`,
+    /// `{instanceUrl}`) that the template's `placeholders` give no `hostPatterns`: a
+    /// value could then send the credentials to any host.
+    #[error(
+        "URL placeholder {{{name}}} sets the host, which needs the template's placeholders to give it hostPatterns (the hosts it may produce, such as \"*.example.com\")"
+    )]
+    HostPlaceholderNotDeclared {
+        /// The placeholder's name.
+        name: String,
+    },
+    /// A connection's value makes a templated URL's host one that none of the placeholder's
+    /// `hostPatterns` allow.
+    #[error(
+        "URL value for {{{name}}} produces host {host}, which none of the placeholder's hostPatterns allow; use a value for an allowed host or add a pattern to the template"
+    )]
+    HostNotAllowed {
+        /// The placeholder's name.
+        name: String,
+        /// The host produced (lowercase).
+        host: String,
+    },
+    /// A placeholder's `hostPatterns` entry cannot be used.
+    #[error("hostPatterns of placeholder {{{name}}}: a pattern {reason}")]
+    InvalidHostPattern {
+        /// The placeholder's name.
+        name: String,
+        /// The rule broken.
+        reason: &'static str,
+    },
+    /// A parameter string (`additionalTokenParams`, `additionalAuthorizeParams`) has a
+    /// placeholder the connection has no value for, and no default.
+    #[error(
+        "the connection has no value for placeholder {{{name}}} in {field}; give the connection that value, or the placeholder a default ({{{name}|default}})"
+    )]
+    MissingParamValue {
+        /// The placeholder's name.
+        name: String,
+        /// The parameters, in words.
+        field: &'static str,
     },
 }
 
@@ -232,6 +273,7 @@ pub(crate) const KNOWN_CREDENTIAL_TYPES: &[&str] = &[
     "oauth2-password",
     "oauth2-token",
     "oauth1-token",
+    "oauth1-consumer",
 ];
 
 /// A type name reduced to what a misspelling keeps: lowercase letters and digits

@@ -328,6 +328,10 @@ impl<'a> LiveConnectionBuilder<'a> {
                 let context = BuildContext {
                     credential_index,
                     url_values: connection.values.clone(),
+                    placeholders: self
+                        .template
+                        .map(|t| t.placeholders.clone())
+                        .unwrap_or_default(),
                     any_endpoint_host: self.template.is_none_or(|t| t.allow_any_base_url),
                     ..self.context.clone()
                 };
@@ -360,7 +364,17 @@ pub(crate) fn templated_base_url(
     let template_url = base_url.or(template.map(|t| t.template_base_url.as_str()));
     let any_host = template.is_some_and(|t| t.allow_any_base_url);
     let insecure_http = template.is_some_and(|t| t.allow_insecure_http);
-    BaseUrl::for_connection(template_url, connection, any_host, insecure_http)
+    // A base URL given to the builder comes from the caller, not from the template, but
+    // its placeholders still take their rules from the template's declarations.
+    let no_placeholders = std::collections::BTreeMap::new();
+    let placeholders = template.map_or(&no_placeholders, |t| &t.placeholders);
+    BaseUrl::for_connection(
+        template_url,
+        connection,
+        placeholders,
+        any_host,
+        insecure_http,
+    )
 }
 
 fn is_bypass(pair: &ConnectionCredential) -> bool {
@@ -484,7 +498,8 @@ impl ConnectionTemplate {
         // Stand-in values, so that what is checked here is the credentials; the real
         // values are checked when the connection is built.
         let context = BuildContext {
-            url_values: crate::url_template::stand_in_values(self.endpoint_urls(&credentials)),
+            placeholders: self.placeholders.clone(),
+            url_stand_ins: true,
             any_endpoint_host: self.allow_any_base_url,
             ..BuildContext::default()
         };

@@ -109,15 +109,16 @@ fn token_error_never_prints_a_secret_joined_up_by_the_character_filter()
 /// and `verify_with_url` with that same URL said `signature mismatch`: an absolute
 /// `http::Uri` always has a path (`https://ho,v1=00/`), so the signer signed the `/` the
 /// URL given to the verifier lacks. For `http` and `https`, an empty path and `/` are the
-/// same URL (RFC 3986 §6.2.3), as are an uppercase scheme and a fragment (never sent):
-/// every preset that signs the URL verifies the spelling it was sent to.
+/// same URL (RFC 3986 §6.2.3), as are URLs with and without a fragment (never sent):
+/// every preset that signs the URL verifies the spelling it was sent to. (A given URL's
+/// scheme is still used byte for byte: `HTTPS://` is not what a `Signer` signs.)
 #[test]
 fn a_url_without_a_path_verifies_what_its_signer_signed() -> Result<(), Box<dyn std::error::Error>>
 {
     let urls = [
         "https://ho,v1=00",
         "https://hooks.example.com",
-        "HTTPS://hooks.example.com:8443",
+        "https://hooks.example.com:8443",
         "http://hooks.example.com?b=2&a=1",
         "https://user@hooks.example.com:443?bodySHA256=x",
         "https://hooks.example.com/",

@@ -255,3 +255,148 @@ async fn headers_are_checked_before_the_body_is_read() {
     assert_eq!(response.status(), 401);
     assert_eq!(response.text().await.unwrap(), "");
 }
+
+/// Signs `body` as `preset` for `signed_url` and posts it to `send_to`.
+async fn deliver_signed_for(
+    signed_url: &str,
+    send_to: &str,
+    preset: Preset,
+    secret: &str,
+    body: &[u8],
+) -> (u16, String) {
+    let signer = Verifier::from_preset(preset, &[secret.into()])
+        .unwrap()
+        .signer()
+        .unwrap();
+    let mut request = http::Request::post(signed_url).body(body.to_vec()).unwrap();
+    signer.sign(&mut request).unwrap();
+    *request.uri_mut() = send_to.parse().unwrap();
+    let request = reqwest::Request::try_from(request).unwrap();
+    let response = reqwest::Client::new().execute(request).await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
+}
+
+/// The receiver a newcomer writes: the router, one `from_preset` layer per provider.
+#[tokio::test]
+async fn from_preset_layers_verify_github_and_stripe() {
+    async fn hook(hook: Webhook) -> String {
+        format!("{} {}", hook.body.len(), hook.verified.secret_index())
+    }
+    let app = Router::new()
+        .route(
+            "/github",
+            post(hook).layer(
+                VerifyWebhookLayer::from_preset(Preset::Github, &[GITHUB_SECRET.into()]).unwrap(),
+            ),
+        )
+        .route(
+            "/stripe",
+            post(hook).layer(
+                VerifyWebhookLayer::from_preset(Preset::Stripe, &[STRIPE_SECRET.into()]).unwrap(),
+            ),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let body = br#"{"id":"evt_1"}"#.to_vec();
+    for (path, preset, secret) in [
+        ("/github", Preset::Github, GITHUB_SECRET),
+        ("/stripe", Preset::Stripe, STRIPE_SECRET),
+    ] {
+        let url = format!("{base}{path}");
+        let (status, text) = deliver(&url, preset, secret, body.clone(), |_| {}).await;
+        assert_eq!((status, text.as_str()), (200, "14 0"), "{path}");
+        let (status, text) = deliver(&url, preset, secret, body.clone(), |r| {
+            r.body_mut().push(b' ')
+        })
+        .await;
+        assert_eq!((status, text.as_str()), (401, ""), "{path}");
+    }
+    // An empty secret list is refused when the layer is built, not at the first delivery.
+    assert!(VerifyWebhookLayer::from_preset(Preset::Github, &[]).is_err());
+    let config = WebhookConfig::preset(Preset::Stripe, vec![STRIPE_SECRET.into()]);
+    assert!(VerifyWebhookLayer::from_config(&config).is_ok());
+}
+
+/// Square, HubSpot and Twilio sign the URL: the layer verifies against the URL configured
+/// with `signed_url`, never the request's, and without one refuses every delivery (500).
+#[tokio::test]
+async fn url_signed_schemes_verify_against_the_configured_url_only() {
+    const PUBLIC: &str = "https://hooks.example.com/square";
+    let calls = Arc::new(AtomicUsize::new(0));
+    let square = || VerifyWebhookLayer::from_preset(Preset::Square, &["sq-key".into()]).unwrap();
+    let app = Router::new()
+        .route("/square", post(handler).layer(square().signed_url(PUBLIC)))
+        .route("/unset", post(handler).layer(square()))
+        .with_state(Arc::clone(&calls));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (local, unset) = (format!("{base}/square"), format!("{base}/unset"));
+    let body = br#"{"type":"payment.created"}"#;
+
+    // Signed for the public URL, received behind a "proxy" on loopback.
+    let (status, _) = deliver_signed_for(PUBLIC, &local, Preset::Square, "sq-key", body).await;
+    assert_eq!(status, 200);
+    // Signed for the URL the request was sent to, or for another endpoint: refused.
+    for signed in [local.as_str(), "https://hooks.example.com/other"] {
+        let (status, text) =
+            deliver_signed_for(signed, &local, Preset::Square, "sq-key", body).await;
+        assert_eq!((status, text.as_str()), (401, ""), "{signed}");
+    }
+    // No signed_url configured: a configuration error, answered 500 with no detail.
+    for signed in [PUBLIC, unset.as_str()] {
+        let (status, text) =
+            deliver_signed_for(signed, &unset, Preset::Square, "sq-key", body).await;
+        assert_eq!((status, text.as_str()), (500, ""), "{signed}");
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+/// The layer's cap, when below the verifier's, applies to streamed schemes too; a
+/// `Content-Length` over the cap is refused; a method other than POST gets 405.
+#[tokio::test]
+async fn the_lower_cap_wins_and_other_methods_are_refused() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let github =
+        || VerifyWebhookLayer::from_preset(Preset::Github, &[GITHUB_SECRET.into()]).unwrap();
+    let app = Router::new()
+        .route("/capped", post(handler).layer(github().max_body_bytes(10)))
+        .route("/any", axum::routing::any(handler).layer(github()))
+        .with_state(Arc::clone(&calls));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let capped = format!("{base}/capped");
+
+    let (status, _) = deliver(
+        &capped,
+        Preset::Github,
+        GITHUB_SECRET,
+        vec![b'a'; 11],
+        |_| {},
+    )
+    .await;
+    assert_eq!(status, 413);
+    let (status, text) = deliver(
+        &capped,
+        Preset::Github,
+        GITHUB_SECRET,
+        vec![b'a'; 10],
+        |_| {},
+    )
+    .await;
+    assert_eq!((status, text.as_str()), (200, "10 0"));
+    let (status, _) = deliver(
+        &format!("{base}/any"),
+        Preset::Github,
+        GITHUB_SECRET,
+        b"{}".to_vec(),
+        |r| *r.method_mut() = http::Method::PUT,
+    )
+    .await;
+    assert_eq!(status, 405);
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}

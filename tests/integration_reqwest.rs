@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 
 use adapters_support::Server;
 use credgate::integrations::reqwest::{
-    AuthorizeMiddleware, Error, RegistryMiddleware, Target, url,
+    AuthorizeMiddleware, ClientExt, Error, RegistryMiddleware, Target, url,
 };
 use credgate::{AuthorizeError, OAuth2Error};
 use reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
@@ -247,4 +247,91 @@ async fn a_401_to_an_api_key_is_returned_without_a_retry() {
     assert_eq!(client.get(url("/b")).send().await.unwrap().status(), 401);
     assert_eq!(server.state.api_requests.load(Ordering::SeqCst), 2);
     assert_eq!(server.token_requests(), 0);
+}
+
+/// The newcomer's program: a template, a client credential, and three lines of reqwest.
+#[tokio::test]
+async fn client_ext_authorizes_with_a_live_connection_in_one_call() {
+    let server = Server::start().await;
+    let template: credgate::ConnectionTemplate = serde_json::from_value(serde_json::json!({
+        "name": "crm", "templateBaseUrl": format!("{}/api", server.base),
+        "authSchemeConfigs": [{"type": "oauth2", "oauth2": {"id": "cc",
+            "tokenUrl": format!("{}/token", server.base),
+            "grant": {"type": "clientCredentials", "clientCredentials": {}}}}]
+    }))
+    .unwrap();
+    let live = template
+        .connect_live(vec![credgate::Credential::oauth2_client(
+            "client-1", "secret-1",
+        )])
+        .unwrap();
+
+    let client = reqwest::Client::new().authorized(live).unwrap();
+    let response = client.get(url("/contacts")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.text().await.unwrap(), "Bearer at-1");
+
+    // The same token handling as the middleware: a 401 to the token is retried once.
+    server.revoke();
+    let response = client.post(url("/b")).body("payload").send().await.unwrap();
+    assert_eq!(response.text().await.unwrap(), "Bearer at-2");
+    assert_eq!(server.token_requests(), 2);
+}
+
+/// The caller's client follows redirects (reqwest's default); the token requests the
+/// extension sends do not.
+#[tokio::test]
+async fn client_ext_token_requests_follow_no_redirect_whatever_the_callers_client_does() {
+    let server = Server::start().await;
+    let follows = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::limited(5))
+        .build()
+        .unwrap();
+    let client = follows.authorized(server.live("/token-redirect")).unwrap();
+    let error = client.get(url("/a")).send().await.unwrap_err();
+    assert!(
+        matches!(
+            credgate_error(&error),
+            Error::Authorize(AuthorizeError::Token(_))
+        ),
+        "{error:?}"
+    );
+    assert_eq!(server.state.stolen.load(Ordering::SeqCst), 0);
+    assert_eq!(server.state.api_requests.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn client_ext_resolves_the_target_from_a_registry() {
+    let server = Server::start().await;
+    let registry = credgate::Registry::new();
+    registry.add_environment("production").unwrap();
+    let template: credgate::ConnectionTemplate = serde_json::from_value(serde_json::json!({
+        "name": "crm", "templateBaseUrl": format!("{}/api", server.base),
+        "authSchemeConfigs": [{"type": "oauth2", "oauth2": {"id": "cc",
+            "tokenUrl": format!("{}/token", server.base),
+            "grant": {"type": "clientCredentials", "clientCredentials": {}}}}]
+    }))
+    .unwrap();
+    registry.add_template("production", template).unwrap();
+    let credential = credgate::Credential::oauth2_client("client-1", "secret-1");
+    let mut connection = registry
+        .connect("production", "crm", vec![credential])
+        .unwrap();
+    connection.id = "c1".into();
+    registry
+        .add_connection("production", "crm", connection)
+        .unwrap();
+
+    let client = reqwest::Client::new()
+        .authorized_by(Arc::new(registry))
+        .unwrap();
+    let response = client
+        .get(url("/contacts"))
+        .with_extension(Target::new("production", "crm"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.text().await.unwrap(), "Bearer at-1");
+    let error = client.get(url("/contacts")).send().await.unwrap_err();
+    assert!(matches!(credgate_error(&error), Error::NoTarget));
 }

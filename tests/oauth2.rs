@@ -1167,6 +1167,12 @@ fn token_urls_take_the_connection_values() {
             "grant": {"type": "clientCredentials", "clientCredentials": {}}}}"#,
     )
     .unwrap();
+    // The template declares the hosts `{subdomain}` may produce.
+    let template: credgate::ConnectionTemplate = serde_json::from_str(
+        r#"{"name": "zendesk", "templateBaseUrl": "https://{subdomain}.zendesk.com/api/v2",
+            "placeholders": {"subdomain": {"hostPatterns": ["*.zendesk.com"]}}}"#,
+    )
+    .unwrap();
     let connect = |value: &str| {
         let mut connection = Connection::new(vec![ConnectionCredential::new(
             scheme.clone(),
@@ -1176,7 +1182,7 @@ fn token_urls_take_the_connection_values() {
             .values
             .insert("subdomain".to_owned(), value.to_owned());
         LiveConnection::builder(&connection)
-            .base_url("https://{subdomain}.zendesk.com/api/v2")
+            .template(&template)
             .clock(Arc::new(ManualClock::at_unix_seconds(NOW)))
             .build()
     };

@@ -238,7 +238,16 @@ fn an_authorize_url_with_a_placeholder_left_in_is_refused_naming_it() {
     // With the connection's values filled in, the request is built for that host.
     let values = [("subdomain".to_owned(), "acme".to_owned())].into();
     let request = AuthorizationRequest::new(
-        &scheme.with_url_values(&values).unwrap(),
+        &scheme
+            .with_placeholder_values(
+                &values,
+                &[(
+                    "subdomain".to_owned(),
+                    credgate::Placeholder::new().with_host_patterns(["*.zendesk.com"]),
+                )]
+                .into(),
+            )
+            .unwrap(),
         "https://app.example/cb",
         &[],
         &OsRandom,

@@ -187,7 +187,7 @@ fn every_credential_path_refuses_the_placeholder() {
 #[test]
 fn url_values_refuse_the_placeholder() {
     let template: ConnectionTemplate = serde_json::from_value(json!({"name": "t",
-        "templateBaseUrl": "https://{shop}.example.com", "allowAnyBaseUrl": false,
+        "templateBaseUrl": "https://{shop}.example.com", "placeholders": {"shop": {"hostPatterns": ["*.example.com"]}}, "allowAnyBaseUrl": false,
         "authSchemeConfigs": [api_key()]}))
     .expect("template");
     let mut connection: Connection = template

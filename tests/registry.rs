@@ -40,7 +40,7 @@ fn registry() -> Registry {
                 environment,
                 template(serde_json::json!({
                     "name": "zendesk", "connectionTemplateId": "zd", "dynamic": true,
-                    "templateBaseUrl": "https://{subdomain}.zendesk.com/api/v2",
+                    "templateBaseUrl": "https://{subdomain}.zendesk.com/api/v2", "placeholders": {"subdomain": {"hostPatterns": ["*.zendesk.com"]}},
                     "authSchemeConfigs": [key_scheme("token", "Authorization")]})),
             )
             .expect("zendesk");
@@ -244,7 +244,7 @@ fn system_scheme_edits_never_break_connections_until_moved() -> TestResult {
     // Link the embedded template to the system through its domain.
     let mut zendesk = template(serde_json::json!({
         "name": "zendesk", "connectionTemplateId": "zd", "dynamic": true, "domain": "zendesk",
-        "templateBaseUrl": "https://{subdomain}.zendesk.com/api/v2"}));
+        "templateBaseUrl": "https://{subdomain}.zendesk.com/api/v2", "placeholders": {"subdomain": {"hostPatterns": ["*.zendesk.com"]}}}));
     zendesk.auth_scheme_configs = vec![];
     registry.replace_template("production", zendesk)?;
     registry.set_template_schemes("production", "zendesk", &["token"])?;
@@ -353,14 +353,14 @@ fn a_base_url_override_keeps_only_its_origin() -> TestResult {
         vec![Credential::api_key("shpat_1")],
     )?;
     connection.id = "c1".to_owned();
-    connection.base_url = Some("Acme.myshopify.com/ignored/path?key=k-secret#y".to_owned());
+    connection.base_url = Some("Acme.Test.myshopify.com/ignored/path?key=k-secret#y".to_owned());
     registry.add_connection("production", "shopify", connection)?;
     let live = registry.resolve("production", "shopify", None)?;
-    assert_eq!(live.base_url(), "https://acme.myshopify.com/admin/api");
+    assert_eq!(live.base_url(), "https://acme.test.myshopify.com/admin/api");
     // Nor is the rest stored, shown or exported.
     let exported = credgate::to_json_with_secrets(&registry.export())?;
     assert!(
-        exported.contains(r#""baseUrl":"https://acme.myshopify.com""#),
+        exported.contains(r#""baseUrl":"https://acme.test.myshopify.com""#),
         "{exported}"
     );
     assert!(!exported.contains("k-secret"));
@@ -386,7 +386,8 @@ fn url_values_that_would_change_the_host_are_refused_whole() -> TestResult {
             matches!(
                 err,
                 RegistryError::Build {
-                    source: BuildError::InvalidUrlValue { .. },
+                    // A blank value is no value.
+                    source: BuildError::InvalidUrlValue { .. } | BuildError::MissingUrlValue { .. },
                     ..
                 }
             ),
@@ -487,7 +488,7 @@ fn bad_input_is_refused_with_a_clear_message() -> TestResult {
     let err = registry.add_template("production", any_host).unwrap_err();
     assert!(
         err.to_string()
-            .contains("URL template must follow a placeholder"),
+            .contains("URL placeholder {host} sets the host, which needs the template's placeholders to give it hostPatterns"),
         "{err}"
     );
     // With no host at all, a value in the path would become it: in a base URL, and in a
@@ -814,7 +815,7 @@ fn a_template_joins_the_id_of_embedded_ones_only_before_users_and_of_their_kind(
     let zendesk_like = |name: &str, dynamic: bool| {
         template(
             serde_json::json!({"name": name, "connectionTemplateId": "zd", "dynamic": dynamic,
-            "templateBaseUrl": "https://{subdomain}.zendesk.com/api/v2",
+            "templateBaseUrl": "https://{subdomain}.zendesk.com/api/v2", "placeholders": {"subdomain": {"hostPatterns": ["*.zendesk.com"]}},
             "authSchemeConfigs": [key_scheme("token", "Authorization")]}),
         )
     };

@@ -114,6 +114,9 @@ fn template(embedded: bool, url: usize, bypass: bool, query_scheme: bool) -> Con
     serde_json::from_value(serde_json::json!({
         "name": name, "connectionTemplateId": id, "dynamic": embedded,
         "templateBaseUrl": url, "allowBypass": bypass,
+        "placeholders": {"subdomain": {"hostPatterns": ["**.zendesk.com"]},
+            "region": {"hostPatterns": ["**.zendesk.com"]},
+            "shop": {"hostPatterns": ["*.myshopify.com"]}},
         "authSchemeConfigs": [scheme(query_scheme)]}))
     .expect("template parses")
 }

@@ -10,6 +10,14 @@ fn values(value: &str) -> BTreeMap<String, String> {
     BTreeMap::from([("sub".to_owned(), value.to_owned())])
 }
 
+/// `{sub}` declared for any host under `zendesk.com`.
+fn zendesk_hosts() -> BTreeMap<String, credgate::Placeholder> {
+    BTreeMap::from([(
+        "sub".to_owned(),
+        credgate::Placeholder::new().with_host_patterns(["**.zendesk.com"]),
+    )])
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -23,7 +31,7 @@ proptest! {
         tail in "(/api/v2)?",
     ) {
         let template = format!("https://{{sub}}.zendesk.com{tail}");
-        if let Ok(expanded) = credgate::url_template::expand(&template, &values(&value)) {
+        if let Ok(expanded) = credgate::url_template::expand_with(&template, &values(&value), &zendesk_hosts()) {
             let url = url::Url::parse(&expanded).expect("an expanded URL parses");
             prop_assert_eq!(url.scheme(), "https");
             let host = url.host_str().expect("a host");
@@ -41,7 +49,7 @@ proptest! {
         // `xn--0` and the like are reserved for punycode (RFC 5891 §4.2.3.1) and refused
         // unless they decode.
         prop_assume!(!value.split('.').any(|label| label.get(2..4) == Some("--")));
-        let expanded = credgate::url_template::expand("https://{sub}.zendesk.com:8443/x", &values(&value))
+        let expanded = credgate::url_template::expand_with("https://{sub}.zendesk.com:8443/x", &values(&value), &zendesk_hosts())
             .expect("a plain value expands");
         prop_assert_eq!(expanded, format!("https://{value}.zendesk.com:8443/x"));
     }
@@ -54,13 +62,15 @@ proptest! {
         suffix in "[a-z]{0,5}",
     ) {
         let value = format!("{prefix}{bad}{suffix}");
-        let expanded = credgate::url_template::expand("https://{sub}.zendesk.com", &values(&value));
+        let expanded = credgate::url_template::expand_with("https://{sub}.zendesk.com", &values(&value), &zendesk_hosts());
         prop_assert!(expanded.is_err(), "{:?} expanded to {:?}", value, expanded);
     }
 }
 
 fn api_key_template(base_url: &str) -> credgate::ConnectionTemplate {
     serde_json::from_value(serde_json::json!({"name": "t", "templateBaseUrl": base_url,
+        "placeholders": {"sub": {"hostPatterns": ["*.zendesk.com"]},
+            "subdomain": {"hostPatterns": ["*.zendesk.com"]}},
         "authSchemeConfigs": [{"type": "api-key", "apiKey": {"id": "k", "name": "X-Key", "in": "header"}}]}))
     .expect("template parses")
 }
@@ -168,13 +178,22 @@ fn a_connection_base_url_keeps_scheme_host_and_port_only() -> Result<(), credgat
         base_url_of("https://example.co.uk/api", Some("eu.example.co.uk"), &[])?,
         "https://eu.example.co.uk/api"
     );
+    // A private public suffix is shared hosting: other shops are other owners.
     assert_eq!(
         base_url_of(
             "https://test.myshopify.com/admin",
             Some("acme.myshopify.com"),
             &[]
+        ),
+        Err(refused.clone())
+    );
+    assert_eq!(
+        base_url_of(
+            "https://test.myshopify.com/admin",
+            Some("eu.test.myshopify.com"),
+            &[]
         )?,
-        "https://acme.myshopify.com/admin"
+        "https://eu.test.myshopify.com/admin"
     );
     Ok(())
 }
@@ -195,7 +214,7 @@ fn a_templated_base_url_takes_the_connection_values() -> Result<(), credgate::Bu
     let err = base_url_of(template, None, &[("subdomain", "evil.com#")]).unwrap_err();
     assert_eq!(
         err.to_string(),
-        r##"URL value for {subdomain} may contain only letters, digits, "-", "_", "." and "~" (no "/", "@", "#", "?", ":", "%" or whitespace)"##
+        r##"URL value for {subdomain} may contain only letters, digits, "-" and "." in a host (no "/", "@", "#", "?", ":", "%", "\", non-ASCII or whitespace)"##
     );
     // The override wins over the template, values or not, on the template's domain, or
     // anywhere where the template allows it.
@@ -231,13 +250,22 @@ fn a_placeholder_cannot_choose_the_registrable_domain() {
         "https://{sub}.uk/x",
         "https://{sub}..com",
     ] {
+        // Undeclared, and declared with a wildcard right under a public suffix.
         assert!(
-            matches!(
-                credgate::url_template::expand(template, &values("evil")),
-                Err(credgate::BuildError::InvalidUrlTemplate { .. })
-            ),
+            credgate::url_template::expand(template, &values("evil")).is_err(),
             "{template}"
         );
+        for pattern in ["*.com", "*.uk", "**.com"] {
+            let placeholders = BTreeMap::from([(
+                "sub".to_owned(),
+                credgate::Placeholder::new().with_host_patterns([pattern]),
+            )]);
+            assert!(
+                credgate::url_template::expand_with(template, &values("evil"), &placeholders)
+                    .is_err(),
+                "{template} {pattern}"
+            );
+        }
     }
 }
 
@@ -296,7 +324,7 @@ fn an_activation_cannot_bring_its_own_scheme_or_host() -> Result<(), Box<dyn std
 fn oauth2_client_registry() -> Result<credgate::Registry, Box<dyn std::error::Error>> {
     let template: credgate::ConnectionTemplate = serde_json::from_value(serde_json::json!({
         "name": "zendesk", "connectionTemplateId": "zd", "dynamic": true,
-        "templateBaseUrl": "https://{sub}.zendesk.com/api/v2",
+        "templateBaseUrl": "https://{sub}.zendesk.com/api/v2", "placeholders": {"sub": {"hostPatterns": ["*.zendesk.com"]}},
         "authSchemeConfigs": [{"type": "oauth2", "oauth2": {"id": "o",
             "tokenUrl": "https://{sub}.zendesk.com/oauth/tokens",
             "additionalTokenParams": "integration_key=INTEGRATION-SECRET",
@@ -372,26 +400,36 @@ fn an_activation_cannot_bring_its_own_copy_of_an_offered_scheme()
 #[test]
 fn a_credential_token_url_stays_on_the_scheme_domain() -> Result<(), Box<dyn std::error::Error>> {
     let registry = oauth2_client_registry()?;
-    for (user, url) in [
-        ("u1", "https://attacker.example.net/t"),
-        ("u2", "https://zendesk.com.attacker.net/t"),
-        ("u3", "https://{sub}.attacker.net/t"),
+    let off_domain = r#"template "zendesk" in environment "production": token URL override must keep the scheme's https and stay on its domain"#;
+    for (user, url, made_here, made_elsewhere) in [
+        (
+            "u1",
+            "https://attacker.example.net/t",
+            off_domain,
+            off_domain,
+        ),
+        (
+            "u2",
+            "https://zendesk.com.attacker.net/t",
+            off_domain,
+            off_domain,
+        ),
+        // `{sub}` may only produce hosts under zendesk.com: with stand-ins the URL is on
+        // another domain, with the value its host matches no pattern.
+        (
+            "u3",
+            "https://{sub}.attacker.net/t",
+            off_domain,
+            r#"template "zendesk" in environment "production": URL value for {sub} produces host acme.attacker.net, which none of the placeholder's hostPatterns allow; use a value for an allowed host or add a pattern to the template"#,
+        ),
     ] {
         // Refused when the connection is made, and when it arrives made elsewhere.
         let err = oauth2_client_connection(&registry, Some(url)).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            r#"template "zendesk" in environment "production": token URL override must keep the scheme's https and stay on its domain"#,
-            "{url}"
-        );
+        assert_eq!(err.to_string(), made_here, "{url}");
         let mut connection = oauth2_client_connection(&registry, None)?;
         client_of(&mut connection).token_url = Some(url.to_owned());
         let err = activate(&registry, user, connection).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            r#"template "zendesk" in environment "production": token URL override must keep the scheme's https and stay on its domain"#,
-            "{url}"
-        );
+        assert_eq!(err.to_string(), made_elsewhere, "{url}");
         assert!(
             registry
                 .resolve("production", "zendesk", Some(user))

@@ -129,6 +129,8 @@ impl ApiKey {
     /// Inserts the key's header when it goes in one (a header placement), so a caller
     /// holding a `HeaderMap` needs no dispatch on the request type. `false` for the query
     /// and cookie placements, which need [`Authenticator::authorize`].
+    // mutants: equivalent because `false` only sends the request down the full
+    // `Authenticator::authorize` path, which sets the same header (a fast path, no rule).
     #[inline]
     pub(crate) fn insert_header(&self, headers: &mut http::HeaderMap) -> bool {
         match &self.placement {

@@ -193,6 +193,11 @@ pub(crate) struct BuildContext {
     pub(crate) credential_index: usize,
     /// The connection's values for `{placeholder}`s in endpoint URLs.
     pub(crate) url_values: std::collections::BTreeMap<String, String>,
+    /// The template's placeholders: which may set a host, and to what.
+    pub(crate) placeholders: std::collections::BTreeMap<String, crate::model::Placeholder>,
+    /// Whether `url_values` are unknown yet (stand-ins are used and only the template's
+    /// rules are checked).
+    pub(crate) url_stand_ins: bool,
     /// Whether a credential's own endpoint URL may name any host: no template says
     /// otherwise, or it allows any base URL. Else it must stay on the scheme's domain.
     pub(crate) any_endpoint_host: bool,
@@ -206,6 +211,8 @@ impl Default for BuildContext {
             token_hook: None,
             credential_index: 0,
             url_values: std::collections::BTreeMap::new(),
+            placeholders: std::collections::BTreeMap::new(),
+            url_stand_ins: false,
             any_endpoint_host: true,
         }
     }
@@ -258,6 +265,14 @@ impl SchemeAuthenticator {
                             .with_random(Arc::clone(&context.random)),
                     ))
                 }),
+                Credential::OAuth1Consumer(consumer) => {
+                    OAuth1::consumer_only(scheme, &consumer.additional_params).map(|a| {
+                        Self::OAuth1(Box::new(
+                            a.with_clock(Arc::clone(&context.clock))
+                                .with_random(Arc::clone(&context.random)),
+                        ))
+                    })
+                }
                 _ => Err(BuildError::OAuth1TokenRequired),
             },
             AuthSchemeConfig::OAuth2(scheme) => {

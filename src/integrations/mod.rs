@@ -7,7 +7,7 @@
 //!
 //! | feature | for | what you get |
 //! |---|---|---|
-//! | `reqwest` | reqwest 0.13 with reqwest-middleware 0.5 | `reqwest::AuthorizeMiddleware`, `reqwest::RegistryMiddleware` |
+//! | `reqwest` | reqwest 0.13 with reqwest-middleware 0.5 | `reqwest::ClientExt` (`client.authorized(live)?`), `reqwest::AuthorizeMiddleware`, `reqwest::RegistryMiddleware` |
 //! | `tower` | any `tower::Service<http::Request<B>>`: hyper-util's client, tower-http stacks | `tower::AuthorizeLayer` |
 //! | `axum` | axum 0.8 servers receiving webhooks | `axum::VerifyWebhookLayer`, `axum::Webhook` |
 //!

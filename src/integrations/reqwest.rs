@@ -27,6 +27,21 @@
 //!
 //! # Example
 //!
+//! The short way, [`ClientExt::authorized`]: your `reqwest::Client` (with its timeouts,
+//! TLS, proxy) becomes a client that authorizes every request with the connection.
+//!
+//! ```no_run
+//! use credgate::integrations::reqwest::{ClientExt, url};
+//! # async fn run(live: credgate::LiveConnection) -> Result<(), Box<dyn std::error::Error>> {
+//! let client = reqwest::Client::new().authorized(live)?;
+//! let contacts = client.get(url("/contacts")).send().await?.text().await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The same with reqwest-middleware's builder, to stack other middlewares (retries,
+//! tracing) around it:
+//!
 //! ```no_run
 //! use credgate::integrations::reqwest::{AuthorizeMiddleware, url};
 //! # async fn run(live: credgate::LiveConnection) -> Result<(), Box<dyn std::error::Error>> {
@@ -46,6 +61,10 @@ use reqwest_middleware::{Middleware, Next};
 
 use crate::auth::RequestBody;
 use crate::{AuthorizeError, LiveConnection, Registry, RegistryError};
+
+/// The client [`ClientExt::authorized`] returns, re-exported so that a program can name it
+/// without depending on reqwest-middleware itself.
+pub use reqwest_middleware::ClientWithMiddleware;
 
 /// The placeholder origin that stands for the connection's base URL: a request to
 /// `http://connection.invalid/contacts` goes to `{base URL}/contacts`.
@@ -426,4 +445,92 @@ impl Middleware for RegistryMiddleware {
         };
         send(&live, &self.tokens, request, extensions, next).await
     }
+}
+
+/// One call from a `reqwest::Client` to a client that authorizes every request: the
+/// shorthand for `reqwest_middleware::ClientBuilder::new(client).with(middleware).build()`.
+///
+/// The client you give sends the API requests (keep its timeouts, TLS and proxy
+/// settings); token requests go through a separate client that follows no redirects (see
+/// [`AuthorizeMiddleware::new`]). To stack other reqwest-middleware middlewares, use the
+/// builder with [`AuthorizeMiddleware`] or [`RegistryMiddleware`] instead.
+///
+/// This trait is sealed: it is implemented for `reqwest::Client` only.
+pub trait ClientExt: sealed::Sealed {
+    /// A client that authorizes every request with `live`: paths on [`url()`] go to the
+    /// connection's base URL, tokens are fetched and refreshed single-flight, and a 401 to
+    /// the current token is retried once.
+    ///
+    /// # Errors
+    ///
+    /// When reqwest cannot build the token client (its TLS backend failed to load).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use credgate::integrations::reqwest::{ClientExt, url};
+    /// use credgate::{ConnectionTemplate, Credential};
+    /// # async fn run(template: ConnectionTemplate) -> Result<(), Box<dyn std::error::Error>> {
+    /// let live = template.connect_live(vec![Credential::oauth2_client("client-id", "client-secret")])?;
+    /// let client = reqwest::Client::new().authorized(live)?;
+    /// let reports = client.get(url("/reports?month=11")).send().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    fn authorized(
+        self,
+        live: impl Into<Arc<LiveConnection>>,
+    ) -> Result<ClientWithMiddleware, ::reqwest::Error>;
+
+    /// A client that authorizes each request with the connection its [`Target`] extension
+    /// names, resolved from `registry` per request (see [`RegistryMiddleware`]).
+    ///
+    /// # Errors
+    ///
+    /// When reqwest cannot build the token client (its TLS backend failed to load).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use std::sync::Arc;
+    /// use credgate::integrations::reqwest::{ClientExt, Target, url};
+    /// # async fn run(registry: Arc<credgate::Registry>) -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = reqwest::Client::new().authorized_by(registry)?;
+    /// let contacts = client
+    ///     .get(url("/contacts"))
+    ///     .with_extension(Target::new("production", "crm").end_user("customer-42"))
+    ///     .send()
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    fn authorized_by(
+        self,
+        registry: Arc<Registry>,
+    ) -> Result<ClientWithMiddleware, ::reqwest::Error>;
+}
+
+impl ClientExt for Client {
+    fn authorized(
+        self,
+        live: impl Into<Arc<LiveConnection>>,
+    ) -> Result<ClientWithMiddleware, ::reqwest::Error> {
+        Ok(reqwest_middleware::ClientBuilder::new(self)
+            .with(AuthorizeMiddleware::new(live)?)
+            .build())
+    }
+
+    fn authorized_by(
+        self,
+        registry: Arc<Registry>,
+    ) -> Result<ClientWithMiddleware, ::reqwest::Error> {
+        Ok(reqwest_middleware::ClientBuilder::new(self)
+            .with(RegistryMiddleware::new(registry)?)
+            .build())
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for ::reqwest::Client {}
 }

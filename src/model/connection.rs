@@ -58,7 +58,8 @@ pub struct Connection {
     #[serde(default)]
     pub credentials: Vec<ConnectionCredential>,
     /// Per-connection values for the template's URLs (`{"subdomain": "acme"}` for
-    /// `https://{subdomain}.zendesk.com`); see [`crate::url_template::expand`].
+    /// `https://{subdomain}.zendesk.com`) and OAuth 2.0 parameters; see
+    /// [`crate::url_template::expand_with`].
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub values: BTreeMap<String, String>,
 }

@@ -4,7 +4,7 @@ use serde::ser::SerializeMap as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use super::oauth1::OAuth1TokenCredential;
+use super::oauth1::{OAuth1ConsumerCredential, OAuth1TokenCredential};
 use super::oauth2::{
     OAuth2ClientCredential, OAuth2CodeCredential, OAuth2PasswordCredential, OAuth2TokenCredential,
 };
@@ -50,18 +50,51 @@ pub enum Credential {
     OAuth2Token(OAuth2TokenCredential),
     /// `oauth1-token`: OAuth1 token credentials.
     OAuth1Token(OAuth1TokenCredential),
+    /// `oauth1-consumer`: OAuth 1.0a signing with the client credentials alone, no token
+    /// (RFC 5849 §3.1).
+    OAuth1Consumer(OAuth1ConsumerCredential),
     /// A credential type credgate does not implement, kept whole. All its values are
     /// treated as secrets.
     Unsupported(UnsupportedCredential),
 }
 
 impl Credential {
-    /// An API key (`string`) credential.
+    /// An API key (`string`) credential, for an `api-key` scheme.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::{ConnectionTemplate, Credential};
+    ///
+    /// let template: ConnectionTemplate = serde_json::from_str(r#"{"name": "maps",
+    ///     "templateBaseUrl": "https://maps.example",
+    ///     "authSchemeConfigs": [{"type": "api-key", "apiKey": {"id": "key", "name": "key", "in": "query"}}]}"#)?;
+    /// let live = template.connect_live(vec![Credential::api_key("mk_123")])?;
+    /// let mut request = http::Request::get("/geocode?q=Oslo").body(())?;
+    /// live.authorize(&mut request)?;
+    /// assert_eq!(request.uri(), "https://maps.example/geocode?q=Oslo&key=mk_123");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn api_key(key: impl Into<Secret>) -> Self {
         Self::String(StringCredential { value: key.into() })
     }
 
-    /// A `basic-auth` credential.
+    /// A `basic-auth` credential (RFC 7617).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::{ConnectionTemplate, Credential};
+    ///
+    /// let template: ConnectionTemplate = serde_json::from_str(r#"{"name": "jira",
+    ///     "templateBaseUrl": "https://acme.atlassian.net/rest/api/3",
+    ///     "authSchemeConfigs": [{"type": "basic-auth", "basicAuth": {"id": "basic"}}]}"#)?;
+    /// let live = template.connect_live(vec![Credential::basic_auth("ada@example.com", "api-token")])?;
+    /// let mut request = http::Request::get("/myself").body(())?;
+    /// live.authorize(&mut request)?;
+    /// assert!(request.headers()["authorization"].to_str()?.starts_with("Basic "));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn basic_auth(username: impl Into<String>, password: impl Into<Secret>) -> Self {
         Self::BasicAuth(BasicAuthCredential {
             username: username.into(),
@@ -109,6 +142,7 @@ impl Credential {
             expires_at: None,
             scopes: Vec::new(),
             token_type: None,
+            response_values: std::collections::BTreeMap::new(),
         })
     }
 
@@ -167,9 +201,49 @@ impl Credential {
         Self::OAuth1Token(OAuth1TokenCredential::new(token, token_secret))
     }
 
+    /// An `oauth1-consumer` credential: an `oauth1` scheme signs with its client
+    /// credentials alone, sending no `oauth_token` (RFC 5849 §3.1 "MAY omit" it), as LTI
+    /// 1.x launches and two-legged APIs do.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::Credential;
+    ///
+    /// let credential = Credential::oauth1_consumer().with_oauth1_param("oauth_version", "1.0");
+    /// assert_eq!(credential.type_name(), "oauth1-consumer");
+    /// ```
+    pub fn oauth1_consumer() -> Self {
+        Self::OAuth1Consumer(OAuth1ConsumerCredential::new())
+    }
+
+    /// Adds an extra OAuth 1.0a protocol parameter (`oauth_version`, `oauth_callback`,
+    /// `oauth_verifier`, or `realm` for the header) to an `oauth1-token` or
+    /// `oauth1-consumer` credential; any other credential is returned unchanged.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use credgate::Credential;
+    ///
+    /// let credential = Credential::oauth1_token("t", "ts").with_oauth1_param("oauth_verifier", "v1");
+    /// let Credential::OAuth1Token(token) = credential else { unreachable!() };
+    /// assert_eq!(token.additional_params[0].name, "oauth_verifier");
+    /// ```
+    #[must_use]
+    pub fn with_oauth1_param(self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        match self {
+            Self::OAuth1Token(token) => Self::OAuth1Token(token.with_param(name, value)),
+            Self::OAuth1Consumer(consumer) => {
+                Self::OAuth1Consumer(consumer.with_param(name, value))
+            }
+            other => other,
+        }
+    }
+
     /// The platform's type name: `none`, `string`, `basic-auth`, `oauth2-client`,
-    /// `oauth2-code`, `oauth2-password`, `oauth2-token`, `oauth1-token`, or the unsupported
-    /// type as read.
+    /// `oauth2-code`, `oauth2-password`, `oauth2-token`, `oauth1-token`,
+    /// `oauth1-consumer`, or the unsupported type as read.
     pub fn type_name(&self) -> &str {
         match self {
             Self::None => "none",
@@ -180,6 +254,7 @@ impl Credential {
             Self::OAuth2Password(_) => "oauth2-password",
             Self::OAuth2Token(_) => "oauth2-token",
             Self::OAuth1Token(_) => "oauth1-token",
+            Self::OAuth1Consumer(_) => "oauth1-consumer",
             Self::Unsupported(other) => &other.credential_type,
         }
     }
@@ -219,6 +294,7 @@ impl Serialize for Credential {
             Self::OAuth2Password(c) => serialize_data(serializer, type_name, c),
             Self::OAuth2Token(c) => serialize_data(serializer, type_name, c),
             Self::OAuth1Token(c) => serialize_data(serializer, type_name, c),
+            Self::OAuth1Consumer(c) => serialize_data(serializer, type_name, c),
             Self::Unsupported(c) => c.serialize(serializer),
         }
     }
@@ -248,6 +324,7 @@ impl<'de> Deserialize<'de> for Credential {
             "oauth2-password" => Self::OAuth2Password(tagged::take_inner(WHAT, &type_name, data)?),
             "oauth2-token" => Self::OAuth2Token(tagged::take_inner(WHAT, &type_name, data)?),
             "oauth1-token" => Self::OAuth1Token(tagged::take_inner(WHAT, &type_name, data)?),
+            "oauth1-consumer" => Self::OAuth1Consumer(tagged::take_inner(WHAT, &type_name, data)?),
             _ => Self::Unsupported(UnsupportedCredential {
                 credential_type: type_name,
                 data: std::mem::take(data),

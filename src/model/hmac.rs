@@ -13,6 +13,7 @@ use super::scheme::KeyLocation;
 
 /// The hash behind the HMAC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum HmacAlgorithm {
@@ -26,6 +27,7 @@ pub enum HmacAlgorithm {
 
 /// One input of the MAC, fed to it in the order listed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum DigestInput {
@@ -38,6 +40,7 @@ pub enum DigestInput {
 
 /// How the MAC is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum SignatureEncoding {
@@ -70,6 +73,7 @@ pub enum SignatureEncoding {
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct HmacScheme {
@@ -168,6 +172,7 @@ fn is_default<T: Default + PartialEq>(value: &T) -> bool {
 /// One part of the signed message. In JSON a unit part is a string (`"body"`) and a
 /// literal an object (`{"literal": "v0:"}`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub enum MessagePart {
@@ -195,6 +200,7 @@ pub enum MessagePart {
 
 /// Where a value is read from (and, when signing, written to).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub enum FieldSource {
@@ -223,6 +229,7 @@ pub enum FieldSource {
 
 /// How a signature value is written.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(
     tag = "kind",
     rename_all = "camelCase",
@@ -265,6 +272,7 @@ impl Default for SignatureFormat {
 
 /// The unit of a timestamp.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub enum TimeUnit {
@@ -278,6 +286,7 @@ pub enum TimeUnit {
 /// Where the signed timestamp is and how far from now it may be. Both boundaries are
 /// inclusive; the timestamp is required and must be a plain decimal integer.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct TimestampRule {
@@ -320,6 +329,7 @@ fn default_tolerance() -> u64 {
 
 /// How a secret string becomes the MAC key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub enum SecretDecoding {
@@ -338,3 +348,17 @@ pub enum SecretDecoding {
     /// Standard base64 bytes.
     Base64,
 }
+
+// Errors never print a value (see `model::safe`).
+crate::model::safe::safe_document!(
+    HmacAlgorithm,
+    DigestInput,
+    SignatureEncoding,
+    HmacScheme,
+    MessagePart,
+    FieldSource,
+    SignatureFormat,
+    TimeUnit,
+    TimestampRule,
+    SecretDecoding
+);

@@ -15,13 +15,14 @@ pub use connection::{Activation, Connection, ConnectionCredential, EndUser};
 pub use credential::{BasicAuthCredential, Credential, StringCredential, UnsupportedCredential};
 pub use hmac::{DigestInput, HmacAlgorithm, HmacScheme, SignatureEncoding};
 pub use oauth1::{
-    NameValue, OAuth1Placement, OAuth1Scheme, OAuth1SignatureMethod, OAuth1TokenCredential,
+    NameValue, OAuth1ConsumerCredential, OAuth1Placement, OAuth1Scheme, OAuth1SignatureMethod,
+    OAuth1TokenCredential,
 };
 pub use oauth2::{
-    AuthorizationCodeGrant, ClientAuthMethod, ClientCredentialsGrant, OAuth2ClientCredential,
-    OAuth2CodeCredential, OAuth2Grant, OAuth2PasswordCredential, OAuth2Scheme,
-    OAuth2TokenCredential, PasswordGrant, ScopeDefinition, ScopeSeparator, TokenPlacement,
-    TokenRequestFormat,
+    AuthorizationCodeGrant, ClientAuthMethod, ClientCredentialsGrant, ExpiresInUnit,
+    OAuth2ClientCredential, OAuth2CodeCredential, OAuth2Grant, OAuth2PasswordCredential,
+    OAuth2Scheme, OAuth2TokenCredential, PasswordGrant, ScopeDefinition, ScopeSeparator,
+    TokenParamsLocation, TokenPlacement, TokenRequestFormat,
 };
 pub use placeholder::Placeholder;
 pub use scheme::{

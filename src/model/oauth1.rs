@@ -1,4 +1,4 @@
-//! The `oauth1` scheme and the `oauth1-token` credential.
+//! The `oauth1` scheme and the `oauth1-token` and `oauth1-consumer` credentials.
 
 use serde::{Deserialize, Serialize};
 
@@ -6,6 +6,7 @@ use crate::Secret;
 
 /// The OAuth1 signature method: the platform's `signatureMethod`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum OAuth1SignatureMethod {
@@ -31,6 +32,7 @@ impl OAuth1SignatureMethod {
 
 /// Where the OAuth1 protocol parameters go (RFC 5849 §3.5): credgate's own `placement`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum OAuth1Placement {
@@ -45,6 +47,7 @@ pub enum OAuth1Placement {
 
 /// `oauth1`: RFC 5849 request signing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct OAuth1Scheme {
@@ -177,6 +180,7 @@ impl OAuth1Scheme {
 /// A name/value pair of an `oauth1-token` credential's `additionalParams`; the value is a
 /// [`Secret`], since it may be one (a Yahoo `oauth_session_handle`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[non_exhaustive]
 pub struct NameValue {
     /// The parameter name.
@@ -197,6 +201,7 @@ impl NameValue {
 
 /// `oauth1-token`: the token credentials of RFC 5849 §2.3.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct OAuth1TokenCredential {
@@ -226,3 +231,66 @@ impl OAuth1TokenCredential {
         self
     }
 }
+
+/// `oauth1-consumer`: signs with the client credentials alone, without a token (RFC 5849
+/// §3.1: a client "MAY omit" `oauth_token`), as LTI 1.x launches and two-legged APIs sign.
+/// The HMAC key is the consumer secret and an empty token secret (§3.4.2).
+///
+/// JSON: `{"type": "oauth1-consumer", "data": {"oauth1Consumer": {"additionalParams":
+/// [{"name": "oauth_version", "value": "1.0"}]}}}`; `data` may be left out.
+///
+/// # Example
+///
+/// ```
+/// use credgate::{ConnectionTemplate, Credential};
+///
+/// let template: ConnectionTemplate = serde_json::from_str(r#"{"name": "lti",
+///     "templateBaseUrl": "https://tool.example",
+///     "authSchemeConfigs": [{"type": "oauth1", "oauth1": {"id": "lti", "consumerKey": "lti-key",
+///         "consumerSecret": "lti-secret", "signatureMethod": "sha1"}}]}"#)?;
+/// let credential: Credential = serde_json::from_str(r#"{"type": "oauth1-consumer", "data": {"oauth1Consumer": {
+///     "additionalParams": [{"name": "oauth_version", "value": "1.0"}]}}}"#)?;
+/// assert_eq!(credential, Credential::oauth1_consumer().with_oauth1_param("oauth_version", "1.0"));
+///
+/// let live = template.connect_live(vec![credential])?;
+/// let mut request = http::Request::post("https://tool.example/launch").body(())?;
+/// live.authorize(&mut request)?;
+/// let header = request.headers()["authorization"].to_str()?;
+/// assert!(header.starts_with(r#"OAuth oauth_consumer_key="lti-key""#));
+/// assert!(!header.contains("oauth_token") && header.contains(r#"oauth_version="1.0""#));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(remote = "Self")]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct OAuth1ConsumerCredential {
+    /// Extra protocol parameters to send and sign (`oauth_version`, `oauth_callback`,
+    /// `oauth_verifier`, ...); one named `realm` is the header's realm.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub additional_params: Vec<NameValue>,
+}
+
+impl OAuth1ConsumerCredential {
+    /// Consumer-only signing without additional parameters.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds an extra protocol parameter (`oauth_version=1.0`, or `realm` for the header).
+    #[must_use]
+    pub fn with_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.additional_params.push(NameValue::new(name, value));
+        self
+    }
+}
+
+// Errors never print a value (see `model::safe`).
+crate::model::safe::safe_document!(
+    OAuth1SignatureMethod,
+    OAuth1Placement,
+    OAuth1Scheme,
+    NameValue,
+    OAuth1TokenCredential,
+    OAuth1ConsumerCredential
+);

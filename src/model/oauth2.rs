@@ -1,5 +1,7 @@
 //! The `oauth2` scheme and the `oauth2-*` credentials.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
@@ -77,6 +79,74 @@ pub struct OAuth2Scheme {
     /// (60 by default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expiry_buffer_seconds: Option<u32>,
+    /// credgate: the `grant_type` sent instead of the grant's own in the code exchange,
+    /// client credentials and password token requests (Zoom's server-to-server
+    /// `account_credentials`); refresh requests keep `refresh_token`. Validated at build:
+    /// not empty, no whitespace or control characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_type: Option<String>,
+    /// credgate: where token request parameters go: the body (`"body"`, RFC 6749, the
+    /// default) or the token URL's query (`"query"`, for servers that read only that; the
+    /// body is then empty). Client authentication by Basic stays in the header.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub token_params_location: TokenParamsLocation,
+    /// credgate: parameters sent only with refresh requests (form-encoded, `type=refresh`
+    /// for Basecamp), after the grant's own and before `additionalTokenParams`; a name the
+    /// grant already sends is left out. Values are treated as secrets.
+    #[serde(default, skip_serializing_if = "ExtraParams::is_empty")]
+    pub refresh_params: ExtraParams,
+    /// credgate: a dotted path to the token response object holding `access_token` (and
+    /// its `refresh_token`, `expires_in`, `scope`, `token_type`): `authed_user` for Slack
+    /// user tokens. Top-level fields are used for any the object lacks. Validated at
+    /// build: dot-separated non-empty names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token_path: Option<String>,
+    /// credgate: the unit of the token response's lifetime field: `"seconds"` (RFC 6749,
+    /// the default) or `"milliseconds"` (Fiserv).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub expires_in_unit: ExpiresInUnit,
+    /// credgate: the token response field holding the lifetime, instead of `expires_in`
+    /// (Facebook's legacy `expires`); `expires_in` is still read when it is missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in_field: Option<String>,
+    /// credgate: token response fields (dotted paths into JSON objects, such as
+    /// `team.id` or `id_token`) kept with the token: each one present (a string, number
+    /// or boolean) lands in the new credential's
+    /// [`responseValues`](OAuth2TokenCredential::response_values), so the persistence hook
+    /// stores it, keyed by the path as written here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub token_response_values: Vec<String>,
+    /// credgate: the redirect parameter the authorization code arrives in, instead of
+    /// `code` (Amazon SP-API's `spapi_oauth_code`); read by
+    /// [`AuthorizationRequest::callback`](crate::auth::oauth2::AuthorizationRequest::callback).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_code_param: Option<String>,
+}
+
+/// Where token request parameters go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(remote = "Self")]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum TokenParamsLocation {
+    /// The request body, as [`TokenRequestFormat`] encodes it (RFC 6749).
+    #[default]
+    Body,
+    /// The token URL's query string, form-encoded; the body is empty.
+    Query,
+}
+
+/// The unit of a token response's lifetime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(remote = "Self")]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum ExpiresInUnit {
+    /// Seconds (RFC 6749 §5.1).
+    #[default]
+    Seconds,
+    /// Milliseconds.
+    Milliseconds,
 }
 
 fn is_default<T: Default + PartialEq>(value: &T) -> bool {
@@ -95,6 +165,16 @@ pub enum ClientAuthMethod {
     Basic,
     /// `client_id` and `client_secret` in the request body.
     Body,
+    /// `basicRaw`: `Authorization: Basic base64(id ":" secret)` with the id and secret as
+    /// they are, not form-encoded first: what Nango and many servers send and expect. A
+    /// secret holding `+`, `/`, `=` or `%` differs between this and [`Self::Basic`].
+    #[serde(rename = "basicRaw")]
+    BasicRaw,
+    /// `basicAndBody`: the RFC 6749 §2.3.1 `Authorization: Basic` header (form-encoded
+    /// first, as [`Self::Basic`]) *and* `client_id` and `client_secret` in the request
+    /// body, for servers that read one or the other.
+    #[serde(rename = "basicAndBody")]
+    BasicAndBody,
 }
 
 /// What joins scopes in a `scope` parameter: JSON `" "`, `","` or `"+"`.
@@ -171,6 +251,14 @@ impl OAuth2Scheme {
             refresh_url: None,
             token_placement: TokenPlacement::default(),
             expiry_buffer_seconds: None,
+            grant_type: None,
+            token_params_location: TokenParamsLocation::default(),
+            refresh_params: ExtraParams::default(),
+            access_token_path: None,
+            expires_in_unit: ExpiresInUnit::default(),
+            expires_in_field: None,
+            token_response_values: Vec::new(),
+            callback_code_param: None,
         }
     }
 
@@ -311,6 +399,61 @@ impl OAuth2Scheme {
         self
     }
 
+    /// This scheme sending `grant_type` instead of the grant's own (not in refresh
+    /// requests): `account_credentials` for Zoom's server-to-server apps.
+    #[must_use]
+    pub fn with_grant_type(mut self, grant_type: impl Into<String>) -> Self {
+        self.grant_type = Some(grant_type.into());
+        self
+    }
+
+    /// This scheme sending token request parameters where `location` says (the body by
+    /// default).
+    #[must_use]
+    pub fn with_token_params_location(mut self, location: TokenParamsLocation) -> Self {
+        self.token_params_location = location;
+        self
+    }
+
+    /// This scheme sending `params` (form-encoded; values treated as secrets) with refresh
+    /// requests only.
+    #[must_use]
+    pub fn with_refresh_params(mut self, params: impl Into<ExtraParams>) -> Self {
+        self.refresh_params = params.into();
+        self
+    }
+
+    /// This scheme reading the token at the dotted `path` of the token response.
+    #[must_use]
+    pub fn with_access_token_path(mut self, path: impl Into<String>) -> Self {
+        self.access_token_path = Some(path.into());
+        self
+    }
+
+    /// This scheme reading token lifetimes in `unit` (seconds by default).
+    #[must_use]
+    pub fn with_expires_in_unit(mut self, unit: ExpiresInUnit) -> Self {
+        self.expires_in_unit = unit;
+        self
+    }
+
+    /// This scheme reading the token lifetime from `field` (then `expires_in`).
+    #[must_use]
+    pub fn with_expires_in_field(mut self, field: impl Into<String>) -> Self {
+        self.expires_in_field = Some(field.into());
+        self
+    }
+
+    /// This scheme keeping the token response fields at `paths` with each new token.
+    #[must_use]
+    pub fn with_token_response_values<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        paths: I,
+    ) -> Self {
+        self.token_response_values = paths.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// This scheme refreshing tokens at `refresh_url` instead of the token URL.
     #[must_use]
     pub fn with_refresh_url(mut self, refresh_url: impl Into<String>) -> Self {
@@ -327,14 +470,13 @@ impl OAuth2Scheme {
     }
 
     /// This scheme with per-connection `{placeholder}` values filled into its token, refresh
-    /// and authorize URLs (`https://{subdomain}.zendesk.com/oauth/tokens`), validated as
-    /// [`crate::url_template::expand`] does so a value cannot move an endpoint to another
-    /// host. A connection's credentials use this automatically; call it yourself before
-    /// [`crate::auth::oauth2::AuthorizationRequest::new`].
+    /// and authorize URLs and its `additionalAuthorizeParams` and `additionalTokenParams`,
+    /// with no placeholder declared: as [`Self::with_placeholder_values`] with no
+    /// placeholders, so a placeholder may not set a host.
     ///
     /// # Errors
     ///
-    /// See [`crate::url_template::expand`].
+    /// See [`crate::url_template::expand_with`] and [`crate::url_template::expand_params`].
     ///
     /// # Example
     ///
@@ -342,21 +484,78 @@ impl OAuth2Scheme {
     /// use std::collections::BTreeMap;
     /// use credgate::OAuth2Scheme;
     ///
-    /// let scheme: OAuth2Scheme = serde_json::from_str(r#"{"tokenUrl": "https://{subdomain}.zendesk.com/oauth/tokens",
+    /// let scheme: OAuth2Scheme = serde_json::from_str(r#"{"tokenUrl": "https://auth.example.com/{tenant}/token",
+    ///     "additionalTokenParams": "audience={audience|https://api.example.com}",
     ///     "grant": {"type": "clientCredentials", "clientCredentials": {}}}"#)?;
-    /// let values = BTreeMap::from([("subdomain".to_owned(), "acme".to_owned())]);
-    /// assert_eq!(scheme.with_url_values(&values)?.token_url, "https://acme.zendesk.com/oauth/tokens");
+    /// let values = BTreeMap::from([("tenant".to_owned(), "acme".to_owned())]);
+    /// let scheme = scheme.with_url_values(&values)?;
+    /// assert_eq!(scheme.token_url, "https://auth.example.com/acme/token");
+    /// assert_eq!(&*scheme.additional_token_params, "audience=https%3A%2F%2Fapi.example.com");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn with_url_values(
         &self,
         values: &std::collections::BTreeMap<String, String>,
     ) -> Result<Self, crate::BuildError> {
-        let expand = |url: &str| crate::url_template::expand(url, values);
+        self.with_placeholder_values(values, &std::collections::BTreeMap::new())
+    }
+
+    /// This scheme with per-connection `{placeholder}` values filled into its token, refresh
+    /// and authorize URLs (`https://{subdomain}.zendesk.com/oauth/tokens`) and into its
+    /// `additionalAuthorizeParams` and `additionalTokenParams` (`audience={audience}`),
+    /// under the template's `placeholders`: a placeholder that sets a host must declare the
+    /// `hostPatterns` the host may match, and a value producing another host is refused.
+    /// A connection's credentials use this automatically; call it yourself before
+    /// [`crate::auth::oauth2::AuthorizationRequest::new`].
+    ///
+    /// # Errors
+    ///
+    /// See [`crate::url_template::expand_with`] and [`crate::url_template::expand_params`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use credgate::{OAuth2Scheme, Placeholder};
+    ///
+    /// let scheme: OAuth2Scheme = serde_json::from_str(r#"{"tokenUrl": "https://{subdomain}.zendesk.com/oauth/tokens",
+    ///     "grant": {"type": "clientCredentials", "clientCredentials": {}}}"#)?;
+    /// let placeholders = BTreeMap::from([(
+    ///     "subdomain".to_owned(),
+    ///     Placeholder::new().with_host_patterns(["*.zendesk.com"]),
+    /// )]);
+    /// let values = BTreeMap::from([("subdomain".to_owned(), "acme".to_owned())]);
+    /// let expanded = scheme.with_placeholder_values(&values, &placeholders)?;
+    /// assert_eq!(expanded.token_url, "https://acme.zendesk.com/oauth/tokens");
+    /// // Undeclared, the placeholder may not set the host.
+    /// assert!(scheme.with_url_values(&values).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_placeholder_values(
+        &self,
+        values: &std::collections::BTreeMap<String, String>,
+        placeholders: &std::collections::BTreeMap<String, crate::Placeholder>,
+    ) -> Result<Self, crate::BuildError> {
+        self.expanded(crate::url_template::Expansion::new(values, placeholders))
+    }
+
+    /// This scheme with its URLs and parameters expanded by `expansion`.
+    pub(crate) fn expanded(
+        &self,
+        expansion: crate::url_template::Expansion<'_>,
+    ) -> Result<Self, crate::BuildError> {
+        let expand = |url: &str| expansion.url(url);
         let mut expanded = self.clone();
         expanded.token_url = expand(&self.token_url)?;
         expanded.refresh_url = self.refresh_url.as_deref().map(expand).transpose()?;
         expanded.authorize_url = self.authorize_url.as_deref().map(expand).transpose()?;
+        expanded.additional_authorize_params = expansion.params(
+            &self.additional_authorize_params,
+            "additional authorize parameters",
+        )?;
+        expanded.additional_token_params = expansion
+            .params(&self.additional_token_params, "additional token parameters")?
+            .into();
         Ok(expanded)
     }
 }
@@ -542,6 +741,11 @@ pub struct OAuth2TokenCredential {
     /// The token type (`Bearer` when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_type: Option<String>,
+    /// credgate: the token response fields the scheme's `tokenResponseValues` names, as
+    /// received with this token (Slack's `team.id`, an `id_token`). Treated as secrets:
+    /// redacted in `Debug` and in plain serialization, as the tokens are.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub response_values: BTreeMap<String, Secret>,
 }
 
 crate::model::safe::safe_document!(
@@ -551,6 +755,8 @@ crate::model::safe::safe_document!(
     ScopeSeparator,
     TokenRequestFormat,
     TokenPlacement,
+    TokenParamsLocation,
+    ExpiresInUnit,
     AuthorizationCodeGrant,
     ClientCredentialsGrant,
     PasswordGrant,

@@ -1,7 +1,7 @@
 //! Placeholders: what a template says about each `{name}` in its URLs.
 //!
-//! Data only: this file declares what a per-connection value may be, it does not expand or
-//! check URLs (expansion lives in [`crate::url_template`]).
+//! Data only: this file declares what a per-connection value may be; expansion and the
+//! checks live in [`crate::url_template`].
 
 use serde::{Deserialize, Serialize};
 
@@ -12,12 +12,18 @@ use serde::{Deserialize, Serialize};
 /// "description": "..."}`, every field optional.
 ///
 /// - `hostPatterns`: the hosts a value of this placeholder may produce, each an exact host
-///   (`eu.api.example.com`) or `*.` and a suffix (`*.zendesk.com`: any host under
-///   `zendesk.com`). Listing them is how a template opts in to a placeholder that sets part
-///   of the host: a value producing a host outside the list is refused when the connection
-///   is built, never sent (that enforcement is being added to the connection builder). Empty,
-///   the placeholder may not change the host at all.
-/// - `enum`: the values the template documents for it (an `OpenAPI` server variable's `enum`).
+///   (`eu.api.example.com`), `*.` and a domain (`*.zendesk.com`: exactly one more label) or
+///   `**.` and a domain (`**.example.com`: one or more labels); lowercase ASCII. The pattern
+///   `**` alone admits any DNS name of two or more labels (not an IP literal, not
+///   `localhost`): for self-hosted software whose host is the customer's own
+///   (`https://{hostname}/api`); the template's secrets then go wherever the value says. Listing
+///   them is how a template opts in to a placeholder that sets part of the host: a value
+///   producing a host outside the list is refused when the connection is built
+///   ([`BuildError::HostNotAllowed`](crate::BuildError::HostNotAllowed)), never sent.
+///   Empty, the placeholder may not change the host at all. See
+///   [`crate::url_template::expand_with`].
+/// - `enum`: the values it may take (an `OpenAPI` server variable's `enum`); enforced when
+///   the connection is built.
 /// - `description`: free text for whoever fills the value in.
 ///
 /// # Example
@@ -34,13 +40,15 @@ use serde::{Deserialize, Serialize};
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct Placeholder {
-    /// The hosts a value may produce: exact hosts, or `*.suffix` for any host under a suffix.
+    /// The hosts a value may produce: exact hosts, `*.domain` (one label more) or
+    /// `**.domain` (one or more).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub host_patterns: Vec<String>,
-    /// The values the template documents (JSON `enum`).
+    /// The values it may take (JSON `enum`); empty, any.
     #[serde(default, rename = "enum", skip_serializing_if = "Vec::is_empty")]
     pub enum_values: Vec<String>,
     /// Free text.
@@ -83,3 +91,6 @@ impl Placeholder {
         self
     }
 }
+
+// Errors never print a value (see `model::safe`).
+crate::model::safe::safe_document!(Placeholder);

@@ -90,8 +90,8 @@ pub struct ConnectionTemplate {
     pub allow_insecure_http: bool,
     /// credgate: what each `{name}` placeholder of the template's URLs may be, by name
     /// (see [`Placeholder`]); in particular the hosts a placeholder that sets part of the
-    /// host may produce. Data only: a value producing a host outside its `hostPatterns` is
-    /// refused when the connection is built.
+    /// host may produce. A placeholder in a host without `hostPatterns` is refused, and a
+    /// value producing a host outside them is refused when the connection is built.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub placeholders: BTreeMap<String, Placeholder>,
 }

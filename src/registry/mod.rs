@@ -59,6 +59,7 @@ use store::{Activations, StoredConnection, TemplateKey, UserActivation, UserConn
 /// let template: ConnectionTemplate = serde_json::from_str(r#"{
 ///     "name": "zendesk", "connectionTemplateId": "zd", "dynamic": true,
 ///     "templateBaseUrl": "https://{subdomain}.zendesk.com/api/v2",
+///     "placeholders": {"subdomain": {"hostPatterns": ["*.zendesk.com"]}},
 ///     "authSchemeConfigs": [{"type": "api-key",
 ///         "apiKey": {"id": "token", "name": "Authorization", "in": "header", "valueTemplate": "Bearer {key}"}}]
 /// }"#)?;
@@ -333,8 +334,9 @@ impl TemplateEntry {
         // send anywhere (`https://{host}`, `https:///{host}`) is refused before any
         // connection uses it.
         let with_stand_ins = |url: &str| {
-            let stand_ins = crate::url_template::stand_in_values([url]);
-            crate::url_template::expand(url, &stand_ins).map_err(build_error)
+            crate::url_template::Expansion::stand_ins(&template.placeholders)
+                .url(url)
+                .map_err(build_error)
         };
         let url = template.template_base_url.trim();
         let base_url = if url.is_empty() {
@@ -479,6 +481,7 @@ impl TemplateEntry {
             && this.allow_any_base_url == other.allow_any_base_url
             && this.allow_insecure_http == other.allow_insecure_http
             && this.allow_bypass == other.allow_bypass
+            && this.placeholders == other.placeholders
             && takes_no_credentials(this) == takes_no_credentials(other)
     }
 

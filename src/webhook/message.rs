@@ -385,14 +385,27 @@ fn form_decode(bytes: &[u8]) -> Result<String, VerifyError> {
     })
 }
 
-/// `url` as an [`http::Uri`] prints it, when that differs: an `http` or `https` URL
-/// without a path gets `/` (`https://h.example?a=1` is `https://h.example/?a=1`), the
-/// scheme is lowercased, a fragment (never sent) is dropped. They name the same resource
-/// (RFC 3986 §6.2.2.1, §6.2.3), and it is the spelling a [`crate::webhook::Signer`] signs
-/// for a request sent to `url`.
+/// `url` as an [`http::Uri`] prints it, but with the scheme as written, when that
+/// differs: an `http` or `https` URL without a path gets `/` (`https://h.example?a=1` is
+/// `https://h.example/?a=1`), a fragment (never sent) is dropped. They name the same
+/// resource (RFC 3986 §6.2.3), and it is the spelling a [`crate::webhook::Signer`] signs
+/// for a request sent to `url`. The scheme's case is kept: a given URL's scheme is used
+/// byte for byte (see [`upper_scheme`]).
 pub(super) fn uri_spelling(url: &str) -> Option<String> {
     let spelled = url.parse::<http::Uri>().ok()?.to_string();
+    let (scheme, _) = url.split_once("://")?;
+    let (_, rest) = spelled.split_once("://")?;
+    let spelled = format!("{scheme}://{rest}");
     (spelled != url).then_some(spelled)
+}
+
+/// `url` with an `http` or `https` scheme written in upper case (`HTTP://`, `HTTPS://`);
+/// `None` for any other scheme, or when it already is.
+pub(super) fn upper_scheme(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let upper = scheme.to_ascii_uppercase();
+    (matches!(upper.as_str(), "HTTP" | "HTTPS") && upper != scheme)
+        .then(|| format!("{upper}://{rest}"))
 }
 
 /// Twilio's URL variants: without a port, and with one (the default port added when there
@@ -468,15 +481,16 @@ mod tests {
     }
 
     #[test]
-    fn uri_spelling_adds_the_empty_path_and_lowercases_the_scheme() {
+    fn uri_spelling_adds_the_empty_path_and_keeps_the_scheme() {
         assert_eq!(
             uri_spelling("https://ho,v1=00").as_deref(),
             Some("https://ho,v1=00/")
         );
         assert_eq!(
             uri_spelling("HTTP://h.example?a=1").as_deref(),
-            Some("http://h.example/?a=1")
+            Some("HTTP://h.example/?a=1")
         );
+        assert_eq!(uri_spelling("HTTPS://h.example/p"), None);
         assert_eq!(uri_spelling("https://h.example/p?a=1"), None);
         assert_eq!(
             uri_spelling("https://h.example/p#f").as_deref(),

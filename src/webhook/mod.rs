@@ -387,11 +387,13 @@ impl Verifier {
     /// [`verify_with_url`](Self::verify_with_url) instead.
     ///
     /// The URL is rebuilt from the parsed [`http::Uri`], which writes an `http` or `https`
-    /// scheme in lower case: a sender that signed `HTTP://host/path` fails with
+    /// scheme in lower case whatever the request said, so both that spelling and the
+    /// upper-case one (`HTTP://`, `HTTPS://`) are tried; the rest of the URL is kept byte for
+    /// byte. A sender that signed a mixed-case scheme (`Https://`) fails with
     /// [`VerifyError::Mismatch`] here. [`verify_with_url`](Self::verify_with_url) and
     /// [`verify_parts`](Self::verify_parts) use the URL they are given byte for byte, and
-    /// also, when it differs, as an [`http::Uri`] spells it (`https://h.example` as
-    /// `https://h.example/`, the spelling a [`Signer`] signs for a request sent there).
+    /// also, when it differs, with the path an [`http::Uri`] gives it (`https://h.example`
+    /// as `https://h.example/`, the spelling a [`Signer`] signs for a request sent there).
     ///
     /// # Errors
     ///
@@ -548,6 +550,12 @@ impl Verifier {
     /// set its framework's own body limit) there.
     pub fn max_body_bytes(&self) -> u64 {
         self.engine.max_body_bytes
+    }
+
+    /// Whether the scheme signs the delivery's URL (Twilio, Square, HubSpot): an adapter
+    /// must then be told the URL as configured at the provider.
+    pub fn signs_url(&self) -> bool {
+        self.engine.needs_url
     }
 
     fn verify_inner<B: AsRef<[u8]>>(

@@ -250,14 +250,27 @@ impl Engine {
             return each(None);
         }
         let url = view.url(self.signature_query())?;
+        // A URL rebuilt from the parsed request URI has its `http`/`https` scheme in lower
+        // case whatever the request said (`http::Uri` keeps no other spelling): the sender
+        // may have signed `HTTP://` or `HTTPS://`, so that spelling is tried too. A given
+        // URL is used byte for byte, and as an `http::Uri` spells it when that differs
+        // (what a `Signer` signs for a request sent to it).
+        let upper = view.signed_url.is_none() && message::upper_scheme(&url).is_some();
         let respelled = message::uri_spelling(&url);
+        let mut one = |variant: &str| -> Result<(), VerifyError> {
+            each(Some(variant))?;
+            match message::upper_scheme(variant).filter(|_| upper) {
+                Some(variant) => each(Some(&variant)),
+                None => Ok(()),
+            }
+        };
         for spelling in std::iter::once(url.as_ref()).chain(respelled.as_deref()) {
             if self.scheme.url_port_variants {
                 for variant in message::port_variants(spelling) {
-                    each(Some(&variant))?;
+                    one(&variant)?;
                 }
             } else {
-                each(Some(spelling))?;
+                one(spelling)?;
             }
         }
         Ok(())

@@ -134,7 +134,8 @@ impl OAuth1 {
             return Err(BuildError::InvalidValue {
                 field: "token",
                 reason: "is empty (to sign with the client credentials alone, as two-legged \
-                         APIs and LTI 1.x do, use OAuth1::consumer_only)",
+                         APIs and LTI 1.x do, use an oauth1-consumer credential or \
+                         OAuth1::consumer_only)",
             });
         }
         if token.token_secret.is_empty() {

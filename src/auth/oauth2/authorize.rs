@@ -45,6 +45,7 @@ use crate::secret::Secret;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct AuthorizationRequest {
@@ -57,6 +58,10 @@ pub struct AuthorizationRequest {
     /// The PKCE code verifier (when the scheme has `pkce` on).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_verifier: Option<Secret>,
+    /// The scheme's `callbackCodeParam`: the redirect parameter the code arrives in
+    /// (`code` when `None`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_param: Option<String>,
 }
 
 impl AuthorizationRequest {
@@ -119,8 +124,20 @@ impl AuthorizationRequest {
             })?;
         // The scheme comes without the connection's values, so a `{placeholder}` left in is
         // refused here rather than sending the user to a host with braces in its name.
-        crate::url_template::expand(authorize_url, &std::collections::BTreeMap::new())?;
-        let mut url = parse_endpoint(authorize_url, "authorize URL")?;
+        if let Some(name) = crate::url_template::unfilled(authorize_url) {
+            return Err(BuildError::MissingUrlValue {
+                name: name.to_owned(),
+            });
+        }
+        // Defaults (`{host|login.example.com}`) are filled in the same way.
+        let (no_values, no_placeholders) = Default::default();
+        let expansion = crate::url_template::Expansion::new(&no_values, &no_placeholders);
+        let authorize_url = expansion.url(authorize_url)?;
+        let extra_params = expansion.params(
+            &scheme.additional_authorize_params,
+            "additional authorize parameters",
+        )?;
+        let mut url = parse_endpoint(&authorize_url, "authorize URL")?;
         url::Url::parse(redirect_url).map_err(|_| BuildError::InvalidValue {
             field: "redirect URL",
             reason: "is not an absolute URL",
@@ -138,7 +155,7 @@ impl AuthorizationRequest {
             params.push(("code_challenge".into(), pkce_challenge(verifier)));
             params.push(("code_challenge_method".into(), "S256".into()));
         }
-        for (name, value) in form_pairs(Some(&scheme.additional_authorize_params)) {
+        for (name, value) in form_pairs(Some(&extra_params)) {
             if !params.iter().any(|(n, _)| *n == name) {
                 params.push((name, value));
             }
@@ -149,6 +166,7 @@ impl AuthorizationRequest {
             state,
             redirect_url: redirect_url.to_owned(),
             code_verifier: code_verifier.map(Secret::new),
+            code_param: scheme.callback_code_param.clone(),
         })
     }
 
@@ -182,14 +200,15 @@ impl AuthorizationRequest {
         if !state_ok {
             return Err(OAuth2Error::StateMismatch);
         }
-        let secrets: Vec<&str> = get("code").into_iter().collect();
+        let code_param = self.code_param.as_deref().unwrap_or("code");
+        let secrets: Vec<&str> = get(code_param).into_iter().collect();
         if let Some(code) = get("error") {
             return Err(OAuth2Error::AuthorizationDenied {
                 code: sanitise(code, &secrets, 64).unwrap_or_else(|| "an unreadable error".into()),
                 description: get("error_description").and_then(|d| sanitise(d, &secrets, 200)),
             });
         }
-        let code = get("code").ok_or(OAuth2Error::MissingCode)?;
+        let code = get(code_param).ok_or(OAuth2Error::MissingCode)?;
         Ok(OAuth2CodeCredential {
             code: Secret::new(code),
             state: Some(self.state.clone()),
@@ -225,3 +244,6 @@ mod tests {
         );
     }
 }
+
+// Errors never print a value (see `model::safe`).
+crate::model::safe::safe_document!(AuthorizationRequest);

@@ -134,7 +134,12 @@ impl OAuth2 {
         credential: &Credential,
         context: &BuildContext,
     ) -> Result<Self, BuildError> {
-        let scheme = &scheme.with_url_values(&context.url_values)?;
+        let expansion = if context.url_stand_ins {
+            crate::url_template::Expansion::stand_ins(&context.placeholders)
+        } else {
+            crate::url_template::Expansion::new(&context.url_values, &context.placeholders)
+        };
+        let scheme = &scheme.expanded(expansion)?;
         let mismatch = || BuildError::CredentialMismatch {
             scheme_type: "oauth2".to_owned(),
             credential_type: credential.type_name().to_owned(),
@@ -152,6 +157,7 @@ impl OAuth2 {
             access_token: None,
             refresh_token: None,
             code: None,
+            response_values: std::collections::BTreeMap::new(),
         };
         let (client, primary) = match (&scheme.grant, credential) {
             (_, Credential::None) => return Err(BuildError::ClientIdAndSecretRequired),
@@ -163,7 +169,7 @@ impl OAuth2 {
                     .token_url
                     .as_deref()
                     .filter(|url| !url.trim().is_empty())
-                    .map(|url| crate::url_template::expand(url, &context.url_values))
+                    .map(|url| expansion.url(url))
                     .transpose()?;
                 if let Some(own) = &token_url
                     && !context.any_endpoint_host
@@ -225,6 +231,12 @@ impl OAuth2 {
                     not_redacted(refresh_token, "refresh token")?;
                 }
                 initial.refresh_token = t.refresh_token.clone().filter(|r| !r.is_empty());
+                if t.response_values.values().any(Secret::is_redacted) {
+                    return Err(BuildError::Redacted {
+                        field: "responseValues",
+                    });
+                }
+                initial.response_values = t.response_values.clone();
                 if t.access_token.is_empty() && initial.refresh_token.is_none() {
                     return Err(BuildError::Empty {
                         field: "access token",

@@ -7,7 +7,10 @@ use http::{Method, Request, Uri};
 use url::form_urlencoded;
 
 use crate::error::BuildError;
-use crate::model::{ClientAuthMethod, OAuth2Scheme, ScopeSeparator, TokenRequestFormat};
+use crate::model::{
+    ClientAuthMethod, ExpiresInUnit, OAuth2Scheme, ScopeSeparator, TokenParamsLocation,
+    TokenRequestFormat,
+};
 use crate::secret::{ExtraParams, Secret};
 
 /// Parses an OAuth 2.0 endpoint: an absolute `https` URL, or `http` to a loopback host
@@ -76,13 +79,79 @@ pub(crate) struct Client {
     client_id: String,
     /// `Some` for a confidential client; `None` for a public one (PKCE).
     client_secret: Option<Secret>,
-    /// The pre-encoded `Authorization: Basic` of [`ClientAuthMethod::Basic`].
+    /// The pre-encoded `Authorization: Basic` of the Basic client auth methods.
     basic: Option<HeaderValue>,
+    /// Whether `client_id` (and `client_secret`, if any) go in the request parameters.
+    in_body: bool,
     format: TokenRequestFormat,
     /// What joins scopes in the scheme's `scope` parameters, and so in its answers.
     pub(crate) scope_separator: ScopeSeparator,
     /// The scheme's `additionalTokenParams` then the credential's `additionalParams`.
     extra: Vec<(String, String)>,
+    /// The scheme's `refreshParams`, sent with refresh requests only.
+    refresh_extra: Vec<(String, String)>,
+    /// The scheme's `grantType`, replacing the grant's own outside refresh requests.
+    grant_type: Option<String>,
+    /// The scheme's `tokenParamsLocation` is `query`.
+    params_in_query: bool,
+    /// How token responses are read.
+    pub(crate) response: ResponseOptions,
+}
+
+/// How token responses are read: the scheme's `accessTokenPath`, `expiresInUnit`,
+/// `expiresInField` and `tokenResponseValues`, validated.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ResponseOptions {
+    /// The dotted path of the access token, split.
+    pub(crate) access_token_path: Option<Vec<String>>,
+    pub(crate) expires_in_unit: ExpiresInUnit,
+    pub(crate) expires_in_field: Option<String>,
+    /// The fields kept with the token: the path as written, and split.
+    pub(crate) values: Vec<(String, Vec<String>)>,
+}
+
+impl ResponseOptions {
+    fn new(scheme: &OAuth2Scheme) -> Result<Self, BuildError> {
+        let access_token_path = scheme
+            .access_token_path
+            .as_deref()
+            .map(|path| split_path(path, "accessTokenPath"))
+            .transpose()?;
+        let expires_in_field = match scheme.expires_in_field.as_deref() {
+            Some(field) => {
+                split_path(field, "expiresInField")?;
+                Some(field.to_owned())
+            }
+            None => None,
+        };
+        let values = scheme
+            .token_response_values
+            .iter()
+            .map(|path| Ok((path.clone(), split_path(path, "tokenResponseValues")?)))
+            .collect::<Result<_, BuildError>>()?;
+        Ok(Self {
+            access_token_path,
+            expires_in_unit: scheme.expires_in_unit,
+            expires_in_field,
+            values,
+        })
+    }
+}
+
+/// Splits a dotted response path (`authed_user.access_token`), each name non-empty and
+/// free of whitespace and control characters.
+fn split_path(path: &str, field: &'static str) -> Result<Vec<String>, BuildError> {
+    let names: Vec<String> = path.split('.').map(str::to_owned).collect();
+    if names
+        .iter()
+        .any(|n| n.is_empty() || n.chars().any(|c| c.is_whitespace() || c.is_control()))
+    {
+        return Err(BuildError::InvalidValue {
+            field,
+            reason: "must be response field names joined by dots, none empty and without spaces (authed_user.access_token)",
+        });
+    }
+    Ok(names)
 }
 
 impl Client {
@@ -120,9 +189,19 @@ impl Client {
             })
         };
         let basic = match (&client_secret, scheme.client_auth_method) {
-            (Some(secret), ClientAuthMethod::Basic) => Some(basic_header(client_id, secret)?),
+            (Some(secret), ClientAuthMethod::Basic | ClientAuthMethod::BasicAndBody) => {
+                Some(basic_header(client_id, secret, true)?)
+            }
+            (Some(secret), ClientAuthMethod::BasicRaw) => {
+                Some(basic_header(client_id, secret, false)?)
+            }
             _ => None,
         };
+        let in_body = client_secret.is_none()
+            || matches!(
+                scheme.client_auth_method,
+                ClientAuthMethod::Body | ClientAuthMethod::BasicAndBody
+            );
         if scheme.additional_token_params.has_redacted_value()
             || credential_params.is_some_and(ExtraParams::has_redacted_value)
         {
@@ -130,14 +209,42 @@ impl Client {
                 field: "additional token parameters",
             });
         }
+        if scheme.refresh_params.has_redacted_value() {
+            return Err(BuildError::Redacted {
+                field: "refreshParams",
+            });
+        }
+        if let Some(grant_type) = &scheme.grant_type
+            && (grant_type.trim().is_empty()
+                || grant_type
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control()))
+        {
+            return Err(BuildError::InvalidValue {
+                field: "grantType",
+                reason: "must be a grant type name without spaces (account_credentials); remove it for the grant's own",
+            });
+        }
+        if scheme.client_auth_method == ClientAuthMethod::BasicRaw && client_id.contains(':') {
+            return Err(BuildError::InvalidValue {
+                field: "client id",
+                reason: "contains ':', which clientAuthMethod basicRaw cannot send (RFC 7617); use basic, which encodes it",
+            });
+        }
         let mut extra = form_pairs(Some(&scheme.additional_token_params));
         extra.extend(form_pairs(credential_params.map(|params| &**params)));
+        let refresh_extra = form_pairs(Some(&scheme.refresh_params));
         Ok(Self {
             token_url: to_uri(token_url, "token URL")?,
             refresh_url: to_uri(refresh_url, "refresh URL")?,
             client_id: client_id.to_owned(),
             client_secret,
             basic,
+            in_body,
+            refresh_extra,
+            grant_type: scheme.grant_type.clone(),
+            params_in_query: scheme.token_params_location == TokenParamsLocation::Query,
+            response: ResponseOptions::new(scheme)?,
             format: scheme.token_request_format,
             scope_separator: scheme.scope_separator,
             extra,
@@ -156,6 +263,7 @@ impl Client {
     pub(crate) fn extra_secrets(&self) -> impl Iterator<Item = &str> {
         self.extra
             .iter()
+            .chain(&self.refresh_extra)
             .map(|(_, value)| value.as_str())
             .filter(|value| value.chars().count() >= MIN_EXTRA_SECRET_CHARS)
     }
@@ -165,20 +273,39 @@ impl Client {
     /// client authenticated as configured, the body form-encoded or JSON.
     pub(crate) fn token_request(&self, params: &[(&str, &str)], refresh: bool) -> Request<Vec<u8>> {
         let mut params = params.to_vec();
-        match (&self.basic, &self.client_secret) {
-            (Some(_), _) => {}
-            (None, Some(secret)) => {
-                params.push(("client_id", &self.client_id));
+        if let Some(grant_type) = self.grant_type.as_deref().filter(|_| !refresh) {
+            for param in params.iter_mut().filter(|(n, _)| *n == "grant_type") {
+                param.1 = grant_type;
+            }
+        }
+        if refresh {
+            for (name, value) in &self.refresh_extra {
+                if !params.iter().any(|(n, _)| n == name) {
+                    params.push((name, value));
+                }
+            }
+        }
+        if self.in_body {
+            params.push(("client_id", &self.client_id));
+            if let Some(secret) = &self.client_secret {
                 params.push(("client_secret", secret.expose_secret()));
             }
-            (None, None) => params.push(("client_id", &self.client_id)),
         }
         for (name, value) in &self.extra {
             if !params.iter().any(|(n, _)| n == name) {
                 params.push((name, value));
             }
         }
+        let mut uri = if refresh {
+            self.refresh_url.clone()
+        } else {
+            self.token_url.clone()
+        };
         let (content_type, body) = match self.format {
+            _ if self.params_in_query => {
+                uri = with_query(&uri, &params);
+                ("", Vec::new())
+            }
             TokenRequestFormat::Form => {
                 let mut form = form_urlencoded::Serializer::new(String::new());
                 form.extend_pairs(&params);
@@ -200,14 +327,12 @@ impl Client {
         };
         let mut request = Request::new(body);
         *request.method_mut() = Method::POST;
-        *request.uri_mut() = if refresh {
-            self.refresh_url.clone()
-        } else {
-            self.token_url.clone()
-        };
+        *request.uri_mut() = uri;
         let headers = request.headers_mut();
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        if !content_type.is_empty() {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        }
         if let Some(basic) = &self.basic {
             headers.insert(AUTHORIZATION, basic.clone());
         }
@@ -215,9 +340,37 @@ impl Client {
     }
 }
 
-/// `Basic base64(form(id) ":" form(secret))`, RFC 6749 §2.3.1.
-fn basic_header(client_id: &str, secret: &Secret) -> Result<HeaderValue, BuildError> {
-    let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+/// `uri` with `params` form-encoded after its own query. Form encoding writes only
+/// characters a URI query allows, so the result parses; should it not, `uri` is kept (and
+/// the server refuses the request) rather than panicking.
+fn with_query(uri: &Uri, params: &[(&str, &str)]) -> Uri {
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.extend_pairs(params);
+    let query = form.finish();
+    let text = uri.to_string();
+    let joined = match (uri.query(), query.is_empty()) {
+        (_, true) => return uri.clone(),
+        (Some(q), false) if !q.is_empty() => format!("{text}&{query}"),
+        (Some(_), false) => format!("{text}{query}"),
+        (None, false) => format!("{text}?{query}"),
+    };
+    Uri::try_from(joined).unwrap_or_else(|_| uri.clone())
+}
+
+/// `Basic base64(form(id) ":" form(secret))`, RFC 6749 §2.3.1, or with `form_encode` off
+/// `Basic base64(id ":" secret)` (the id and secret as they are).
+fn basic_header(
+    client_id: &str,
+    secret: &Secret,
+    form_encode: bool,
+) -> Result<HeaderValue, BuildError> {
+    let encode = |s: &str| {
+        if form_encode {
+            form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()
+        } else {
+            s.to_owned()
+        }
+    };
     let plain = zeroize::Zeroizing::new(format!(
         "{}:{}",
         encode(client_id),

@@ -1,6 +1,7 @@
 //! Token responses as they arrive in the wild (RFC 6749 §5.1 and §5.2, and the quirks).
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use http::Response;
 use serde_json::{Map, Value};
@@ -8,8 +9,9 @@ use serde_json::{Map, Value};
 use std::time::{Duration, SystemTime};
 
 use super::error::{OAuth2Error, sanitise};
+use super::request::ResponseOptions;
 use super::time::parse_http_date;
-use crate::model::ScopeSeparator;
+use crate::model::{ExpiresInUnit, ScopeSeparator};
 use crate::secret::Secret;
 
 /// The longest `error_description` kept in an error.
@@ -25,6 +27,8 @@ pub(crate) struct TokenResponse {
     pub(crate) expires_in: Option<u64>,
     pub(crate) refresh_token: Option<Secret>,
     pub(crate) scopes: Option<Vec<String>>,
+    /// The fields the scheme's `tokenResponseValues` names that the response holds.
+    pub(crate) values: BTreeMap<String, Secret>,
 }
 
 /// The response body's fields, JSON or form-encoded.
@@ -123,6 +127,67 @@ impl Fields {
         (!value.trim().is_empty()).then_some(value)
     }
 
+    /// The fields as read at the scheme's `accessTokenPath` (`authed_user.access_token`):
+    /// the object holding the token, its fields over the top level's, with the token as
+    /// `access_token`. Without a path, or when the response has no token there (a refresh
+    /// answering at the top level), the top level as it is.
+    fn at_token_path(self, path: Option<&[String]>) -> Self {
+        let (Some((last, parents)), Self::Json(top)) = (path.and_then(<[_]>::split_last), &self)
+        else {
+            return self;
+        };
+        let mut object = top;
+        for name in parents {
+            match object.get(name.as_str()) {
+                Some(Value::Object(inner)) => object = inner,
+                _ => return self,
+            }
+        }
+        let token = match object.get(last.as_str()) {
+            Some(Value::String(token)) if !token.trim().is_empty() => token.clone(),
+            _ => return self,
+        };
+        let mut merged = top.clone();
+        if !parents.is_empty() {
+            merged.extend(object.iter().map(|(n, v)| (n.clone(), v.clone())));
+        }
+        merged.insert("access_token".to_owned(), Value::String(token));
+        Self::Json(merged)
+    }
+
+    /// The fields at `paths` (dotted, into JSON objects; a form body's names whole) that
+    /// hold a string, number or boolean, keyed by the path as written.
+    fn values(&self, paths: &[(String, Vec<String>)]) -> BTreeMap<String, Secret> {
+        let mut values = BTreeMap::new();
+        for (key, names) in paths {
+            let value = match self {
+                Self::Json(top) => {
+                    let mut value = None;
+                    let mut object = Some(top);
+                    for name in names {
+                        value = object.and_then(|o| o.get(name.as_str()));
+                        object = match value {
+                            Some(Value::Object(inner)) => Some(inner),
+                            _ => None,
+                        };
+                    }
+                    match value {
+                        Some(Value::String(s)) => Some(s.clone()),
+                        Some(Value::Number(n)) => Some(n.to_string()),
+                        Some(Value::Bool(b)) => Some(b.to_string()),
+                        _ => None,
+                    }
+                }
+                Self::Form(_) => self.get(key).map(Cow::into_owned),
+                Self::Code(_) => None,
+            };
+            if let Some(value) = value.filter(|v| !v.is_empty()) {
+                values.insert(key.clone(), Secret::new(value));
+            }
+        }
+        values
+    }
+
     /// `scope`: a string delimited by spaces (RFC 6749 §3.3) or by the scheme's separator
     /// (GitHub and Shopify answer with commas), or (some servers) a JSON array.
     fn scopes(&self, separator: ScopeSeparator) -> Option<Vec<String>> {
@@ -162,8 +227,21 @@ impl Fields {
 /// (VK for its `offline` tokens) mean one that does not expire. Without a lifetime the
 /// token is used until a 401 is reported, so a server that did mean "expired" costs one
 /// refused request.
-fn expires_in(fields: &Fields) -> Option<u64> {
-    let text = fields.get("expires_in")?;
+///
+/// `field` is read first (the scheme's `expiresInField`), then `expires_in`; `unit` is the
+/// scheme's `expiresInUnit` (milliseconds round up to whole seconds).
+fn expires_in(fields: &Fields, field: Option<&str>, unit: ExpiresInUnit) -> Option<u64> {
+    let seconds = lifetime(fields, field)?;
+    match unit {
+        ExpiresInUnit::Milliseconds => Some(seconds.div_ceil(1000)),
+        _ => Some(seconds),
+    }
+}
+
+fn lifetime(fields: &Fields, field: Option<&str>) -> Option<u64> {
+    let text = field
+        .and_then(|name| fields.get(name))
+        .or_else(|| fields.get("expires_in"))?;
     let text = text.trim();
     let seconds = text.parse::<u64>().ok().or_else(|| {
         let seconds = text.parse::<f64>().ok()?;
@@ -214,6 +292,7 @@ pub(crate) fn parse(
     response: &Response<Vec<u8>>,
     sent: &[&str],
     separator: ScopeSeparator,
+    options: &ResponseOptions,
     now: SystemTime,
 ) -> Result<TokenResponse, OAuth2Error> {
     let status = response.status();
@@ -228,7 +307,7 @@ pub(crate) fn parse(
             retry_at,
         });
     }
-    let Some(fields) = Fields::read(response) else {
+    let Some(top) = Fields::read(response) else {
         return Err(if status.is_success() {
             OAuth2Error::Unparseable {
                 status: status.as_u16(),
@@ -240,6 +319,8 @@ pub(crate) fn parse(
             }
         });
     };
+    let values = top.values(&options.values);
+    let fields = top.at_token_path(options.access_token_path.as_deref());
     let access_token = fields.get("access_token");
     let refresh_token = fields.get("refresh_token");
     if let Some(code) = fields.get("error") {
@@ -281,8 +362,13 @@ pub(crate) fn parse(
     Ok(TokenResponse {
         access_token: Secret::new(access_token.trim()),
         token_type: fields.get("token_type").map(|t| t.trim().to_owned()),
-        expires_in: expires_in(&fields),
+        expires_in: expires_in(
+            &fields,
+            options.expires_in_field.as_deref(),
+            options.expires_in_unit,
+        ),
         refresh_token: refresh_token.map(|t| Secret::new(t.trim())),
         scopes: fields.scopes(separator),
+        values,
     })
 }

@@ -14,6 +14,7 @@
 //! carried it).
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
@@ -303,6 +304,8 @@ struct Inner {
     latest: Option<OAuth2TokenCredential>,
     /// A token whose hook call panicked, to offer the hook again (see [`Shared::install`]).
     pending: Option<Pending>,
+    /// The current credential's `responseValues`.
+    response_values: BTreeMap<String, Secret>,
 }
 
 impl Inner {
@@ -385,6 +388,7 @@ impl Inner {
     ) {
         self.token = token;
         self.refresh_token = refresh_token;
+        self.response_values = credential.response_values.clone();
         self.latest = Some(credential.clone());
         self.code = None;
         self.stale = false;
@@ -418,6 +422,8 @@ pub(crate) struct Initial {
     pub(crate) access_token: Option<(Secret, Option<SystemTime>, Vec<String>)>,
     pub(crate) refresh_token: Option<Secret>,
     pub(crate) code: Option<Code>,
+    /// The stored credential's `responseValues`.
+    pub(crate) response_values: BTreeMap<String, Secret>,
 }
 
 /// How a caller gets on with a token.
@@ -451,6 +457,7 @@ impl Shared {
                 token,
                 refresh_token: initial.refresh_token,
                 code: initial.code,
+                response_values: initial.response_values,
                 ..Inner::default()
             }),
         }
@@ -799,7 +806,14 @@ impl TokenRefresh {
         let received_at = shared.config.clock.now();
         let sent: Vec<&str> = self.secrets.iter().map(Secret::expose_secret).collect();
         let separator = shared.config.client.scope_separator;
-        let parsed = response::parse(&response, &sent, separator, received_at).and_then(|parsed| {
+        let parsed = response::parse(
+            &response,
+            &sent,
+            separator,
+            &shared.config.client.response,
+            received_at,
+        )
+        .and_then(|parsed| {
             ApiKey::new(&shared.config.placement, &parsed.access_token)
                 .map(|_| parsed)
                 .map_err(|_| OAuth2Error::Unparseable {
@@ -844,15 +858,18 @@ impl TokenRefresh {
                 return Err(error);
             }
         };
-        let (refresh_token, previous_scopes) = {
+        let (refresh_token, previous_scopes, response_values) = {
             let inner = shared.lock();
+            // Values a refresh answer leaves out (Slack's team id) are kept.
+            let mut values = inner.response_values.clone();
+            values.extend(parsed.values.clone());
             let scopes = inner.token.as_ref().map(|t| t.scopes.clone());
             // A response without a refresh token keeps the one we have.
             let refresh_token = parsed
                 .refresh_token
                 .clone()
                 .or_else(|| inner.refresh_token.clone());
-            (refresh_token, scopes.unwrap_or_default())
+            (refresh_token, scopes.unwrap_or_default(), values)
         };
         let token_type = parsed.token_type.clone();
         let token = shared.token(parsed, received_at, previous_scopes);
@@ -864,6 +881,7 @@ impl TokenRefresh {
                 expires_at: token.expires_at.map(format_rfc3339),
                 scopes: token.scopes.clone(),
                 token_type,
+                response_values,
             },
         };
         // The flight is `install`'s to end now, even if the hook panics.
@@ -995,7 +1013,8 @@ impl fmt::Debug for TokenRefresh {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenRefresh")
             .field("flight", &self.flight)
-            .field("uri", &self.request().uri())
+            // The path only: with `tokenParamsLocation: query` the query holds secrets.
+            .field("path", &self.request().uri().path())
             .finish_non_exhaustive()
     }
 }
