@@ -75,16 +75,33 @@ impl Snapshot {
     }
 }
 
-/// `scheme://authority` of a URI, lower-cased.
-fn origin_of(uri: &Uri) -> Option<(String, String)> {
-    Some((
-        uri.scheme_str()?.to_ascii_lowercase(),
-        // `host:` is `host` with the default port (RFC 3986 §6.2.3).
-        uri.authority()?
-            .as_str()
-            .trim_end_matches(':')
-            .to_ascii_lowercase(),
-    ))
+/// An origin: scheme and host lower-cased, and the port as a number, the scheme's default
+/// when none is written, so `https://a.example`, `https://a.example:443`,
+/// `https://a.example:0443` and `https://a.example:` are one origin (RFC 3986 §6.2.3).
+#[derive(Debug, PartialEq, Eq)]
+struct Origin {
+    scheme: String,
+    host: String,
+    port: Option<u16>,
+}
+
+fn origin_of(uri: &Uri) -> Option<Origin> {
+    let scheme = uri.scheme_str()?.to_ascii_lowercase();
+    let authority = uri.authority()?;
+    Some(Origin {
+        host: authority.host().to_ascii_lowercase(),
+        port: port_or_default(&scheme, authority),
+        scheme,
+    })
+}
+
+/// The authority's port, or the scheme's default (`None` for another scheme without one).
+fn port_or_default(scheme: &str, authority: &http::uri::Authority) -> Option<u16> {
+    authority.port_u16().or(match scheme {
+        "https" => Some(443),
+        "http" => Some(80),
+        _ => None,
+    })
 }
 
 /// Panics unless the authorized request goes to `live`'s base origin, and any `Host`
@@ -104,24 +121,25 @@ pub fn assert_same_origin(live: &LiveConnection, request: &Request<Vec<u8>>) {
         live.base_url()
     );
     for host in request.headers().get_all(http::header::HOST) {
-        let host = host.to_str().map(str::to_ascii_lowercase).ok();
+        let named = host
+            .to_str()
+            .ok()
+            .and_then(|h| h.parse::<http::uri::Authority>().ok())
+            // A Host header has no userinfo (RFC 9110 §7.2).
+            .filter(|a| !a.as_str().contains('@'))
+            .map(|a| {
+                (
+                    a.host().to_ascii_lowercase(),
+                    port_or_default(&base.scheme, &a),
+                )
+            });
         assert_eq!(
-            host.as_deref().map(|h| without_default_port(&base.0, h)),
-            Some(without_default_port(&base.0, &base.1)),
-            "authorized request carries a Host header naming another authority (base {})",
+            named,
+            Some((base.host.clone(), base.port)),
+            "authorized request carries a Host header naming another authority: {host:?} (base {})",
             live.base_url()
         );
     }
-}
-
-/// `authority` without the scheme's default port: `a.example:443` is `a.example` for https.
-fn without_default_port<'a>(scheme: &str, authority: &'a str) -> &'a str {
-    let default = match scheme {
-        "https" => ":443",
-        "http" => ":80",
-        _ => return authority,
-    };
-    authority.strip_suffix(default).unwrap_or(authority)
 }
 
 /// The secret values of `value`: where `to_json_with_secrets` and the redacted
@@ -197,9 +215,12 @@ fn raw_canaries(json: &[u8]) -> Vec<String> {
     let text = String::from_utf8_lossy(json);
     let mut out = Vec::new();
     for (at, _) in text.match_indices(CANARY) {
+        // After the last character that is not a word character, whatever its width (a
+        // `\u{fffd}` from lossy decoding takes three bytes).
         let start = text[..at]
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .map_or(0, |i| i + 1);
+            .char_indices()
+            .rfind(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_'))
+            .map_or(0, |(i, c)| i + c.len_utf8());
         let end = text[at..]
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
             .map_or(text.len(), |i| at + i);

@@ -55,8 +55,8 @@ pub enum VerifyError {
     /// For a scheme that signs the URL, also what a URL other than the signed one gives:
     /// [`Verifier::verify`](super::Verifier::verify) reads it from the parsed request URI,
     /// which keeps no spelling of an `http` or `https` scheme but lower case (the upper-case
-    /// `HTTP://` and `HTTPS://` are tried too, a mixed-case `Https://` cannot be); pass the
-    /// URL byte for byte to
+    /// `HTTP://` and `HTTPS://` are tried too, a mixed-case `Https://` cannot be) and writes
+    /// an empty path as `/`; pass the URL byte for byte to
     /// [`Verifier::verify_with_url`](super::Verifier::verify_with_url) or
     /// [`Verifier::verify_parts`](super::Verifier::verify_parts) instead.
     #[error("signature mismatch")]

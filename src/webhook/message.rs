@@ -385,6 +385,20 @@ fn form_decode(bytes: &[u8]) -> Result<String, VerifyError> {
     })
 }
 
+/// `url` as an [`http::Uri`] prints it, but with the scheme as written, when that
+/// differs: an `http` or `https` URL without a path gets `/` (`https://h.example?a=1` is
+/// `https://h.example/?a=1`), a fragment (never sent) is dropped. They name the same
+/// resource (RFC 3986 §6.2.3), and it is the spelling a [`crate::webhook::Signer`] signs
+/// for a request sent to `url`. The scheme's case is kept: a given URL's scheme is used
+/// byte for byte (see [`upper_scheme`]).
+pub(super) fn uri_spelling(url: &str) -> Option<String> {
+    let spelled = url.parse::<http::Uri>().ok()?.to_string();
+    let (scheme, _) = url.split_once("://")?;
+    let (_, rest) = spelled.split_once("://")?;
+    let spelled = format!("{scheme}://{rest}");
+    (spelled != url).then_some(spelled)
+}
+
 /// `url` with an `http` or `https` scheme written in upper case (`HTTP://`, `HTTPS://`);
 /// `None` for any other scheme, or when it already is.
 pub(super) fn upper_scheme(url: &str) -> Option<String> {
@@ -464,6 +478,25 @@ mod tests {
             strip_query_param("https://h/p?signature=1", "sig"),
             "https://h/p?signature=1"
         );
+    }
+
+    #[test]
+    fn uri_spelling_adds_the_empty_path_and_keeps_the_scheme() {
+        assert_eq!(
+            uri_spelling("https://ho,v1=00").as_deref(),
+            Some("https://ho,v1=00/")
+        );
+        assert_eq!(
+            uri_spelling("HTTP://h.example?a=1").as_deref(),
+            Some("HTTP://h.example/?a=1")
+        );
+        assert_eq!(uri_spelling("HTTPS://h.example/p"), None);
+        assert_eq!(uri_spelling("https://h.example/p?a=1"), None);
+        assert_eq!(
+            uri_spelling("https://h.example/p#f").as_deref(),
+            Some("https://h.example/p")
+        );
+        assert_eq!(uri_spelling("not a url"), None);
     }
 
     #[test]

@@ -391,7 +391,9 @@ impl Verifier {
     /// upper-case one (`HTTP://`, `HTTPS://`) are tried; the rest of the URL is kept byte for
     /// byte. A sender that signed a mixed-case scheme (`Https://`) fails with
     /// [`VerifyError::Mismatch`] here. [`verify_with_url`](Self::verify_with_url) and
-    /// [`verify_parts`](Self::verify_parts) use the URL they are given byte for byte.
+    /// [`verify_parts`](Self::verify_parts) use the URL they are given byte for byte, and
+    /// also, when it differs, with the path an [`http::Uri`] gives it (`https://h.example`
+    /// as `https://h.example/`, the spelling a [`Signer`] signs for a request sent there).
     ///
     /// # Errors
     ///

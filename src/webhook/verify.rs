@@ -239,7 +239,8 @@ impl Engine {
     }
 
     /// Calls `each` with every URL the sender may have signed (none when the message holds
-    /// no URL; Twilio's port variants).
+    /// no URL): the URL, and its spelling as an [`http::Uri`] when that differs (see
+    /// [`message::uri_spelling`]); each with Twilio's port variants.
     fn for_each_url(
         &self,
         view: &View<'_>,
@@ -252,23 +253,27 @@ impl Engine {
         // A URL rebuilt from the parsed request URI has its `http`/`https` scheme in lower
         // case whatever the request said (`http::Uri` keeps no other spelling): the sender
         // may have signed `HTTP://` or `HTTPS://`, so that spelling is tried too. A given
-        // URL is used byte for byte.
+        // URL is used byte for byte, and as an `http::Uri` spells it when that differs
+        // (what a `Signer` signs for a request sent to it).
         let upper = view.signed_url.is_none() && message::upper_scheme(&url).is_some();
-        if self.scheme.url_port_variants {
-            for variant in message::port_variants(&url) {
-                each(Some(&variant))?;
-                if upper && let Some(variant) = message::upper_scheme(&variant) {
-                    each(Some(&variant))?;
-                }
-            }
-            Ok(())
-        } else {
-            each(Some(&url))?;
-            match message::upper_scheme(&url).filter(|_| upper) {
+        let respelled = message::uri_spelling(&url);
+        let mut one = |variant: &str| -> Result<(), VerifyError> {
+            each(Some(variant))?;
+            match message::upper_scheme(variant).filter(|_| upper) {
                 Some(variant) => each(Some(&variant)),
                 None => Ok(()),
             }
+        };
+        for spelling in std::iter::once(url.as_ref()).chain(respelled.as_deref()) {
+            if self.scheme.url_port_variants {
+                for variant in message::port_variants(spelling) {
+                    one(&variant)?;
+                }
+            } else {
+                one(spelling)?;
+            }
         }
+        Ok(())
     }
 
     /// Verifies a buffered delivery: one MAC per secret (and URL variant) over the whole

@@ -203,6 +203,18 @@ pub(crate) fn sanitise(text: &str, secrets: &[&str], max: usize) -> Option<Strin
     }
     let kept: String = kept.chars().take(max).collect();
     let kept = kept.trim();
+    // Dropping the characters RFC 6749 does not allow can join what they split: a secret
+    // echoed HTML-escaped with a `\` inside (`CANARY&#x2F;42+\&amp;x`) is readable only
+    // once the `\` is gone. So the text as it will be shown is checked again, in every
+    // decoding, for every form of every secret.
+    if secrets
+        .iter()
+        .copied()
+        .chain(filtered.iter().map(|secret| secret.as_str()))
+        .any(|secret| echoes(kept, secret))
+    {
+        return None;
+    }
     (!kept.is_empty()).then(|| kept.to_owned())
 }
 
@@ -410,6 +422,17 @@ mod tests {
             None,
             "a short secret drops the text rather than garble it"
         );
+        for echoed in [
+            "bad my secret&#x2F;42+\\\\&amp;x",
+            "bad my secret&#\\x2F;42+&amp;x",
+            "bad my\"+secret%2\\F42%2B%26x",
+        ] {
+            assert_eq!(
+                sanitise(echoed, &[secret], 100),
+                None,
+                "a secret readable once the disallowed characters are dropped: {echoed}"
+            );
+        }
         assert_eq!(
             sanitise("the code is wrong", &["ss"], 100).as_deref(),
             Some("the code is wrong")
