@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use credgate::{
     AuthError, AuthSchemeConfig, AuthorizeError, BuildError, Connection, ConnectionCredential,
-    Credential, LiveConnection, ManualClock, OAuth2Error,
+    Credential, LiveConnection, ManualClock, OAuth2Error, auth::oauth2::TokenUpdate,
 };
 use http::Response;
 use proptest::prelude::*;
@@ -564,11 +564,10 @@ enum Carrier {
     RefreshToken,
 }
 
-/// The error of a token request carrying `secret`, answered 400 with a description that
-/// echoes it as `echoed`.
-fn echoed_error(carrier: Carrier, secret: &str, echoed: &str) -> OAuth2Error {
+/// A connection whose next token request carries `secret`.
+fn carrying(carrier: Carrier, secret: &str) -> Fixture {
     let quoted = serde_json::to_string(secret).unwrap();
-    let f = match carrier {
+    match carrier {
         Carrier::ClientSecret => build(
             scheme(CLIENT_GRANT, ""),
             credential(&format!(
@@ -589,7 +588,13 @@ fn echoed_error(carrier: Carrier, secret: &str, echoed: &str) -> OAuth2Error {
             token_credential("old", Some(secret), Some("2026-11-22T09:00:00Z")),
         ),
     }
-    .unwrap();
+    .unwrap()
+}
+
+/// The error of a token request carrying `secret`, answered 400 with a description that
+/// echoes it as `echoed`.
+fn echoed_error(carrier: Carrier, secret: &str, echoed: &str) -> OAuth2Error {
+    let f = carrying(carrier, secret);
     let body = serde_json::json!({
         "error": "invalid_request",
         "error_description": format!("the value {echoed} is not accepted here"),
@@ -642,8 +647,61 @@ fn a_short_secret_drops_the_description_rather_than_garble_it() {
     );
 }
 
+/// The update from a token request carrying `secret`, answered 200 with a token whose
+/// `field` (kept in the clear: `scope`, `token_type`) is `value`.
+fn echoed_success(carrier: Carrier, secret: &str, field: &str, value: &str) -> TokenUpdate {
+    let f = carrying(carrier, secret);
+    let mut body = serde_json::json!({"access_token": "at-new", "expires_in": 3600});
+    body[field] = serde_json::Value::from(value);
+    send_step(&f.live)
+        .complete(json_response(200, &body.to_string()))
+        .unwrap()
+}
+
+#[test]
+fn clear_text_token_fields_are_kept_when_they_repeat_no_secret() {
+    let update = echoed_success(
+        Carrier::ClientSecret,
+        "gX1fBat3bV-long",
+        "scope",
+        "read write",
+    );
+    assert_eq!(update.credential.scopes, ["read", "write"]);
+    let update = echoed_success(Carrier::Password, "pw-secret-9", "token_type", "bearer");
+    assert_eq!(update.credential.token_type.as_deref(), Some("bearer"));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// A token response repeating a secret the request carried in a field credgate keeps
+    /// in the clear (`scope`, `token_type`: shown by `Debug` and written to redacted
+    /// documents) loses that field rather than keep the secret.
+    #[test]
+    fn a_secret_echoed_in_a_clear_text_token_field_is_not_kept(
+        secret in "[a-zA-Z0-9][ -~]{6,22}[a-zA-Z0-9]",
+        carrier in prop_oneof![
+            Just(Carrier::ClientSecret),
+            Just(Carrier::Password),
+            Just(Carrier::RefreshToken)
+        ],
+        which in 0usize..11,
+        field in prop_oneof![Just("scope"), Just("token_type")],
+        around in prop_oneof![Just(("", "")), Just(("read ", " write"))],
+    ) {
+        let echoed = format!("{}{}{}", around.0, encodings(&secret)[which], around.1);
+        let update = echoed_success(carrier, &secret, field, &echoed);
+        let text = format!(
+            "{update:?} {}",
+            serde_json::to_string(&update.credential).unwrap()
+        );
+        for encoded in encodings(&secret) {
+            prop_assert!(
+                !text.to_ascii_lowercase().contains(&encoded.to_ascii_lowercase()),
+                "{} in {}", encoded, text
+            );
+        }
+    }
 
     #[test]
     fn no_rendering_holds_a_secret_in_any_encoding(

@@ -337,3 +337,48 @@ fn a_secret_where_a_document_belongs_is_not_echoed() {
         assert!(!rendering.contains(CANARY), "{name}: {rendering}");
     }
 }
+
+/// A document written wrongly may hold a secret as a key: an unknown field is refused
+/// without its name, in every object of every document type that refuses unknown fields.
+/// (Keys of free-form maps, such as placeholder and parameter names, are the author's
+/// names and are shown in field paths.)
+#[test]
+fn an_unknown_field_is_refused_without_printing_its_name() {
+    let mut refused = 0;
+    for (name, sample, loader) in samples() {
+        let mut at = Vec::new();
+        pointers(&sample, String::new(), &mut at);
+        for pointer in &at {
+            let mut document = sample.clone();
+            let Some(Value::Object(map)) = document.pointer_mut(pointer) else {
+                continue;
+            };
+            map.insert(CANARY.to_owned(), json!(1));
+            if let Some(rendering) = loader(&document.to_string())
+                && rendering.contains("unknown field")
+            {
+                refused += 1;
+                assert!(
+                    !rendering.contains(CANARY),
+                    "{name} at {pointer}: {rendering}"
+                );
+            }
+        }
+    }
+    assert!(
+        refused > 10,
+        "some objects refuse unknown fields: {refused}"
+    );
+}
+
+/// A misspelt field is named by the field it probably meant, never by what was written.
+#[test]
+fn a_misspelt_field_gets_a_suggestion() {
+    let error = serde_json::from_str::<WebhookConfig>(
+        r#"{"preset": "github", "secrets": ["s"], "pastTolerence": 300}"#,
+    )
+    .expect_err("a misspelt field is refused");
+    let text = error.to_string();
+    assert!(text.contains("did you mean `pastTolerance`?"), "{text}");
+    assert!(!text.contains("pastTolerence"), "{text}");
+}

@@ -14,9 +14,11 @@ use credgate::{
     LiveConnection, Registry, RegistryDocument, System,
 };
 use credgate_fuzz::{
-    Snapshot, assert_error_clean, assert_no_secret, assert_same_origin, load, secrets_of,
+    Snapshot, assert_error_clean, assert_no_secret, assert_same_origin, load, load_list, load_pair,
+    secrets_of,
 };
 use libfuzzer_sys::fuzz_target;
+use serde_json::Value;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, json)) = data.split_first() else {
@@ -61,8 +63,11 @@ fuzz_target!(|data: &[u8]| {
         }
         8 => {
             let Some((template, credentials)) =
-                load::<(ConnectionTemplate, Vec<Credential>)>(json, "template and credentials")
+                load_pair::<ConnectionTemplate, Value>(json, "template and credentials")
             else {
+                return;
+            };
+            let Some(credentials) = load_list::<Credential>(&credentials, "credential") else {
                 return;
             };
             let secrets = [secrets_of(&template), secrets_of(&credentials)].concat();
@@ -73,7 +78,7 @@ fuzz_target!(|data: &[u8]| {
         }
         9 => {
             let Some((template, connection)) =
-                load::<(ConnectionTemplate, Connection)>(json, "template and connection")
+                load_pair::<ConnectionTemplate, Connection>(json, "template and connection")
             else {
                 return;
             };

@@ -198,7 +198,10 @@ fn strings(value: &Value, out: &mut Vec<String>) {
 /// Every string value (not object key, not a `type` tag) in `json` holding [`CANARY`]:
 /// what an error about this document must never print.
 pub fn canary_values(json: &[u8]) -> Vec<String> {
-    let Ok(value) = serde_json::from_slice::<Value>(json) else {
+    // A JSON value with anything after it: serde reads the value (and may complain about
+    // it) before it sees what follows, of which no error quotes a word.
+    let mut stream = serde_json::Deserializer::from_slice(json).into_iter::<Value>();
+    let Some(Ok(value)) = stream.next() else {
         return raw_canaries(json);
     };
     let mut out = Vec::new();
@@ -282,6 +285,36 @@ where
             None
         }
     }
+}
+
+/// Loads `[first, second]` with [`load`] on each element. The pair (and a list) is this
+/// harness's framing: a std type whose serde errors are serde's own (`invalid type: string
+/// "…", expected a tuple of size 2`), outside credgate's promise, which covers its document
+/// types.
+pub fn load_pair<A, B>(json: &[u8], what: &str) -> Option<(A, B)>
+where
+    A: Serialize + DeserializeOwned + std::fmt::Debug,
+    B: Serialize + DeserializeOwned + std::fmt::Debug,
+{
+    let Ok(Value::Array(items)) = serde_json::from_slice::<Value>(json) else {
+        return None;
+    };
+    let [first, second] = <[Value; 2]>::try_from(items).ok()?;
+    Some((
+        load(first.to_string().as_bytes(), what)?,
+        load(second.to_string().as_bytes(), what)?,
+    ))
+}
+
+/// Loads a JSON list with [`load`] on each element (see [`load_pair`]).
+pub fn load_list<T>(json: &Value, what: &str) -> Option<Vec<T>>
+where
+    T: Serialize + DeserializeOwned + std::fmt::Debug,
+{
+    json.as_array()?
+        .iter()
+        .map(|item| load(item.to_string().as_bytes(), what))
+        .collect()
 }
 
 /// Panics unless `value` written with its secrets loads again and writes the same JSON.

@@ -19,14 +19,29 @@ use serde::de::value::{MapAccessDeserializer, MapDeserializer, SeqDeserializer};
 use serde::de::{self, Deserializer, Expected, IntoDeserializer, Unexpected, Visitor};
 use serde::forward_to_deserialize_any;
 use serde_json::Value;
+use serde_path_to_error::{Path, Segment};
 
 /// A serde error that never holds the value it complains about.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct SafeError(String);
+pub(crate) struct SafeError {
+    message: String,
+    /// The error is about a key nobody expected: the field path's last segment is that
+    /// key, and is not printed either.
+    unknown_key: bool,
+}
+
+impl SafeError {
+    fn new(message: String) -> Self {
+        Self {
+            message,
+            unknown_key: false,
+        }
+    }
+}
 
 impl fmt::Display for SafeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
@@ -57,20 +72,77 @@ fn kind(unexp: &Unexpected<'_>) -> &'static str {
 
 impl de::Error for SafeError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
-        Self(msg.to_string())
+        Self::new(msg.to_string())
     }
 
     fn invalid_type(unexp: Unexpected<'_>, exp: &dyn Expected) -> Self {
-        Self(format!("invalid type: {}, expected {exp}", kind(&unexp)))
+        Self::new(format!("invalid type: {}, expected {exp}", kind(&unexp)))
     }
 
     fn invalid_value(unexp: Unexpected<'_>, exp: &dyn Expected) -> Self {
-        Self(format!("invalid value: {}, expected {exp}", kind(&unexp)))
+        Self::new(format!("invalid value: {}, expected {exp}", kind(&unexp)))
     }
 
-    fn unknown_variant(_variant: &str, expected: &'static [&'static str]) -> Self {
-        Self(format!("unknown variant, expected {}", OneOf(expected)))
+    fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
+        Self::new(format!(
+            "unknown variant, expected {}{}",
+            OneOf(expected),
+            DidYouMean(variant, expected)
+        ))
     }
+
+    /// The name is not printed: a document written wrongly may hold a secret as a key
+    /// (`{"sk_live_…": …}`) as well as a value. A close expected name is suggested instead.
+    fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
+        Self {
+            message: format!(
+                "unknown field, expected {}{}",
+                OneOf(expected),
+                DidYouMean(field, expected)
+            ),
+            unknown_key: true,
+        }
+    }
+}
+
+/// `; did you mean `name`?` when one expected name is a likely misspelling of the name
+/// found (at most two edits apart, ignoring case), else nothing. Only the expected name is
+/// printed.
+struct DidYouMean<'a>(&'a str, &'static [&'static str]);
+
+impl fmt::Display for DidYouMean<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Self(found, expected) = *self;
+        let closest = expected
+            .iter()
+            .filter_map(|name| Some((edit_distance(found, name, 2)?, *name)))
+            .min();
+        match closest {
+            Some((_, name)) => write!(f, "; did you mean `{name}`?"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The Levenshtein distance between `a` and `b` (ASCII letters compared without case) if
+/// it is at most `max`.
+fn edit_distance(a: &str, b: &str, max: usize) -> Option<usize> {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len().abs_diff(b.len()) > max || a.len() > 64 {
+        return None;
+    }
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    let mut current = vec![0; b.len() + 1];
+    for (i, x) in a.iter().enumerate() {
+        current[0] = i + 1;
+        for (j, y) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(!x.eq_ignore_ascii_case(y));
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        std::mem::swap(&mut previous, &mut current);
+    }
+    let distance = previous[b.len()];
+    (distance <= max).then_some(distance)
 }
 
 /// `` `a`, `b` or `c` `` as serde writes its lists of names.
@@ -205,13 +277,33 @@ pub(crate) fn decode_value<T>(
         &mut track,
     ));
     result.map_err(|err| {
-        let path = track.path().to_string();
+        let path = shown_path(&track.path(), &err);
         if path == "." {
             err
         } else {
-            SafeError(format!("field `{path}`: {err}"))
+            SafeError::new(format!("field `{path}`: {err}"))
         }
     })
+}
+
+/// `path` as serde_path_to_error writes it (`a.b[0]`, `.` when empty), without its last
+/// segment when `err` is about that segment's key (an unknown field is not named).
+pub(crate) fn shown_path(path: &Path, err: &SafeError) -> String {
+    let mut segments: Vec<&Segment> = path.iter().collect();
+    if err.unknown_key {
+        segments.pop();
+    }
+    if segments.is_empty() {
+        return ".".to_owned();
+    }
+    let mut shown = String::new();
+    for segment in segments {
+        if !shown.is_empty() && !matches!(segment, Segment::Seq { .. }) {
+            shown.push('.');
+        }
+        shown.push_str(&segment.to_string());
+    }
+    shown
 }
 
 /// The `Deserialize` body of a document type: read a `Value`, decode it safely.

@@ -76,7 +76,7 @@ pub(crate) fn take_inner<T: DeserializeOwned, E: serde::de::Error>(
     // Decoded through `Safe`, so that a wrong-typed secret is not printed (audit).
     serde_path_to_error::deserialize(crate::model::safe::Safe(inner)).map_err(|err| {
         // The path is "." when the data itself is wrong (a missing field names itself).
-        let path = err.path().to_string();
+        let path = crate::model::safe::shown_path(err.path(), err.inner());
         let err = err.into_inner();
         if path == "." && err.to_string().starts_with("field `") {
             // A nested document type already named the field (see `safe::decode_value`).

@@ -221,7 +221,7 @@ pub(crate) fn sanitise(text: &str, secrets: &[&str], max: usize) -> Option<Strin
 /// Whether `text`, read in any of the encodings servers echo values in (see
 /// [`sanitise`]), holds `secret`. Letters compare without case, and `+` as a space (form
 /// encoding writes a space as `+`, and some servers leave a literal `+` alone).
-fn echoes(text: &str, secret: &str) -> bool {
+pub(crate) fn echoes(text: &str, secret: &str) -> bool {
     let needle = zeroize::Zeroizing::new(loose(secret));
     if needle.is_empty() {
         return false;

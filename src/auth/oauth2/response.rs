@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use std::time::{Duration, SystemTime};
 
-use super::error::{OAuth2Error, sanitise};
+use super::error::{OAuth2Error, echoes, sanitise};
 use super::request::ResponseOptions;
 use super::time::parse_http_date;
 use crate::model::{ExpiresInUnit, ScopeSeparator};
@@ -359,16 +359,27 @@ pub(crate) fn parse(
             reason: "there is no access_token",
         });
     };
+    // `scope` and `token_type` are kept in the clear (in `Debug`, in redacted documents): a
+    // server that echoes a secret of the request in one of them (the code, the client
+    // secret) must not put it there, so such a field reads as absent.
+    let repeats_sent = |text: &str| sent.iter().any(|secret| echoes(text, secret));
+    let scopes = fields.scopes(separator).filter(|scopes| {
+        !repeats_sent(&scopes.join(" "))
+            && !fields.get("scope").is_some_and(|raw| repeats_sent(&raw))
+    });
     Ok(TokenResponse {
         access_token: Secret::new(access_token.trim()),
-        token_type: fields.get("token_type").map(|t| t.trim().to_owned()),
+        token_type: fields
+            .get("token_type")
+            .filter(|t| !repeats_sent(t))
+            .map(|t| t.trim().to_owned()),
         expires_in: expires_in(
             &fields,
             options.expires_in_field.as_deref(),
             options.expires_in_unit,
         ),
         refresh_token: refresh_token.map(|t| Secret::new(t.trim())),
-        scopes: fields.scopes(separator),
+        scopes,
         values,
     })
 }
