@@ -173,10 +173,11 @@ fn with_default(first: &str, fallback: &str) -> Option<String> {
 /// any host (`**`), as Nango lets it. A placeholder in the last label (`amazon.{tld}`) gets
 /// none: only a list of the provider's TLDs could say it, and the catalog has none.
 fn host_patterns(p: &Provider<'_>, url: &str, placeholders: &mut Map<String, Value>) {
+    // `{instanceUrl|https://api.gong.io}`: the `://` of a default is no scheme.
     let host = match url.split_once("://") {
-        Some((_, after)) => after.split(['/', '?']).next().unwrap_or(""),
-        None if url.starts_with('{') => url.find('}').map_or("", |end| &url[..=end]),
-        None => return,
+        Some((_, after)) if !url.starts_with('{') => after.split(['/', '?']).next().unwrap_or(""),
+        _ if url.starts_with('{') => url.find('}').map_or("", |end| &url[..=end]),
+        _ => return,
     };
     let labels: Vec<&str> = host.split('.').collect();
     let Some(last) = labels.iter().rposition(|label| label.contains('{')) else {
@@ -279,6 +280,19 @@ fn placements(
             }
             "apiKey" | "credentials.apiKey" => {
                 schemes.push(api_key(i, &pl.name, &pl.location, &template, API_KEY));
+            }
+            // The OAuth 2.0 client id sent as a key (Getty Images, MYOB): an API key
+            // scheme holding the same value.
+            "clientId" if p.is_oauth2() => {
+                schemes.push(api_key(i, &pl.name, &pl.location, &template, CLIENT_ID));
+            }
+            // A Basic credential's halves as named parameters (Konnektive): an API key
+            // scheme for each, holding that half.
+            "credentials.username" if p.mode() == "BASIC" => {
+                schemes.push(api_key(i, &pl.name, &pl.location, &template, USERNAME));
+            }
+            "credentials.password" if p.mode() == "BASIC" => {
+                schemes.push(api_key(i, &pl.name, &pl.location, &template, PASSWORD));
             }
             other => match other.strip_prefix("connectionConfig.") {
                 Some(name) => {
