@@ -400,6 +400,14 @@ pub(crate) fn templated_base_url(
             "names a token response value that is no URL (it holds braces); name the field that holds the API's base URL",
         ));
     }
+    // The template's own base URL, without the connection's override: its path prefix
+    // follows the response's URL, and its domain bounds an undeclared one.
+    let own_url = Connection {
+        base_url: None,
+        ..connection.clone()
+    };
+    let template_base =
+        BaseUrl::for_connection(template_url, &own_url, placeholders, any_host, insecure_http);
     let accepted = if any_host {
         value.to_owned()
     } else if placeholders.contains_key(path) {
@@ -408,17 +416,7 @@ pub(crate) fn templated_base_url(
         crate::url_template::expand_with(&format!("{{{path}}}"), &values, placeholders)?
     } else {
         // Else the rule for a connection's own base URL: on the template's domain.
-        let own_url = Connection {
-            base_url: None,
-            ..connection.clone()
-        };
-        let template_base = BaseUrl::for_connection(
-            template_url,
-            &own_url,
-            placeholders,
-            any_host,
-            insecure_http,
-        )?;
+        let template_base = template_base.as_ref().map_err(Clone::clone)?;
         if !BaseUrl::admits_endpoint(template_base.as_str(), value)? {
             return Err(refuse(
                 "gave a base URL off the template's domain; declare a placeholder of the same name with the hostPatterns the provider's hosts match",
@@ -426,6 +424,9 @@ pub(crate) fn templated_base_url(
         }
         value.to_owned()
     };
+    // `https://acme.my.salesforce.com` with the template's `/services/data/v60.0`.
+    let path = template_base.as_ref().map_or("", BaseUrl::path);
+    let accepted = format!("{}{path}", accepted.trim_end_matches('/'));
     BaseUrl::for_connection(
         Some(&accepted),
         connection,

@@ -668,3 +668,442 @@ fn amazon_sp_api_code_arrives_as_spapi_oauth_code() {
     );
     assert!(stored.callback(&plain).is_err());
 }
+
+// ---- authorize URL: authorizeParamNames, responseType, literal `+` ------------------
+
+/// The authorize URL's query pairs of `scheme` (`scopes` requested), and the request.
+fn authorize_pairs(
+    scheme: &AuthSchemeConfig,
+    scopes: &[&str],
+) -> Result<(Vec<(String, String)>, credgate::auth::oauth2::AuthorizationRequest), BuildError> {
+    let AuthSchemeConfig::OAuth2(scheme) = scheme else {
+        panic!("not oauth2");
+    };
+    let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
+    let request = credgate::auth::oauth2::AuthorizationRequest::new(
+        scheme,
+        "https://app.example.com/cb",
+        &scopes,
+        &credgate::OsRandom,
+    )?;
+    let url = url::Url::parse(&request.url).unwrap();
+    Ok((url.query_pairs().into_owned().collect(), request))
+}
+
+fn names(pairs: &[(String, String)]) -> Vec<&str> {
+    pairs.iter().map(|(n, _)| n.as_str()).collect()
+}
+
+#[test]
+fn renamed_authorize_parameters_are_sent_under_the_providers_names() {
+    // Catalog `tiktok-personal` (client_id → client_key), `printful` (redirect_uri →
+    // redirect_url), `monday` (response_type left out).
+    let tiktok = code_scheme(
+        "https://www.tiktok.com/v2/auth/authorize/",
+        "https://open.tiktokapis.com/v2/oauth/token/",
+        json!({"scopeSeparator": ",", "clientAuthMethod": "body",
+            "authorizeParamNames": {"client_id": "client_key"}}),
+    );
+    let (pairs, _) = authorize_pairs(&tiktok, &["user.info.basic", "video.list"]).unwrap();
+    assert_eq!(
+        names(&pairs),
+        ["response_type", "client_key", "redirect_uri", "scope", "state"]
+    );
+    assert_eq!(param(&pairs, "client_key").as_deref(), Some("app-1"));
+    assert_eq!(
+        param(&pairs, "scope").as_deref(),
+        Some("user.info.basic,video.list")
+    );
+    let printful = code_scheme(
+        "https://www.printful.com/oauth/authorize",
+        "https://www.printful.com/oauth/token",
+        json!({"authorizeParamNames": {"redirect_uri": "redirect_url"}}),
+    );
+    let (pairs, _) = authorize_pairs(&printful, &[]).unwrap();
+    assert_eq!(
+        param(&pairs, "redirect_url").as_deref(),
+        Some("https://app.example.com/cb")
+    );
+    assert_eq!(param(&pairs, "redirect_uri"), None);
+    let monday = code_scheme(
+        "https://auth.monday.com/oauth2/authorize",
+        "https://auth.monday.com/oauth2/token",
+        json!({"authorizeParamNames": {"response_type": ""},
+            "additionalAuthorizeParams": "force_install_if_needed=true"}),
+    );
+    let (pairs, _) = authorize_pairs(&monday, &[]).unwrap();
+    assert_eq!(
+        names(&pairs),
+        ["client_id", "redirect_uri", "state", "force_install_if_needed"]
+    );
+    // The token exchange is unchanged by the authorize names.
+    let fixture = fixture(tiktok, code());
+    let body = form(send_step(&fixture.live).request().body());
+    assert_eq!(param(&body, "client_id").as_deref(), Some("app-1"));
+}
+
+#[test]
+fn a_renamed_state_is_read_back_under_its_name() {
+    // Catalog `shopline-oauth`: state → customField, and the rest in camelCase; PKCE's
+    // challenge renamed too.
+    let shopline = code_scheme(
+        "https://acme.myshopline.com/admin/oauth-web/",
+        "https://acme.myshopline.com/admin/oauth/token/create",
+        json!({"pkce": true, "authorizeParamNames": {"response_type": "responseType",
+            "client_id": "appKey", "redirect_uri": "redirectUri", "state": "customField",
+            "code_challenge": "codeChallenge"}}),
+    );
+    let (pairs, request) = authorize_pairs(&shopline, &[]).unwrap();
+    assert_eq!(
+        names(&pairs),
+        [
+            "responseType",
+            "appKey",
+            "redirectUri",
+            "customField",
+            "codeChallenge",
+            "code_challenge_method"
+        ]
+    );
+    assert_eq!(param(&pairs, "customField"), Some(request.state.clone()));
+    let stored: credgate::auth::oauth2::AuthorizationRequest =
+        serde_json::from_str(&credgate::to_json_with_secrets(&request).unwrap()).unwrap();
+    let back = format!("?code=c-1&customField={}", request.state);
+    assert_eq!(stored.callback(&back).unwrap().code.expose_secret(), "c-1");
+    let under_state = format!("?code=c-1&state={}", request.state);
+    assert!(stored.callback(&under_state).is_err());
+}
+
+#[test]
+fn response_type_overrides_code() {
+    // Catalog `datev` (`code id_token`) and `followupboss` (`auth_code`).
+    for (authorize, token, response_type) in [
+        (
+            "https://login.datev.de/openid/authorize",
+            "https://api.datev.de/token",
+            "code id_token",
+        ),
+        (
+            "https://app.followupboss.com/oauth/authorize",
+            "https://app.followupboss.com/oauth/token",
+            "auth_code",
+        ),
+    ] {
+        let scheme = code_scheme(authorize, token, json!({"responseType": response_type}));
+        let (pairs, _) = authorize_pairs(&scheme, &[]).unwrap();
+        assert_eq!(param(&pairs, "response_type").as_deref(), Some(response_type));
+    }
+}
+
+#[test]
+fn bad_authorize_names_and_response_types_are_refused_at_build_naming_the_field() {
+    let cases = [
+        (json!({"authorizeParamNames": {"clientid": "client_key"}}), "authorizeParamNames"),
+        (json!({"authorizeParamNames": {"client_id": "state"}}), "authorizeParamNames"),
+        (json!({"authorizeParamNames": {"client_id": ""}}), "authorizeParamNames"),
+        (json!({"authorizeParamNames": {"state": ""}}), "authorizeParamNames"),
+        (json!({"authorizeParamNames": {"scope": "a b"}}), "authorizeParamNames"),
+        (json!({"responseType": " "}), "responseType"),
+        (json!({"responseType": "code\n"}), "responseType"),
+    ];
+    for (extra, field) in cases {
+        let scheme = code_scheme(
+            "https://auth.example.com/authorize",
+            "https://auth.example.com/token",
+            extra.clone(),
+        );
+        let error = build(scheme.clone(), code()).unwrap_err().to_string();
+        assert!(error.starts_with(field), "{extra}: {error}");
+        let error = authorize_pairs(&scheme, &[]).unwrap_err().to_string();
+        assert!(error.starts_with(field), "{extra}: {error}");
+    }
+}
+
+#[test]
+fn plus_scope_separator_sends_a_literal_plus_and_space_stays_a_space() {
+    // Catalog `pennylane` and `workable-oauth`: scopes joined by a literal `+`.
+    let pennylane = |separator: &str| {
+        code_scheme(
+            "https://app.pennylane.com/oauth/authorize",
+            "https://app.pennylane.com/oauth/token",
+            json!({"scopeSeparator": separator}),
+        )
+    };
+    let (pairs, request) =
+        authorize_pairs(&pennylane("+"), &["accounting", "customer_invoices:readonly"]).unwrap();
+    assert_eq!(
+        param(&pairs, "scope").as_deref(),
+        Some("accounting+customer_invoices:readonly")
+    );
+    assert!(
+        request
+            .url
+            .contains("scope=accounting%2Bcustomer_invoices%3Areadonly&"),
+        "{}",
+        request.url
+    );
+    let (pairs, request) =
+        authorize_pairs(&pennylane(" "), &["accounting", "customer_invoices:readonly"]).unwrap();
+    assert_eq!(
+        param(&pairs, "scope").as_deref(),
+        Some("accounting customer_invoices:readonly")
+    );
+    assert!(request.url.contains("scope=accounting+customer"), "{}", request.url);
+    // Client credentials send the same literal `+` in the token request.
+    let fixture = fixture(
+        zoom_cc(json!({"scopeSeparator": "+", "defaultScopes": ["a", "b"]})),
+        client("client-1", "secret-1"),
+    );
+    let request = send_step(&fixture.live);
+    let body = std::str::from_utf8(request.request().body()).unwrap().to_owned();
+    assert!(body.contains("scope=a%2Bb"), "{body}");
+}
+
+// ---- token response values as placeholders, baseUrlFromResponse ---------------------
+
+/// A token credential as the persistence hook stored it, holding `values`.
+fn stored_token(values: &[(&str, &str)]) -> Credential {
+    let values: serde_json::Map<String, Value> = values
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), json!(v)))
+        .collect();
+    serde_json::from_value(json!({"type": "oauth2-token", "data": {"oauth2Token": {
+        "accessToken": "at-1", "expiresAt": "2100-01-01T00:00:00Z",
+        "responseValues": values}}}))
+    .unwrap()
+}
+
+/// A template around one code-grant scheme with `extra` fields.
+fn template(base_url: &str, placeholders: Value, extra: Value) -> credgate::ConnectionTemplate {
+    let mut scheme = json!({"id": "o",
+        "authorizeUrl": "https://login.salesforce.com/services/oauth2/authorize",
+        "tokenUrl": "https://login.salesforce.com/services/oauth2/token",
+        "grant": {"type": "authorizationCode",
+            "authorizationCode": {"clientId": "app-1", "clientSecret": "app-secret-1"}}});
+    for (name, value) in extra.as_object().unwrap() {
+        scheme[name] = value.clone();
+    }
+    serde_json::from_value(json!({"name": "t", "templateBaseUrl": base_url,
+        "placeholders": placeholders,
+        "authSchemeConfigs": [{"type": "oauth2", "oauth2": scheme}]}))
+    .unwrap()
+}
+
+fn live_base(template: &credgate::ConnectionTemplate, credential: Credential) -> Result<String, BuildError> {
+    let live = template.connect(vec![credential])?.build(template)?;
+    Ok(live.base_url().to_owned())
+}
+
+#[test]
+fn token_response_values_fill_placeholders() {
+    // Catalog `pipedrive`: base URL `${connectionConfig.api_domain}/api`, api_domain from
+    // the token response.
+    let pipedrive = template(
+        "{api_domain}/api",
+        json!({"api_domain": {"hostPatterns": ["*.pipedrive.com"]}}),
+        json!({"tokenResponseValues": ["api_domain"]}),
+    );
+    assert_eq!(
+        live_base(&pipedrive, stored_token(&[("api_domain", "https://acme.pipedrive.com")])),
+        Ok("https://acme.pipedrive.com/api".to_owned())
+    );
+    // The host rules hold for a value from the token response as for any other.
+    assert!(matches!(
+        live_base(&pipedrive, stored_token(&[("api_domain", "https://evil.example.com")])),
+        Err(BuildError::HostNotAllowed { .. })
+    ));
+    // The connection's own value comes first.
+    let mut connection = pipedrive
+        .connect(vec![stored_token(&[("api_domain", "https://acme.pipedrive.com")])])
+        .unwrap();
+    connection
+        .values
+        .insert("api_domain".into(), "https://other.pipedrive.com".into());
+    assert_eq!(
+        connection.build(&pipedrive).unwrap().base_url(),
+        "https://other.pipedrive.com/api"
+    );
+}
+
+#[test]
+fn base_url_from_response_stays_on_the_hosts_the_template_allows() {
+    // Catalog `salesforce`: `instance_url` becomes the base URL.
+    let declared = template(
+        "https://login.salesforce.com",
+        json!({"instance_url": {"hostPatterns": ["*.my.salesforce.com"]}}),
+        json!({"baseUrlFromResponse": "instance_url"}),
+    );
+    let undeclared = template(
+        "https://login.salesforce.com",
+        json!({}),
+        json!({"baseUrlFromResponse": "instance_url"}),
+    );
+    let acme = stored_token(&[("instance_url", "https://acme.my.salesforce.com")]);
+    for template in [&declared, &undeclared] {
+        assert_eq!(
+            live_base(template, acme.clone()),
+            Ok("https://acme.my.salesforce.com".to_owned())
+        );
+        // Before a token holds it, the template's base URL.
+        assert_eq!(
+            live_base(template, code()),
+            Ok("https://login.salesforce.com".to_owned())
+        );
+    }
+    // Off the declared patterns: the placeholder's error.
+    let other_site = stored_token(&[("instance_url", "https://acme.salesforce.com")]);
+    assert!(matches!(
+        live_base(&declared, other_site.clone()),
+        Err(BuildError::HostNotAllowed { .. })
+    ));
+    // Undeclared, the template's domain is the rule: salesforce.com yes, elsewhere no.
+    assert!(live_base(&undeclared, other_site).is_ok());
+    for bad in [
+        "https://evil.example.com",
+        "http://acme.my.salesforce.com",
+        "https://salesforce.com.evil.example",
+        "https://acme.my.salesforce.com@evil.example",
+        "{instance}",
+    ] {
+        let error = live_base(&undeclared, stored_token(&[("instance_url", bad)])).unwrap_err();
+        for template in [&declared, &undeclared] {
+            assert!(live_base(template, stored_token(&[("instance_url", bad)])).is_err(), "{bad}");
+        }
+        let message = error.to_string();
+        assert!(!message.contains("evil"), "{message}");
+    }
+    let error = live_base(&undeclared, stored_token(&[("instance_url", "https://evil.example.com")]))
+        .unwrap_err()
+        .to_string();
+    assert!(error.starts_with("baseUrlFromResponse"), "{error}");
+    // A bad path is refused at build naming the field.
+    let bad_path = template("https://login.salesforce.com", json!({}), json!({"baseUrlFromResponse": "a..b"}));
+    let error = live_base(&bad_path, code()).unwrap_err().to_string();
+    assert!(error.starts_with("baseUrlFromResponse"), "{error}");
+}
+
+#[test]
+fn new_authorize_and_response_fields_round_trip_through_serde() {
+    let scheme = code_scheme(
+        "https://a.example.com/authorize",
+        "https://a.example.com/token",
+        json!({"authorizeParamNames": {"client_id": "client_key", "response_type": ""},
+            "responseType": "code id_token", "scopeSeparator": "+",
+            "baseUrlFromResponse": "instance_url", "tokenResponseValues": ["team.id"]}),
+    );
+    let text = credgate::to_json_with_secrets(&scheme).unwrap();
+    for field in [
+        r#""authorizeParamNames":{"client_id":"client_key","response_type":""}"#,
+        r#""responseType":"code id_token""#,
+        r#""scopeSeparator":"+""#,
+        r#""baseUrlFromResponse":"instance_url""#,
+    ] {
+        assert!(text.contains(field), "{text}");
+    }
+    assert_eq!(serde_json::from_str::<AuthSchemeConfig>(&text).unwrap(), scheme);
+    let AuthSchemeConfig::OAuth2(built) = &scheme else {
+        panic!("not oauth2");
+    };
+    let by_hand = OAuth2Scheme::authorization_code(
+        "https://a.example.com/authorize",
+        "https://a.example.com/token",
+        "app-1",
+        Some("app-secret-1".into()),
+    )
+    .with_id("o")
+    .with_authorize_param_name("client_id", "client_key")
+    .with_authorize_param_name("response_type", "")
+    .with_response_type("code id_token")
+    .with_base_url_from_response("instance_url")
+    .with_token_response_values(["team.id"]);
+    assert_eq!(by_hand.authorize_param_names, built.authorize_param_names);
+    assert_eq!(by_hand.response_type, built.response_type);
+    assert_eq!(by_hand.base_url_from_response, built.base_url_from_response);
+}
+
+/// Salesforce end to end: the code is exchanged at a loopback token endpoint that answers
+/// with `instance_url`; the persistence hook stores it with the token; the connection
+/// rebuilt from the stored document sends to the instance. An answer naming another site
+/// is stored but the rebuilt connection is refused, never sent there.
+#[test]
+fn salesforce_instance_url_becomes_the_base_url_over_loopback_http() {
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let port = server.server_addr().to_ip().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        for instance in ["https://acme.my.salesforce.com", "https://evil.example.com"] {
+            let Ok(Some(mut request)) = server.recv_timeout(std::time::Duration::from_secs(20))
+            else {
+                break;
+            };
+            let mut body = String::new();
+            let _ = std::io::Read::read_to_string(request.as_reader(), &mut body);
+            seen.push(body);
+            let answer = json!({"access_token": "00D-sf", "instance_url": instance,
+                "id": "https://login.salesforce.com/id/00D/005", "token_type": "Bearer"});
+            let response = tiny_http::Response::from_string(answer.to_string()).with_header(
+                "Content-Type: application/json"
+                    .parse::<tiny_http::Header>()
+                    .unwrap(),
+            );
+            let _ = request.respond(response);
+        }
+        seen
+    });
+    let mut template = template(
+        "https://login.salesforce.com/services/data/v60.0",
+        json!({"instance_url": {"hostPatterns": ["*.my.salesforce.com"]}}),
+        json!({"clientAuthMethod": "body", "baseUrlFromResponse": "instance_url"}),
+    );
+    // The token endpoint on loopback (a template may point any endpoint there).
+    let credgate::AuthSchemeConfig::OAuth2(scheme) = &mut template.auth_scheme_configs[0] else {
+        panic!("not oauth2");
+    };
+    scheme.token_url = format!("http://127.0.0.1:{port}/services/oauth2/token");
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .new_agent();
+    let mut outcomes = Vec::new();
+    for _ in 0..2 {
+        let connection = template.connect(vec![code()]).unwrap();
+        let stored = Arc::new(Mutex::new(None));
+        let hook = Arc::clone(&stored);
+        let live = LiveConnection::builder(&connection)
+            .template(&template)
+            .on_token_update(move |update| *hook.lock().unwrap() = Some(update.credential.clone()))
+            .build()
+            .unwrap();
+        assert_eq!(live.base_url(), "https://login.salesforce.com/services/data/v60.0");
+        let mut request = http::Request::get("/sobjects").body(Vec::new()).unwrap();
+        live.authorize_with(&mut request, |token_request| {
+            let (parts, mut body) = agent.run(token_request)?.into_parts();
+            Ok::<_, ureq::Error>(Response::from_parts(parts, body.read_to_vec()?))
+        })
+        .unwrap();
+        let token = stored.lock().unwrap().clone().expect("the hook stored the token");
+        let mut rebuilt = connection.clone();
+        rebuilt.credentials[0].credential = Credential::OAuth2Token(token);
+        outcomes.push(rebuilt.build(&template).map(|live| {
+            let mut request = http::Request::get("/sobjects").body(()).unwrap();
+            live.authorize(&mut request).unwrap();
+            (request.uri().to_string(), request.headers()["authorization"].clone())
+        }));
+    }
+    let seen = handle.join().unwrap();
+    assert_eq!(seen.len(), 2);
+    assert!(seen[0].contains("code=code-1"), "{seen:?}");
+    assert_eq!(
+        outcomes[0],
+        Ok((
+            "https://acme.my.salesforce.com/services/data/v60.0/sobjects".to_owned(),
+            http::HeaderValue::from_static("Bearer 00D-sf")
+        ))
+    );
+    assert!(
+        matches!(&outcomes[1], Err(BuildError::HostNotAllowed { name, .. }) if name == "instance_url"),
+        "{:?}",
+        outcomes[1]
+    );
+}
