@@ -406,8 +406,13 @@ pub(crate) fn templated_base_url(
         base_url: None,
         ..connection.clone()
     };
-    let template_base =
-        BaseUrl::for_connection(template_url, &own_url, placeholders, any_host, insecure_http);
+    let template_base = BaseUrl::for_connection(
+        template_url,
+        &own_url,
+        placeholders,
+        any_host,
+        insecure_http,
+    );
     let accepted = if any_host {
         value.to_owned()
     } else if placeholders.contains_key(path) {

@@ -633,7 +633,7 @@ fn any_host_is_said_with_a_double_star_and_still_refuses_addresses() -> Result<(
     Ok(())
 }
 
-/// ServiceNow as the Nango catalog writes it: the customer's own host, else its
+/// `ServiceNow` as the Nango catalog writes it: the customer's own host, else its
 /// `service-now.com` subdomain.
 const SERVICENOW: &str = "https://{hostname} || https://{subdomain}.service-now.com";
 const SERVICENOW_HOSTS: &str = r#"{"hostname": {"hostPatterns": ["**"]},
@@ -643,7 +643,10 @@ const SERVICENOW_HOSTS: &str = r#"{"hostname": {"hostPatterns": ["**"]},
 fn alternative_urls_take_the_first_with_its_values() {
     let t = template(SERVICENOW, SERVICENOW_HOSTS);
     assert_eq!(
-        base_url(&t, &[("hostname", "itsm.acme.example"), ("subdomain", "acme")]),
+        base_url(
+            &t,
+            &[("hostname", "itsm.acme.example"), ("subdomain", "acme")]
+        ),
         Ok("https://itsm.acme.example".to_owned())
     );
     assert_eq!(

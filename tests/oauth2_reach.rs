@@ -675,7 +675,13 @@ fn amazon_sp_api_code_arrives_as_spapi_oauth_code() {
 fn authorize_pairs(
     scheme: &AuthSchemeConfig,
     scopes: &[&str],
-) -> Result<(Vec<(String, String)>, credgate::auth::oauth2::AuthorizationRequest), BuildError> {
+) -> Result<
+    (
+        Vec<(String, String)>,
+        credgate::auth::oauth2::AuthorizationRequest,
+    ),
+    BuildError,
+> {
     let AuthSchemeConfig::OAuth2(scheme) = scheme else {
         panic!("not oauth2");
     };
@@ -707,7 +713,13 @@ fn renamed_authorize_parameters_are_sent_under_the_providers_names() {
     let (pairs, _) = authorize_pairs(&tiktok, &["user.info.basic", "video.list"]).unwrap();
     assert_eq!(
         names(&pairs),
-        ["response_type", "client_key", "redirect_uri", "scope", "state"]
+        [
+            "response_type",
+            "client_key",
+            "redirect_uri",
+            "scope",
+            "state"
+        ]
     );
     assert_eq!(param(&pairs, "client_key").as_deref(), Some("app-1"));
     assert_eq!(
@@ -734,7 +746,12 @@ fn renamed_authorize_parameters_are_sent_under_the_providers_names() {
     let (pairs, _) = authorize_pairs(&monday, &[]).unwrap();
     assert_eq!(
         names(&pairs),
-        ["client_id", "redirect_uri", "state", "force_install_if_needed"]
+        [
+            "client_id",
+            "redirect_uri",
+            "state",
+            "force_install_if_needed"
+        ]
     );
     // The token exchange is unchanged by the authorize names.
     let fixture = fixture(tiktok, code());
@@ -791,18 +808,36 @@ fn response_type_overrides_code() {
     ] {
         let scheme = code_scheme(authorize, token, json!({"responseType": response_type}));
         let (pairs, _) = authorize_pairs(&scheme, &[]).unwrap();
-        assert_eq!(param(&pairs, "response_type").as_deref(), Some(response_type));
+        assert_eq!(
+            param(&pairs, "response_type").as_deref(),
+            Some(response_type)
+        );
     }
 }
 
 #[test]
 fn bad_authorize_names_and_response_types_are_refused_at_build_naming_the_field() {
     let cases = [
-        (json!({"authorizeParamNames": {"clientid": "client_key"}}), "authorizeParamNames"),
-        (json!({"authorizeParamNames": {"client_id": "state"}}), "authorizeParamNames"),
-        (json!({"authorizeParamNames": {"client_id": ""}}), "authorizeParamNames"),
-        (json!({"authorizeParamNames": {"state": ""}}), "authorizeParamNames"),
-        (json!({"authorizeParamNames": {"scope": "a b"}}), "authorizeParamNames"),
+        (
+            json!({"authorizeParamNames": {"clientid": "client_key"}}),
+            "authorizeParamNames",
+        ),
+        (
+            json!({"authorizeParamNames": {"client_id": "state"}}),
+            "authorizeParamNames",
+        ),
+        (
+            json!({"authorizeParamNames": {"client_id": ""}}),
+            "authorizeParamNames",
+        ),
+        (
+            json!({"authorizeParamNames": {"state": ""}}),
+            "authorizeParamNames",
+        ),
+        (
+            json!({"authorizeParamNames": {"scope": "a b"}}),
+            "authorizeParamNames",
+        ),
         (json!({"responseType": " "}), "responseType"),
         (json!({"responseType": "code\n"}), "responseType"),
     ];
@@ -829,8 +864,11 @@ fn plus_scope_separator_sends_a_literal_plus_and_space_stays_a_space() {
             json!({"scopeSeparator": separator}),
         )
     };
-    let (pairs, request) =
-        authorize_pairs(&pennylane("+"), &["accounting", "customer_invoices:readonly"]).unwrap();
+    let (pairs, request) = authorize_pairs(
+        &pennylane("+"),
+        &["accounting", "customer_invoices:readonly"],
+    )
+    .unwrap();
     assert_eq!(
         param(&pairs, "scope").as_deref(),
         Some("accounting+customer_invoices:readonly")
@@ -842,20 +880,29 @@ fn plus_scope_separator_sends_a_literal_plus_and_space_stays_a_space() {
         "{}",
         request.url
     );
-    let (pairs, request) =
-        authorize_pairs(&pennylane(" "), &["accounting", "customer_invoices:readonly"]).unwrap();
+    let (pairs, request) = authorize_pairs(
+        &pennylane(" "),
+        &["accounting", "customer_invoices:readonly"],
+    )
+    .unwrap();
     assert_eq!(
         param(&pairs, "scope").as_deref(),
         Some("accounting customer_invoices:readonly")
     );
-    assert!(request.url.contains("scope=accounting+customer"), "{}", request.url);
+    assert!(
+        request.url.contains("scope=accounting+customer"),
+        "{}",
+        request.url
+    );
     // Client credentials send the same literal `+` in the token request.
     let fixture = fixture(
         zoom_cc(json!({"scopeSeparator": "+", "defaultScopes": ["a", "b"]})),
         client("client-1", "secret-1"),
     );
     let request = send_step(&fixture.live);
-    let body = std::str::from_utf8(request.request().body()).unwrap().to_owned();
+    let body = std::str::from_utf8(request.request().body())
+        .unwrap()
+        .to_owned();
     assert!(body.contains("scope=a%2Bb"), "{body}");
 }
 
@@ -889,7 +936,10 @@ fn template(base_url: &str, placeholders: Value, extra: Value) -> credgate::Conn
     .unwrap()
 }
 
-fn live_base(template: &credgate::ConnectionTemplate, credential: Credential) -> Result<String, BuildError> {
+fn live_base(
+    template: &credgate::ConnectionTemplate,
+    credential: Credential,
+) -> Result<String, BuildError> {
     let live = template.connect(vec![credential])?.build(template)?;
     Ok(live.base_url().to_owned())
 }
@@ -904,17 +954,26 @@ fn token_response_values_fill_placeholders() {
         json!({"tokenResponseValues": ["api_domain"]}),
     );
     assert_eq!(
-        live_base(&pipedrive, stored_token(&[("api_domain", "https://acme.pipedrive.com")])),
+        live_base(
+            &pipedrive,
+            stored_token(&[("api_domain", "https://acme.pipedrive.com")])
+        ),
         Ok("https://acme.pipedrive.com/api".to_owned())
     );
     // The host rules hold for a value from the token response as for any other.
     assert!(matches!(
-        live_base(&pipedrive, stored_token(&[("api_domain", "https://evil.example.com")])),
+        live_base(
+            &pipedrive,
+            stored_token(&[("api_domain", "https://evil.example.com")])
+        ),
         Err(BuildError::HostNotAllowed { .. })
     ));
     // The connection's own value comes first.
     let mut connection = pipedrive
-        .connect(vec![stored_token(&[("api_domain", "https://acme.pipedrive.com")])])
+        .connect(vec![stored_token(&[(
+            "api_domain",
+            "https://acme.pipedrive.com",
+        )])])
         .unwrap();
     connection
         .values
@@ -967,17 +1026,27 @@ fn base_url_from_response_stays_on_the_hosts_the_template_allows() {
     ] {
         let error = live_base(&undeclared, stored_token(&[("instance_url", bad)])).unwrap_err();
         for template in [&declared, &undeclared] {
-            assert!(live_base(template, stored_token(&[("instance_url", bad)])).is_err(), "{bad}");
+            assert!(
+                live_base(template, stored_token(&[("instance_url", bad)])).is_err(),
+                "{bad}"
+            );
         }
         let message = error.to_string();
         assert!(!message.contains("evil"), "{message}");
     }
-    let error = live_base(&undeclared, stored_token(&[("instance_url", "https://evil.example.com")]))
-        .unwrap_err()
-        .to_string();
+    let error = live_base(
+        &undeclared,
+        stored_token(&[("instance_url", "https://evil.example.com")]),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(error.starts_with("baseUrlFromResponse"), "{error}");
     // A bad path is refused at build naming the field.
-    let bad_path = template("https://login.salesforce.com", json!({}), json!({"baseUrlFromResponse": "a..b"}));
+    let bad_path = template(
+        "https://login.salesforce.com",
+        json!({}),
+        json!({"baseUrlFromResponse": "a..b"}),
+    );
     let error = live_base(&bad_path, code()).unwrap_err().to_string();
     assert!(error.starts_with("baseUrlFromResponse"), "{error}");
 }
@@ -1000,7 +1069,10 @@ fn new_authorize_and_response_fields_round_trip_through_serde() {
     ] {
         assert!(text.contains(field), "{text}");
     }
-    assert_eq!(serde_json::from_str::<AuthSchemeConfig>(&text).unwrap(), scheme);
+    assert_eq!(
+        serde_json::from_str::<AuthSchemeConfig>(&text).unwrap(),
+        scheme
+    );
     let AuthSchemeConfig::OAuth2(built) = &scheme else {
         panic!("not oauth2");
     };
@@ -1075,20 +1147,30 @@ fn salesforce_instance_url_becomes_the_base_url_over_loopback_http() {
             .on_token_update(move |update| *hook.lock().unwrap() = Some(update.credential.clone()))
             .build()
             .unwrap();
-        assert_eq!(live.base_url(), "https://login.salesforce.com/services/data/v60.0");
+        assert_eq!(
+            live.base_url(),
+            "https://login.salesforce.com/services/data/v60.0"
+        );
         let mut request = http::Request::get("/sobjects").body(Vec::new()).unwrap();
         live.authorize_with(&mut request, |token_request| {
             let (parts, mut body) = agent.run(token_request)?.into_parts();
             Ok::<_, ureq::Error>(Response::from_parts(parts, body.read_to_vec()?))
         })
         .unwrap();
-        let token = stored.lock().unwrap().clone().expect("the hook stored the token");
+        let token = stored
+            .lock()
+            .unwrap()
+            .clone()
+            .expect("the hook stored the token");
         let mut rebuilt = connection.clone();
         rebuilt.credentials[0].credential = Credential::OAuth2Token(token);
         outcomes.push(rebuilt.build(&template).map(|live| {
             let mut request = http::Request::get("/sobjects").body(()).unwrap();
             live.authorize(&mut request).unwrap();
-            (request.uri().to_string(), request.headers()["authorization"].clone())
+            (
+                request.uri().to_string(),
+                request.headers()["authorization"].clone(),
+            )
         }));
     }
     let seen = handle.join().unwrap();

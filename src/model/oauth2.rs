@@ -122,7 +122,7 @@ pub struct OAuth2Scheme {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback_code_param: Option<String>,
     /// credgate: the names the provider uses for the standard authorize parameters, keyed
-    /// by the standard name: `{"client_id": "client_key"}` (TikTok),
+    /// by the standard name: `{"client_id": "client_key"}` (`TikTok`),
     /// `{"redirect_uri": "redirect_url"}` (Printful). Keys are `response_type`,
     /// `client_id`, `redirect_uri`, `scope`, `state`, `code_challenge` and
     /// `code_challenge_method`; an empty name leaves `response_type` or `scope` out

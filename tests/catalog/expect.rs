@@ -98,7 +98,8 @@ pub(crate) fn authorize_url(p: &Provider<'_>) -> Result<AuthorizeUrl, String> {
     // Nango's `authorization_url_replacements` rename parameters in the finished URL
     // (`client_id=` → `client_key=`); a parameter renamed to nothing has no name, which
     // no server reads as a parameter.
-    if let Some(serde_json::Value::Object(replacements)) = p.0.get("authorization_url_replacements") {
+    if let Some(serde_json::Value::Object(replacements)) = p.0.get("authorization_url_replacements")
+    {
         for (from, to) in replacements {
             let from = from.trim_end_matches('=');
             let to = to.as_str().unwrap_or("").trim_end_matches('=');

@@ -195,7 +195,10 @@ fn host_patterns(p: &Provider<'_>, url: &str, placeholders: &mut Map<String, Val
             .split('|')
             .next()
             .unwrap_or("");
-        if !FEATURES.host_suffix_lists || token != format!("{{{name}}}") || host.matches('{').count() != 1 {
+        if !FEATURES.host_suffix_lists
+            || token != format!("{{{name}}}")
+            || host.matches('{').count() != 1
+        {
             return;
         }
         let Some(choices) = p.host_suffixes(name) else {
@@ -429,7 +432,8 @@ fn oauth2(p: &Provider<'_>, placeholders: &mut Map<String, Value>) -> OAuth2Tran
             let (from, to) = (from.trim_end_matches('='), to.as_str().unwrap_or("?"));
             let to = to.strip_suffix('=').unwrap_or(to);
             if !STANDARD.contains(&from) || to.contains(['=', '&', '?']) {
-                authorize_problem = Some("an authorize URL rewritten beyond parameter names".into());
+                authorize_problem =
+                    Some("an authorize URL rewritten beyond parameter names".into());
             }
             names.insert(from.to_owned(), json!(to));
         }
