@@ -342,19 +342,33 @@ fn placements(
 /// Parameters as a form string; `${connectionConfig.x}` becomes `{x}` when placeholders in
 /// parameters exist, else `Err`.
 fn params_form(p: &Provider<'_>, params: &[(String, String)]) -> Result<String, String> {
-    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    let encode =
+        |text: &str| url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
+    let mut pairs = Vec::new();
     for (name, value) in params {
         let value = if value.contains("${") {
             if !FEATURES.placeholders_in_params {
                 return Err("a per-connection value in a parameter".into());
             }
-            url(p, value, &mut Map::new())?
+            // The literal text form-encoded, each `{placeholder}` left as written for
+            // credgate to fill (`resource=urn%3Adtaccount%3A{accountUuid}`).
+            let template = url(p, value, &mut Map::new())?;
+            let mut out = String::new();
+            let mut rest = template.as_str();
+            while let Some(open) = rest.find('{') {
+                let close = rest[open..].find('}').ok_or("an unclosed {")? + open;
+                out.push_str(&encode(&rest[..open]));
+                out.push_str(&rest[open..=close]);
+                rest = &rest[close + 1..];
+            }
+            out.push_str(&encode(rest));
+            out
         } else {
-            value.clone()
+            encode(value)
         };
-        form.append_pair(name, &value);
+        pairs.push(format!("{}={value}", encode(name)));
     }
-    Ok(form.finish())
+    Ok(pairs.join("&"))
 }
 
 fn oauth2(p: &Provider<'_>, placeholders: &mut Map<String, Value>) -> OAuth2Translation {
