@@ -1,6 +1,6 @@
-//! Template fields the translator may emit. Each is added on another branch; all are OFF
-//! until those branches are merged, then the merger turns each on (one line each) so the
-//! translator writes it and the floors in `tests/catalog.rs` can be raised.
+//! Template fields the translator may emit, one switch each: a field added on a branch is
+//! switched on when it lands, so the translator writes it and the floors in
+//! `tests/catalog.rs` can be raised. Every field credgate has today is on.
 
 /// Which template fields exist in credgate yet.
 // A table of switches; the ones no translation reads yet are kept for the merger.
