@@ -113,7 +113,10 @@ pub struct OAuth2Scheme {
     /// `team.id` or `id_token`) kept with the token: each one present (a string, number
     /// or boolean) lands in the new credential's
     /// [`responseValues`](OAuth2TokenCredential::response_values), so the persistence hook
-    /// stores it, keyed by the path as written here.
+    /// stores it, keyed by the path as written here. A connection built with that
+    /// credential fills the template's `{placeholder}` of the same name (`{api_domain}`)
+    /// with it, unless the connection's own `values` set one; host rules apply as to any
+    /// value.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub token_response_values: Vec<String>,
     /// credgate: the redirect parameter the authorization code arrives in, instead of
