@@ -235,7 +235,7 @@ impl BaseUrl {
     }
 
     /// The path prefix, without its trailing `/` (empty for none).
-    fn path(&self) -> &str {
+    pub(crate) fn path(&self) -> &str {
         &self.prefix[self.origin.len()..]
     }
 

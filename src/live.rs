@@ -1,6 +1,8 @@
 //! [`LiveConnection`]: a connection document, validated and pre-encoded, ready to put its
 //! credentials on requests.
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -327,7 +329,7 @@ impl<'a> LiveConnectionBuilder<'a> {
             .map(|(credential_index, pair)| {
                 let context = BuildContext {
                     credential_index,
-                    url_values: connection.values.clone(),
+                    url_values: placeholder_values(connection).into_owned(),
                     placeholders: self
                         .template
                         .map(|t| t.placeholders.clone())
@@ -368,13 +370,111 @@ pub(crate) fn templated_base_url(
     // its placeholders still take their rules from the template's declarations.
     let no_placeholders = std::collections::BTreeMap::new();
     let placeholders = template.map_or(&no_placeholders, |t| &t.placeholders);
-    BaseUrl::for_connection(
+    // Token response values fill the placeholders the connection's own values leave.
+    let with_values;
+    let connection = match placeholder_values(connection) {
+        Cow::Borrowed(_) => connection,
+        Cow::Owned(values) => {
+            with_values = Connection {
+                values,
+                ..connection.clone()
+            };
+            &with_values
+        }
+    };
+    let Some((path, value)) = response_base_url(connection) else {
+        return BaseUrl::for_connection(
+            template_url,
+            connection,
+            placeholders,
+            any_host,
+            insecure_http,
+        );
+    };
+    let refuse = |reason| BuildError::InvalidValue {
+        field: "baseUrlFromResponse",
+        reason,
+    };
+    if value.contains(['{', '}']) {
+        return Err(refuse(
+            "names a token response value that is no URL (it holds braces); name the field that holds the API's base URL",
+        ));
+    }
+    // The template's own base URL, without the connection's override: its path prefix
+    // follows the response's URL, and its domain bounds an undeclared one.
+    let own_url = Connection {
+        base_url: None,
+        ..connection.clone()
+    };
+    let template_base = BaseUrl::for_connection(
         template_url,
+        &own_url,
+        placeholders,
+        any_host,
+        insecure_http,
+    );
+    let accepted = if any_host {
+        value.to_owned()
+    } else if placeholders.contains_key(path) {
+        // The template declared the hosts this value may name (`hostPatterns`).
+        let values = BTreeMap::from([(path.to_owned(), value.to_owned())]);
+        crate::url_template::expand_with(&format!("{{{path}}}"), &values, placeholders)?
+    } else {
+        // Else the rule for a connection's own base URL: on the template's domain.
+        let template_base = template_base.as_ref().map_err(Clone::clone)?;
+        if !BaseUrl::admits_endpoint(template_base.as_str(), value)? {
+            return Err(refuse(
+                "gave a base URL off the template's domain; declare a placeholder of the same name with the hostPatterns the provider's hosts match",
+            ));
+        }
+        value.to_owned()
+    };
+    // `https://acme.my.salesforce.com` with the template's `/services/data/v60.0`.
+    let path = template_base.as_ref().map_or("", BaseUrl::path);
+    let accepted = format!("{}{path}", accepted.trim_end_matches('/'));
+    BaseUrl::for_connection(
+        Some(&accepted),
         connection,
         placeholders,
         any_host,
         insecure_http,
     )
+}
+
+/// The values a connection's placeholders take: its own [`values`](Connection::values),
+/// then, for the names those leave unset, the token response values its OAuth 2.0 token
+/// credentials hold (the scheme's `tokenResponseValues`, keyed by path as written).
+pub(crate) fn placeholder_values(connection: &Connection) -> Cow<'_, BTreeMap<String, String>> {
+    let mut values = Cow::Borrowed(&connection.values);
+    for pair in &connection.credentials {
+        let Credential::OAuth2Token(token) = &pair.credential else {
+            continue;
+        };
+        for (path, value) in &token.response_values {
+            if !values.contains_key(path) && !value.is_redacted() {
+                values
+                    .to_mut()
+                    .insert(path.clone(), value.expose_secret().to_owned());
+            }
+        }
+    }
+    values
+}
+
+/// The field name and value of the first `baseUrlFromResponse` the connection's stored
+/// OAuth 2.0 tokens hold.
+fn response_base_url(connection: &Connection) -> Option<(&str, &str)> {
+    connection.credentials.iter().find_map(|pair| {
+        let AuthSchemeConfig::OAuth2(scheme) = &pair.auth_scheme_config else {
+            return None;
+        };
+        let path = scheme.base_url_from_response.as_deref()?;
+        let Credential::OAuth2Token(token) = &pair.credential else {
+            return None;
+        };
+        let value = token.response_values.get(path)?;
+        (!value.is_redacted()).then(|| (path, value.expose_secret()))
+    })
 }
 
 fn is_bypass(pair: &ConnectionCredential) -> bool {

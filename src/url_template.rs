@@ -16,6 +16,11 @@
 //!   `"hostPatterns": ["*.myshopify.com"]` like any other.
 //! - A placeholder with an `enum` takes only one of those values.
 //! - `{name|default}` uses `default` when the connection has no (or a blank) value.
+//! - `a || b` (alternative URLs, as the Nango catalog writes them:
+//!   `https://{hostname}/oauth_token.do || https://{subdomain}.service-now.com/oauth_token.do`)
+//!   takes the first alternative whose placeholders all have a value or a default, else
+//!   the last (which names the value it misses). Each alternative follows every rule above;
+//!   one that has its values but breaks a rule is an error, never a reason to try the next.
 //!
 //! Pure string work, no I/O; it runs once per connection build, not per request.
 
@@ -184,8 +189,47 @@ impl<'a> Expansion<'a> {
         }
     }
 
-    /// See [`expand_with`].
+    /// See [`expand_with`]. `a || b`: the first alternative whose placeholders all have a
+    /// value (or a default), else the last, which then names its missing value; with
+    /// stand-ins every alternative is checked.
     pub(crate) fn url(&self, template: &str) -> Result<String, BuildError> {
+        let alternatives = alternatives(template);
+        let [.., last] = alternatives.as_slice() else {
+            return self.one_url(template);
+        };
+        if self.stand_in {
+            let mut first = None;
+            for alternative in &alternatives {
+                let expanded = self.one_url(alternative)?;
+                first.get_or_insert(expanded);
+            }
+            return Ok(first.unwrap_or_default());
+        }
+        let chosen = alternatives
+            .iter()
+            .find(|alternative| self.has_every_value(alternative))
+            .unwrap_or(last);
+        self.one_url(chosen)
+    }
+
+    /// Whether every placeholder of `template` has a non-blank value or a default.
+    fn has_every_value(&self, template: &str) -> bool {
+        template
+            .split('{')
+            .skip(1)
+            .filter_map(|after| after.split_once('}').map(|(token, _)| token))
+            .all(|token| {
+                let (name, default) = split_token(token);
+                default.is_some()
+                    || self
+                        .values
+                        .get(name)
+                        .is_some_and(|value| !value.trim().is_empty())
+            })
+    }
+
+    /// One URL template, without alternatives.
+    fn one_url(&self, template: &str) -> Result<String, BuildError> {
         let template = template.trim();
         if !template.contains(['{', '}']) {
             return Ok(template.to_owned());
@@ -491,13 +535,35 @@ fn find_outside_braces(text: &str, needle: &str) -> Option<usize> {
     None
 }
 
+/// The alternatives of `a || b` (Nango's syntax, `||` outside braces), trimmed; one for a
+/// template without.
+fn alternatives(template: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    while let Some(at) = find_outside_braces(rest, "||") {
+        out.push(rest[..at].trim());
+        rest = &rest[at + 2..];
+    }
+    out.push(rest.trim());
+    out
+}
+
 /// The name of the first placeholder of `url` without a default (`{subdomain}`), if any:
-/// one a connection's value was meant to fill.
+/// one a connection's value was meant to fill. With alternatives (`a || b`), none when one
+/// alternative needs no value, else the first alternative's.
 pub(crate) fn unfilled(url: &str) -> Option<&str> {
-    url.split('{')
-        .skip(1)
-        .filter_map(|after| after.split_once('}').map(|(token, _)| token))
-        .find(|token| !token.is_empty() && !token.contains('|'))
+    fn first_unfilled(alternative: &str) -> Option<&str> {
+        alternative
+            .split('{')
+            .skip(1)
+            .filter_map(|after| after.split_once('}').map(|(token, _)| token))
+            .find(|token| !token.is_empty() && !token.contains('|'))
+    }
+    let alternatives = alternatives(url);
+    if alternatives.iter().any(|a| first_unfilled(a).is_none()) {
+        return None;
+    }
+    alternatives.first().and_then(|a| first_unfilled(a))
 }
 
 /// `name` and the default of `name|default`.

@@ -632,3 +632,111 @@ fn any_host_is_said_with_a_double_star_and_still_refuses_addresses() -> Result<(
     }
     Ok(())
 }
+
+/// `ServiceNow` as the Nango catalog writes it: the customer's own host, else its
+/// `service-now.com` subdomain.
+const SERVICENOW: &str = "https://{hostname} || https://{subdomain}.service-now.com";
+const SERVICENOW_HOSTS: &str = r#"{"hostname": {"hostPatterns": ["**"]},
+    "subdomain": {"hostPatterns": ["*.service-now.com"]}}"#;
+
+#[test]
+fn alternative_urls_take_the_first_with_its_values() {
+    let t = template(SERVICENOW, SERVICENOW_HOSTS);
+    assert_eq!(
+        base_url(
+            &t,
+            &[("hostname", "itsm.acme.example"), ("subdomain", "acme")]
+        ),
+        Ok("https://itsm.acme.example".to_owned())
+    );
+    assert_eq!(
+        base_url(&t, &[("subdomain", "acme")]),
+        Ok("https://acme.service-now.com".to_owned())
+    );
+    assert_eq!(
+        base_url(&t, &[("hostname", " "), ("subdomain", "acme")]),
+        Ok("https://acme.service-now.com".to_owned())
+    );
+    // Neither: the last alternative names what it misses.
+    assert_eq!(
+        base_url(&t, &[]),
+        Err(BuildError::MissingUrlValue {
+            name: "subdomain".into()
+        })
+    );
+    // A value that breaks a rule is an error, never a reason to fall back.
+    assert!(matches!(
+        base_url(&t, &[("hostname", "127.0.0.1"), ("subdomain", "acme")]),
+        Err(BuildError::HostNotAllowed { .. })
+    ));
+    // Alternatives with a literal last (Intercom's regions): the literal without a value.
+    let intercom = template(
+        "https://api.{region}.intercom.io || https://api.intercom.io",
+        r#"{"region": {"hostPatterns": ["api.eu.intercom.io", "api.au.intercom.io"]}}"#,
+    );
+    assert_eq!(
+        base_url(&intercom, &[]),
+        Ok("https://api.intercom.io".to_owned())
+    );
+    assert_eq!(
+        base_url(&intercom, &[("region", "eu")]),
+        Ok("https://api.eu.intercom.io".to_owned())
+    );
+    assert!(base_url(&intercom, &[("region", "evil")]).is_err());
+}
+
+#[test]
+fn every_alternative_is_checked_at_load() {
+    let registry = credgate::Registry::new();
+    registry.add_environment("production").expect("environment");
+    let err = registry
+        .add_template(
+            "production",
+            template(SERVICENOW, r#"{"hostname": {"hostPatterns": ["**"]}}"#),
+        )
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("{subdomain} sets the host"),
+        "{err}"
+    );
+    registry
+        .add_template("production", template(SERVICENOW, SERVICENOW_HOSTS))
+        .expect("declared");
+}
+
+#[test]
+fn an_authorize_url_with_a_literal_alternative_needs_no_value() {
+    // Catalog `salesforce`: the customer's login host, else login.salesforce.com.
+    let scheme: credgate::OAuth2Scheme = serde_json::from_str(
+        r#"{"authorizeUrl": "https://{hostname}/services/oauth2/authorize || https://login.salesforce.com/services/oauth2/authorize",
+            "tokenUrl": "https://login.salesforce.com/services/oauth2/token",
+            "grant": {"type": "authorizationCode", "authorizationCode": {"clientId": "app-1"}}}"#,
+    )
+    .expect("scheme");
+    let request = AuthorizationRequest::new(&scheme, "https://app.example/cb", &[], &OsRandom)
+        .expect("the literal alternative");
+    assert!(
+        request
+            .url
+            .starts_with("https://login.salesforce.com/services/oauth2/authorize?"),
+        "{}",
+        request.url
+    );
+    let placeholders = BTreeMap::from([(
+        "hostname".to_owned(),
+        credgate::Placeholder::new().with_host_patterns(["*.my.salesforce.com"]),
+    )]);
+    let values = BTreeMap::from([("hostname".to_owned(), "acme.my.salesforce.com".to_owned())]);
+    let expanded = scheme
+        .with_placeholder_values(&values, &placeholders)
+        .expect("declared");
+    let request = AuthorizationRequest::new(&expanded, "https://app.example/cb", &[], &OsRandom)
+        .expect("the customer's host");
+    assert!(
+        request
+            .url
+            .starts_with("https://acme.my.salesforce.com/services/oauth2/authorize?"),
+        "{}",
+        request.url
+    );
+}

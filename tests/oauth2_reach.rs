@@ -668,3 +668,282 @@ fn amazon_sp_api_code_arrives_as_spapi_oauth_code() {
     );
     assert!(stored.callback(&plain).is_err());
 }
+
+// ---- authorize URL: authorizeParamNames, responseType, literal `+` ------------------
+
+/// The authorize URL's query pairs of `scheme` (`scopes` requested), and the request.
+fn authorize_pairs(
+    scheme: &AuthSchemeConfig,
+    scopes: &[&str],
+) -> Result<
+    (
+        Vec<(String, String)>,
+        credgate::auth::oauth2::AuthorizationRequest,
+    ),
+    BuildError,
+> {
+    let AuthSchemeConfig::OAuth2(scheme) = scheme else {
+        panic!("not oauth2");
+    };
+    let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
+    let request = credgate::auth::oauth2::AuthorizationRequest::new(
+        scheme,
+        "https://app.example.com/cb",
+        &scopes,
+        &credgate::OsRandom,
+    )?;
+    let url = url::Url::parse(&request.url).unwrap();
+    Ok((url.query_pairs().into_owned().collect(), request))
+}
+
+fn names(pairs: &[(String, String)]) -> Vec<&str> {
+    pairs.iter().map(|(n, _)| n.as_str()).collect()
+}
+
+#[test]
+fn renamed_authorize_parameters_are_sent_under_the_providers_names() {
+    // Catalog `tiktok-personal` (client_id → client_key), `printful` (redirect_uri →
+    // redirect_url), `monday` (response_type left out).
+    let tiktok = code_scheme(
+        "https://www.tiktok.com/v2/auth/authorize/",
+        "https://open.tiktokapis.com/v2/oauth/token/",
+        json!({"scopeSeparator": ",", "clientAuthMethod": "body",
+            "authorizeParamNames": {"client_id": "client_key"}}),
+    );
+    let (pairs, _) = authorize_pairs(&tiktok, &["user.info.basic", "video.list"]).unwrap();
+    assert_eq!(
+        names(&pairs),
+        [
+            "response_type",
+            "client_key",
+            "redirect_uri",
+            "scope",
+            "state"
+        ]
+    );
+    assert_eq!(param(&pairs, "client_key").as_deref(), Some("app-1"));
+    assert_eq!(
+        param(&pairs, "scope").as_deref(),
+        Some("user.info.basic,video.list")
+    );
+    let printful = code_scheme(
+        "https://www.printful.com/oauth/authorize",
+        "https://www.printful.com/oauth/token",
+        json!({"authorizeParamNames": {"redirect_uri": "redirect_url"}}),
+    );
+    let (pairs, _) = authorize_pairs(&printful, &[]).unwrap();
+    assert_eq!(
+        param(&pairs, "redirect_url").as_deref(),
+        Some("https://app.example.com/cb")
+    );
+    assert_eq!(param(&pairs, "redirect_uri"), None);
+    let monday = code_scheme(
+        "https://auth.monday.com/oauth2/authorize",
+        "https://auth.monday.com/oauth2/token",
+        json!({"authorizeParamNames": {"response_type": ""},
+            "additionalAuthorizeParams": "force_install_if_needed=true"}),
+    );
+    let (pairs, _) = authorize_pairs(&monday, &[]).unwrap();
+    assert_eq!(
+        names(&pairs),
+        [
+            "client_id",
+            "redirect_uri",
+            "state",
+            "force_install_if_needed"
+        ]
+    );
+    // The token exchange is unchanged by the authorize names.
+    let fixture = fixture(tiktok, code());
+    let body = form(send_step(&fixture.live).request().body());
+    assert_eq!(param(&body, "client_id").as_deref(), Some("app-1"));
+}
+
+#[test]
+fn a_renamed_state_is_read_back_under_its_name() {
+    // Catalog `shopline-oauth`: state → customField, and the rest in camelCase; PKCE's
+    // challenge renamed too.
+    let shopline = code_scheme(
+        "https://acme.myshopline.com/admin/oauth-web/",
+        "https://acme.myshopline.com/admin/oauth/token/create",
+        json!({"pkce": true, "authorizeParamNames": {"response_type": "responseType",
+            "client_id": "appKey", "redirect_uri": "redirectUri", "state": "customField",
+            "code_challenge": "codeChallenge"}}),
+    );
+    let (pairs, request) = authorize_pairs(&shopline, &[]).unwrap();
+    assert_eq!(
+        names(&pairs),
+        [
+            "responseType",
+            "appKey",
+            "redirectUri",
+            "customField",
+            "codeChallenge",
+            "code_challenge_method"
+        ]
+    );
+    assert_eq!(param(&pairs, "customField"), Some(request.state.clone()));
+    let stored: credgate::auth::oauth2::AuthorizationRequest =
+        serde_json::from_str(&credgate::to_json_with_secrets(&request).unwrap()).unwrap();
+    let back = format!("?code=c-1&customField={}", request.state);
+    assert_eq!(stored.callback(&back).unwrap().code.expose_secret(), "c-1");
+    let under_state = format!("?code=c-1&state={}", request.state);
+    assert!(stored.callback(&under_state).is_err());
+}
+
+#[test]
+fn response_type_overrides_code() {
+    // Catalog `datev` (`code id_token`) and `followupboss` (`auth_code`).
+    for (authorize, token, response_type) in [
+        (
+            "https://login.datev.de/openid/authorize",
+            "https://api.datev.de/token",
+            "code id_token",
+        ),
+        (
+            "https://app.followupboss.com/oauth/authorize",
+            "https://app.followupboss.com/oauth/token",
+            "auth_code",
+        ),
+    ] {
+        let scheme = code_scheme(authorize, token, json!({"responseType": response_type}));
+        let (pairs, _) = authorize_pairs(&scheme, &[]).unwrap();
+        assert_eq!(
+            param(&pairs, "response_type").as_deref(),
+            Some(response_type)
+        );
+    }
+}
+
+#[test]
+fn bad_authorize_names_and_response_types_are_refused_at_build_naming_the_field() {
+    let cases = [
+        (
+            json!({"authorizeParamNames": {"clientid": "client_key"}}),
+            "authorizeParamNames",
+        ),
+        (
+            json!({"authorizeParamNames": {"client_id": "state"}}),
+            "authorizeParamNames",
+        ),
+        (
+            json!({"authorizeParamNames": {"client_id": ""}}),
+            "authorizeParamNames",
+        ),
+        (
+            json!({"authorizeParamNames": {"state": ""}}),
+            "authorizeParamNames",
+        ),
+        (
+            json!({"authorizeParamNames": {"scope": "a b"}}),
+            "authorizeParamNames",
+        ),
+        (json!({"responseType": " "}), "responseType"),
+        (json!({"responseType": "code\n"}), "responseType"),
+    ];
+    for (extra, field) in cases {
+        let scheme = code_scheme(
+            "https://auth.example.com/authorize",
+            "https://auth.example.com/token",
+            extra.clone(),
+        );
+        let error = build(scheme.clone(), code()).unwrap_err().to_string();
+        assert!(error.starts_with(field), "{extra}: {error}");
+        let error = authorize_pairs(&scheme, &[]).unwrap_err().to_string();
+        assert!(error.starts_with(field), "{extra}: {error}");
+    }
+}
+
+#[test]
+fn plus_scope_separator_sends_a_literal_plus_and_space_stays_a_space() {
+    // Catalog `pennylane` and `workable-oauth`: scopes joined by a literal `+`.
+    let pennylane = |separator: &str| {
+        code_scheme(
+            "https://app.pennylane.com/oauth/authorize",
+            "https://app.pennylane.com/oauth/token",
+            json!({"scopeSeparator": separator}),
+        )
+    };
+    let (pairs, request) = authorize_pairs(
+        &pennylane("+"),
+        &["accounting", "customer_invoices:readonly"],
+    )
+    .unwrap();
+    assert_eq!(
+        param(&pairs, "scope").as_deref(),
+        Some("accounting+customer_invoices:readonly")
+    );
+    assert!(
+        request
+            .url
+            .contains("scope=accounting%2Bcustomer_invoices%3Areadonly&"),
+        "{}",
+        request.url
+    );
+    let (pairs, request) = authorize_pairs(
+        &pennylane(" "),
+        &["accounting", "customer_invoices:readonly"],
+    )
+    .unwrap();
+    assert_eq!(
+        param(&pairs, "scope").as_deref(),
+        Some("accounting customer_invoices:readonly")
+    );
+    assert!(
+        request.url.contains("scope=accounting+customer"),
+        "{}",
+        request.url
+    );
+    // Client credentials send the same literal `+` in the token request.
+    let fixture = fixture(
+        zoom_cc(json!({"scopeSeparator": "+", "defaultScopes": ["a", "b"]})),
+        client("client-1", "secret-1"),
+    );
+    let request = send_step(&fixture.live);
+    let body = std::str::from_utf8(request.request().body())
+        .unwrap()
+        .to_owned();
+    assert!(body.contains("scope=a%2Bb"), "{body}");
+}
+
+#[test]
+fn new_authorize_and_response_fields_round_trip_through_serde() {
+    let scheme = code_scheme(
+        "https://a.example.com/authorize",
+        "https://a.example.com/token",
+        json!({"authorizeParamNames": {"client_id": "client_key", "response_type": ""},
+            "responseType": "code id_token", "scopeSeparator": "+",
+            "baseUrlFromResponse": "instance_url", "tokenResponseValues": ["team.id"]}),
+    );
+    let text = credgate::to_json_with_secrets(&scheme).unwrap();
+    for field in [
+        r#""authorizeParamNames":{"client_id":"client_key","response_type":""}"#,
+        r#""responseType":"code id_token""#,
+        r#""scopeSeparator":"+""#,
+        r#""baseUrlFromResponse":"instance_url""#,
+    ] {
+        assert!(text.contains(field), "{text}");
+    }
+    assert_eq!(
+        serde_json::from_str::<AuthSchemeConfig>(&text).unwrap(),
+        scheme
+    );
+    let AuthSchemeConfig::OAuth2(built) = &scheme else {
+        panic!("not oauth2");
+    };
+    let by_hand = OAuth2Scheme::authorization_code(
+        "https://a.example.com/authorize",
+        "https://a.example.com/token",
+        "app-1",
+        Some("app-secret-1".into()),
+    )
+    .with_id("o")
+    .with_authorize_param_name("client_id", "client_key")
+    .with_authorize_param_name("response_type", "")
+    .with_response_type("code id_token")
+    .with_base_url_from_response("instance_url")
+    .with_token_response_values(["team.id"]);
+    assert_eq!(by_hand.authorize_param_names, built.authorize_param_names);
+    assert_eq!(by_hand.response_type, built.response_type);
+    assert_eq!(by_hand.base_url_from_response, built.base_url_from_response);
+}

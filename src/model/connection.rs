@@ -59,7 +59,9 @@ pub struct Connection {
     pub credentials: Vec<ConnectionCredential>,
     /// Per-connection values for the template's URLs (`{"subdomain": "acme"}` for
     /// `https://{subdomain}.zendesk.com`) and OAuth 2.0 parameters; see
-    /// [`crate::url_template::expand_with`].
+    /// [`crate::url_template::expand_with`]. Placeholders these leave unset take the
+    /// token response values the connection's stored OAuth 2.0 tokens hold (an OAuth 2.0
+    /// scheme's `tokenResponseValues`, keyed by path).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub values: BTreeMap<String, String>,
 }

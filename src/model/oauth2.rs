@@ -113,7 +113,10 @@ pub struct OAuth2Scheme {
     /// `team.id` or `id_token`) kept with the token: each one present (a string, number
     /// or boolean) lands in the new credential's
     /// [`responseValues`](OAuth2TokenCredential::response_values), so the persistence hook
-    /// stores it, keyed by the path as written here.
+    /// stores it, keyed by the path as written here. A connection built with that
+    /// credential fills the template's `{placeholder}` of the same name (`{api_domain}`)
+    /// with it, unless the connection's own `values` set one; host rules apply as to any
+    /// value.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub token_response_values: Vec<String>,
     /// credgate: the redirect parameter the authorization code arrives in, instead of
@@ -121,6 +124,30 @@ pub struct OAuth2Scheme {
     /// [`AuthorizationRequest::callback`](crate::auth::oauth2::AuthorizationRequest::callback).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback_code_param: Option<String>,
+    /// credgate: the names the provider uses for the standard authorize parameters, keyed
+    /// by the standard name: `{"client_id": "client_key"}` (`TikTok`),
+    /// `{"redirect_uri": "redirect_url"}` (Printful). Keys are `response_type`,
+    /// `client_id`, `redirect_uri`, `scope`, `state`, `code_challenge` and
+    /// `code_challenge_method`; an empty name leaves `response_type` or `scope` out
+    /// (Monday sends no `response_type`). Validated at build: known keys, names without
+    /// whitespace or control characters, no two parameters under one name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub authorize_param_names: BTreeMap<String, String>,
+    /// credgate: the `response_type` sent in the authorize URL instead of `code`
+    /// (`code id_token`, a provider's own value). The redirect must still carry an
+    /// authorization code. Validated at build: not blank, no control characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_type: Option<String>,
+    /// credgate: a token response field (a dotted path, as in `tokenResponseValues`, which
+    /// need not list it) whose value becomes the connection's base URL once a token
+    /// holding it is stored: Salesforce's `instance_url`. The URL must name a host the
+    /// template allows: one matching the `hostPatterns` of the template's placeholder of
+    /// the same name when one is declared, else one on the template base URL's domain (the
+    /// rule for a connection's `baseUrl` override); anything else is refused when the
+    /// connection is built, so credentials never go to another host. Until a token holds
+    /// the value, the template's base URL is used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url_from_response: Option<String>,
 }
 
 /// Where token request parameters go.
@@ -189,7 +216,8 @@ pub enum ScopeSeparator {
     /// A comma.
     #[serde(rename = ",")]
     Comma,
-    /// `+`: a form-encoded space, so it is sent as a space that form encoding writes as `+`.
+    /// A literal `+`: the server reads `read+write` (sent `read%2Bwrite` in form encoding,
+    /// where a bare `+` would read as a space).
     #[serde(rename = "+")]
     Plus,
 }
@@ -259,6 +287,9 @@ impl OAuth2Scheme {
             expires_in_field: None,
             token_response_values: Vec::new(),
             callback_code_param: None,
+            authorize_param_names: BTreeMap::new(),
+            response_type: None,
+            base_url_from_response: None,
         }
     }
 
@@ -451,6 +482,35 @@ impl OAuth2Scheme {
         paths: I,
     ) -> Self {
         self.token_response_values = paths.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// This scheme sending the standard authorize parameter `standard` (`client_id`) under
+    /// the provider's `name` (`client_key`); an empty name leaves `response_type` or
+    /// `scope` out.
+    #[must_use]
+    pub fn with_authorize_param_name(
+        mut self,
+        standard: impl Into<String>,
+        name: impl Into<String>,
+    ) -> Self {
+        self.authorize_param_names
+            .insert(standard.into(), name.into());
+        self
+    }
+
+    /// This scheme sending `response_type` in the authorize URL instead of `code`.
+    #[must_use]
+    pub fn with_response_type(mut self, response_type: impl Into<String>) -> Self {
+        self.response_type = Some(response_type.into());
+        self
+    }
+
+    /// This scheme taking the connection's base URL from the token response field at
+    /// `path` (Salesforce `instance_url`), within the hosts the template allows.
+    #[must_use]
+    pub fn with_base_url_from_response(mut self, path: impl Into<String>) -> Self {
+        self.base_url_from_response = Some(path.into());
         self
     }
 

@@ -31,6 +31,10 @@ use crate::Secret;
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
+// A configuration document, read once per connection build and never on the request path:
+// boxing the OAuth 2.0 variant would cost every `AuthSchemeConfig::OAuth2(scheme)` match
+// its plain shape for a few hundred bytes per template.
+#[allow(clippy::large_enum_variant)]
 pub enum AuthSchemeConfig {
     /// `api-key`: a key in a header, query parameter or cookie.
     ApiKey(ApiKeyScheme),

@@ -198,7 +198,8 @@ pub(crate) fn authorize(p: &Provider<'_>, t: &Translation) -> Outcome {
     let sent_params: BTreeMap<String, String> = sent
         .query_pairs()
         .map(|(n, v)| {
-            let v = if n == "state" || n == "code_challenge" {
+            // `state` is masked under whatever name it is sent (`customField`).
+            let v = if v == request.state || n == "code_challenge" {
                 "*".into()
             } else {
                 v.into_owned()

@@ -95,6 +95,21 @@ pub(crate) fn authorize_url(p: &Provider<'_>) -> Result<AuthorizeUrl, String> {
     for (name, value) in p.params("authorization_params") {
         params.insert(name, fill(&value, &values)?);
     }
+    // Nango's `authorization_url_replacements` rename parameters in the finished URL
+    // (`client_id=` → `client_key=`); a parameter renamed to nothing has no name, which
+    // no server reads as a parameter.
+    if let Some(serde_json::Value::Object(replacements)) = p.0.get("authorization_url_replacements")
+    {
+        for (from, to) in replacements {
+            let from = from.trim_end_matches('=');
+            let to = to.as_str().unwrap_or("").trim_end_matches('=');
+            if let Some(value) = params.remove(from)
+                && !to.is_empty()
+            {
+                params.insert(to.to_owned(), value);
+            }
+        }
+    }
     Ok(AuthorizeUrl {
         url: endpoint(p, "authorization_url")?,
         params,

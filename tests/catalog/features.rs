@@ -1,6 +1,6 @@
-//! Template fields the translator may emit. Each is added on another branch; all are OFF
-//! until those branches are merged, then the merger turns each on (one line each) so the
-//! translator writes it and the floors in `tests/catalog.rs` can be raised.
+//! Template fields the translator may emit, one switch each: a field added on a branch is
+//! switched on when it lands, so the translator writes it and the floors in
+//! `tests/catalog.rs` can be raised. Every field credgate has today is on.
 
 /// Which template fields exist in credgate yet.
 // A table of switches; the ones no translation reads yet are kept for the merger.
@@ -36,23 +36,30 @@ pub(crate) struct Features {
     pub(crate) placeholders_in_params: bool,
     /// A literal `+` scope separator, distinct from a space.
     pub(crate) plus_scope_separator: bool,
+    /// Alternative URLs, `a || b`: the first whose placeholders all have values.
+    pub(crate) url_alternatives: bool,
+    /// A placeholder ending a host (`accounts.zoho.{extension}`) declared with the
+    /// provider's documented suffixes: each host in `hostPatterns`, the values as `enum`.
+    pub(crate) host_suffix_lists: bool,
 }
 
-/// Today's table: everything OFF (see the module docs).
+/// Today's table: every field credgate has is ON.
 pub(crate) const FEATURES: Features = Features {
     client_auth_raw: true,
     grant_type: true,
     token_params_in_query: true,
     refresh_params: true,
-    authorize_param_names: false,
-    response_type: false,
+    authorize_param_names: true,
+    response_type: true,
     callback_code_param: true,
     access_token_path: true,
     expires_in_unit: true,
-    token_response_values: false,
-    base_url_from_response: false,
+    token_response_values: true,
+    base_url_from_response: true,
     host_patterns: true,
     placeholder_defaults: true,
     placeholders_in_params: true,
-    plus_scope_separator: false,
+    plus_scope_separator: true,
+    url_alternatives: true,
+    host_suffix_lists: true,
 };

@@ -35,6 +35,44 @@ impl Placement {
     }
 }
 
+/// The values a placeholder at the end of a host (`accounts.zoho.{extension}`,
+/// `api.{siteParameter}`) takes, from each provider's own documentation of its data
+/// centres: the catalog names no list, and a host suffix cannot be matched by pattern
+/// without admitting every domain. `(provider name prefix, placeholder, values)`.
+const HOST_SUFFIXES: [(&str, &str, &[&str]); 5] = [
+    // Zoho's data centres (zoho.com/crm/developer/docs/api/v8/multi-dc.html).
+    (
+        "zoho",
+        "extension",
+        &[
+            "com", "eu", "in", "com.au", "jp", "ca", "com.cn", "sa", "uk",
+        ],
+    ),
+    // Login with Amazon's regional token endpoints (api.amazon.com / .co.uk / .co.jp).
+    ("amazon", "extension", &["com", "co.uk", "co.jp"]),
+    // Exact Online's countries (start.exactonline.nl, .be, .de, .co.uk, .com, .fr, .es).
+    (
+        "exact-online",
+        "extension",
+        &["nl", "be", "de", "co.uk", "com", "fr", "es"],
+    ),
+    // PingOne's regions (auth.pingone.com, .eu, .asia, .ca, .com.au).
+    ("pingone", "tld", &["com", "eu", "asia", "ca", "com.au"]),
+    // Datadog's sites (docs.datadoghq.com/getting_started/site).
+    (
+        "datadog",
+        "siteParameter",
+        &[
+            "datadoghq.com",
+            "us3.datadoghq.com",
+            "us5.datadoghq.com",
+            "datadoghq.eu",
+            "ap1.datadoghq.com",
+            "ddog-gov.com",
+        ],
+    ),
+];
+
 pub(crate) struct Provider<'a>(pub &'a Value);
 
 impl Provider<'_> {
@@ -85,6 +123,14 @@ impl Provider<'_> {
                 }
             })
             .collect()
+    }
+
+    /// The documented values of a placeholder that ends a host, if the provider has them.
+    pub(crate) fn host_suffixes(&self, placeholder: &str) -> Option<&'static [&'static str]> {
+        HOST_SUFFIXES
+            .iter()
+            .find(|(prefix, name, _)| self.name().starts_with(prefix) && *name == placeholder)
+            .map(|(_, _, values)| *values)
     }
 
     pub(crate) fn default_scopes(&self) -> Vec<String> {
@@ -141,7 +187,9 @@ impl Provider<'_> {
                     let follow = &after[end + 1..];
                     let whole_host = before.ends_with("://")
                         && (follow.is_empty() || follow.starts_with(['/', ':']));
-                    let value = if start == 0 && std::ptr::eq(rest, alternative) {
+                    let value = if let Some(values) = self.host_suffixes(name) {
+                        values[0].to_owned()
+                    } else if start == 0 && std::ptr::eq(rest, alternative) {
                         "https://acme.example.net".to_owned()
                     } else if whole_host {
                         "acme.example.net".to_owned()

@@ -65,7 +65,7 @@ impl Translation {
         let base_url = p
             .str("base_url")
             .ok_or_else(|| "no base URL".to_owned())
-            .and_then(|u| url(u, &mut placeholders));
+            .and_then(|u| url(p, u, &mut placeholders));
         let (schemes, token_placement) = placements(p);
         let oauth2 = p.is_oauth2().then(|| oauth2(p, &mut placeholders));
         Self {
@@ -78,13 +78,27 @@ impl Translation {
     }
 }
 
-/// A Nango URL in credgate's syntax: `${connectionConfig.x}` → `{x}`.
-pub(crate) fn url(nango: &str, placeholders: &mut Map<String, Value>) -> Result<String, String> {
+/// A Nango URL in credgate's syntax: `${connectionConfig.x}` → `{x}`; `a || b` as one
+/// placeholder's default where it is one, else as credgate's alternatives.
+pub(crate) fn url(
+    p: &Provider<'_>,
+    nango: &str,
+    placeholders: &mut Map<String, Value>,
+) -> Result<String, String> {
     if let Some((first, fallback)) = nango.split_once("||") {
-        return match with_default(first.trim(), fallback.trim()) {
-            Some(single) if FEATURES.placeholder_defaults => url(&single, placeholders),
-            _ => Err("a URL with alternatives (`a || b`)".into()),
-        };
+        if FEATURES.placeholder_defaults
+            && let Some(single) = with_default(first.trim(), fallback.trim())
+        {
+            return url(p, &single, placeholders);
+        }
+        if !FEATURES.url_alternatives {
+            return Err("a URL with alternatives (`a || b`)".into());
+        }
+        let alternatives = nango
+            .split("||")
+            .map(|alternative| url(p, alternative.trim(), placeholders))
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok(alternatives.join(" || "));
     }
     let mut out = String::new();
     let mut rest = nango;
@@ -102,9 +116,32 @@ pub(crate) fn url(nango: &str, placeholders: &mut Map<String, Value>) -> Result<
     }
     out.push_str(rest);
     if FEATURES.host_patterns {
-        host_patterns(&out, placeholders);
+        host_patterns(p, &out, placeholders);
     }
     Ok(out)
+}
+
+/// Adds `patterns` to the placeholder's `hostPatterns` (a placeholder in several URLs may
+/// produce the hosts of each), and `choices` as its `enum`.
+fn declare(
+    placeholders: &mut Map<String, Value>,
+    name: &str,
+    patterns: &[String],
+    choices: Option<&[&str]>,
+) {
+    let entry = placeholders
+        .entry(name.to_owned())
+        .or_insert_with(|| json!({"hostPatterns": []}));
+    if let Some(Value::Array(list)) = entry.get_mut("hostPatterns") {
+        for pattern in patterns {
+            if !list.iter().any(|p| p == pattern) {
+                list.push(json!(pattern));
+            }
+        }
+    }
+    if let Some(choices) = choices {
+        entry["enum"] = json!(choices);
+    }
 }
 
 /// `https://${connectionConfig.host} || https://amplitude.com` is one placeholder with a
@@ -135,11 +172,12 @@ fn with_default(first: &str, fallback: &str) -> Option<String> {
 /// (`https://{hostname}/api`, self-hosted software) or the whole URL (`{instanceUrl}`) may name
 /// any host (`**`), as Nango lets it. A placeholder in the last label (`amazon.{tld}`) gets
 /// none: only a list of the provider's TLDs could say it, and the catalog has none.
-fn host_patterns(url: &str, placeholders: &mut Map<String, Value>) {
+fn host_patterns(p: &Provider<'_>, url: &str, placeholders: &mut Map<String, Value>) {
+    // `{instanceUrl|https://api.gong.io}`: the `://` of a default is no scheme.
     let host = match url.split_once("://") {
-        Some((_, after)) => after.split(['/', '?']).next().unwrap_or(""),
-        None if url.starts_with('{') => url.find('}').map_or("", |end| &url[..=end]),
-        None => return,
+        Some((_, after)) if !url.starts_with('{') => after.split(['/', '?']).next().unwrap_or(""),
+        _ if url.starts_with('{') => url.find('}').map_or("", |end| &url[..=end]),
+        _ => return,
     };
     let labels: Vec<&str> = host.split('.').collect();
     let Some(last) = labels.iter().rposition(|label| label.contains('{')) else {
@@ -147,10 +185,34 @@ fn host_patterns(url: &str, placeholders: &mut Map<String, Value>) {
     };
     let domain = labels[last + 1..].join(".");
     let whole = host.starts_with('{') && host.find('}').is_some_and(|end| end + 1 >= host.len());
+    // A placeholder ending the host (`accounts.zoho.{extension}`) names the provider's
+    // documented suffixes, each host spelled out, or nothing.
+    if domain.is_empty() && !whole {
+        let token = labels[last];
+        let name = token
+            .trim_start_matches('{')
+            .trim_end_matches('}')
+            .split('|')
+            .next()
+            .unwrap_or("");
+        if !FEATURES.host_suffix_lists
+            || token != format!("{{{name}}}")
+            || host.matches('{').count() != 1
+        {
+            return;
+        }
+        let Some(choices) = p.host_suffixes(name) else {
+            return;
+        };
+        let hosts: Vec<String> = choices
+            .iter()
+            .map(|choice| host.replace(token, choice))
+            .collect();
+        declare(placeholders, name, &hosts, Some(choices));
+        return;
+    }
     let pattern = if whole {
         "**".to_owned()
-    } else if domain.is_empty() {
-        return;
     } else if last == 0 {
         format!("*.{domain}")
     } else {
@@ -162,7 +224,7 @@ fn host_patterns(url: &str, placeholders: &mut Map<String, Value>) {
             return;
         };
         let name = token.split('|').next().unwrap_or(token);
-        placeholders.insert(name.to_owned(), json!({"hostPatterns": [pattern]}));
+        declare(placeholders, name, std::slice::from_ref(&pattern), None);
         rest = tail;
     }
 }
@@ -222,6 +284,19 @@ fn placements(
             "apiKey" | "credentials.apiKey" => {
                 schemes.push(api_key(i, &pl.name, &pl.location, &template, API_KEY));
             }
+            // The OAuth 2.0 client id sent as a key (Getty Images, MYOB): an API key
+            // scheme holding the same value.
+            "clientId" if p.is_oauth2() => {
+                schemes.push(api_key(i, &pl.name, &pl.location, &template, CLIENT_ID));
+            }
+            // A Basic credential's halves as named parameters (Konnektive): an API key
+            // scheme for each, holding that half.
+            "credentials.username" if p.mode() == "BASIC" => {
+                schemes.push(api_key(i, &pl.name, &pl.location, &template, USERNAME));
+            }
+            "credentials.password" if p.mode() == "BASIC" => {
+                schemes.push(api_key(i, &pl.name, &pl.location, &template, PASSWORD));
+            }
             other => match other.strip_prefix("connectionConfig.") {
                 Some(name) => {
                     let secret = values.get(name).cloned().unwrap_or_default();
@@ -266,20 +341,34 @@ fn placements(
 
 /// Parameters as a form string; `${connectionConfig.x}` becomes `{x}` when placeholders in
 /// parameters exist, else `Err`.
-fn params_form(params: &[(String, String)]) -> Result<String, String> {
-    let mut form = url::form_urlencoded::Serializer::new(String::new());
+fn params_form(p: &Provider<'_>, params: &[(String, String)]) -> Result<String, String> {
+    let encode =
+        |text: &str| url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
+    let mut pairs = Vec::new();
     for (name, value) in params {
         let value = if value.contains("${") {
             if !FEATURES.placeholders_in_params {
                 return Err("a per-connection value in a parameter".into());
             }
-            url(value, &mut Map::new())?
+            // The literal text form-encoded, each `{placeholder}` left as written for
+            // credgate to fill (`resource=urn%3Adtaccount%3A{accountUuid}`).
+            let template = url(p, value, &mut Map::new())?;
+            let mut out = String::new();
+            let mut rest = template.as_str();
+            while let Some(open) = rest.find('{') {
+                let close = rest[open..].find('}').ok_or("an unclosed {")? + open;
+                out.push_str(&encode(&rest[..open]));
+                out.push_str(&rest[open..=close]);
+                rest = &rest[close + 1..];
+            }
+            out.push_str(&encode(rest));
+            out
         } else {
-            value.clone()
+            encode(value)
         };
-        form.append_pair(name, &value);
+        pairs.push(format!("{}={value}", encode(name)));
     }
-    Ok(form.finish())
+    Ok(pairs.join("&"))
 }
 
 fn oauth2(p: &Provider<'_>, placeholders: &mut Map<String, Value>) -> OAuth2Translation {
@@ -292,7 +381,7 @@ fn oauth2(p: &Provider<'_>, placeholders: &mut Map<String, Value>) -> OAuth2Tran
     } else {
         json!({"type": "clientCredentials", "clientCredentials": {}})
     };
-    let token_url = match p.str("token_url").map(|u| url(u, placeholders)) {
+    let token_url = match p.str("token_url").map(|u| url(p, u, placeholders)) {
         Some(Ok(u)) => u,
         Some(Err(reason)) => {
             token_problem = Some(format!("token URL: {reason}"));
@@ -306,7 +395,7 @@ fn oauth2(p: &Provider<'_>, placeholders: &mut Map<String, Value>) -> OAuth2Tran
     let mut scheme = json!({"id": "o", "tokenUrl": token_url, "grant": grant,
         "defaultScopes": p.default_scopes(), "pkce": code && p.pkce()});
     if let Some(refresh) = p.str("refresh_url") {
-        match url(refresh, placeholders) {
+        match url(p, refresh, placeholders) {
             Ok(u) => scheme["refreshUrl"] = json!(u),
             Err(reason) => refresh_problem = Some(format!("refresh URL: {reason}")),
         }
@@ -314,7 +403,7 @@ fn oauth2(p: &Provider<'_>, placeholders: &mut Map<String, Value>) -> OAuth2Tran
         refresh_problem.clone_from(&token_problem);
     }
     if code {
-        match p.str("authorization_url").map(|u| url(u, placeholders)) {
+        match p.str("authorization_url").map(|u| url(p, u, placeholders)) {
             Some(Ok(u)) => scheme["authorizeUrl"] = json!(u),
             Some(Err(reason)) => authorize_problem = Some(format!("authorize URL: {reason}")),
             None => authorize_problem = Some("authorize URL: none".into()),
@@ -340,7 +429,35 @@ fn oauth2(p: &Provider<'_>, placeholders: &mut Map<String, Value>) -> OAuth2Tran
             authorize.push((name, value));
         }
     }
-    match params_form(&authorize) {
+    // Nango rewrites the authorize URL's standard parameter names (`client_id` →
+    // `client_key`; `response_type` → nothing for Monday).
+    if let Some(Value::Object(replacements)) = p.0.get("authorization_url_replacements") {
+        const STANDARD: [&str; 7] = [
+            "response_type",
+            "client_id",
+            "redirect_uri",
+            "scope",
+            "state",
+            "code_challenge",
+            "code_challenge_method",
+        ];
+        let mut names = Map::new();
+        for (from, to) in replacements {
+            let (from, to) = (from.trim_end_matches('='), to.as_str().unwrap_or("?"));
+            let to = to.strip_suffix('=').unwrap_or(to);
+            if !STANDARD.contains(&from) || to.contains(['=', '&', '?']) {
+                authorize_problem =
+                    Some("an authorize URL rewritten beyond parameter names".into());
+            }
+            names.insert(from.to_owned(), json!(to));
+        }
+        if FEATURES.authorize_param_names {
+            scheme["authorizeParamNames"] = Value::Object(names);
+        } else {
+            authorize_problem = Some("renamed authorize parameters".into());
+        }
+    }
+    match params_form(p, &authorize) {
         Ok(form) if !form.is_empty() => scheme["additionalAuthorizeParams"] = json!(form),
         Ok(_) => {}
         Err(reason) => authorize_problem = Some(format!("authorize params: {reason}")),
@@ -365,7 +482,7 @@ fn oauth2(p: &Provider<'_>, placeholders: &mut Map<String, Value>) -> OAuth2Tran
             token.push((name, value));
         }
     }
-    match params_form(&token) {
+    match params_form(p, &token) {
         Ok(form) if !form.is_empty() => scheme["additionalTokenParams"] = json!(form),
         Ok(_) => {}
         Err(reason) => {
@@ -383,7 +500,7 @@ fn oauth2(p: &Provider<'_>, placeholders: &mut Map<String, Value>) -> OAuth2Tran
         .collect();
     if !refresh.is_empty() {
         if FEATURES.refresh_params {
-            match params_form(&refresh) {
+            match params_form(p, &refresh) {
                 Ok(form) => scheme["refreshParams"] = json!(form),
                 Err(reason) => refresh_problem = Some(format!("refresh params: {reason}")),
             }

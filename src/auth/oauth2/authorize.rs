@@ -62,20 +62,27 @@ pub struct AuthorizationRequest {
     /// (`code` when `None`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_param: Option<String>,
+    /// The name `state` was sent under, from the scheme's `authorizeParamNames`; the
+    /// redirect back carries it under that name too (`state` when `None`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_param: Option<String>,
 }
 
 impl AuthorizationRequest {
-    /// The authorize request of an `authorizationCode` scheme: `response_type=code`,
-    /// `client_id`, `redirect_uri`, `scope` (`scopes`, or the scheme's default scopes,
-    /// joined with its separator), `state` and, with `pkce` on, an S256
-    /// `code_challenge`; then the scheme's `additionalAuthorizeParams` (any that repeat one
-    /// of these are left out). `state` and the verifier come from `random`.
+    /// The authorize request of an `authorizationCode` scheme: `response_type=code` (or
+    /// the scheme's `responseType`), `client_id`, `redirect_uri`, `scope` (`scopes`, or
+    /// the scheme's default scopes, joined with its separator), `state` and, with `pkce`
+    /// on, an S256 `code_challenge`, each under the name the scheme's
+    /// `authorizeParamNames` gives it; then the scheme's `additionalAuthorizeParams` (any
+    /// that repeat one of these are left out). `state` and the verifier come from
+    /// `random`.
     ///
     /// # Errors
     ///
     /// [`BuildError`] when the scheme's grant is not `authorizationCode`, it has no
     /// client id or authorize URL, the authorize URL is not `https` (or `http` to a
-    /// loopback host), or `redirect_url` is not an absolute URL.
+    /// loopback host), `redirect_url` is not an absolute URL, or its
+    /// `authorizeParamNames` or `responseType` is invalid (naming the field).
     /// [`BuildError::MissingUrlValue`], naming the placeholder, when the authorize URL
     /// still has a `{placeholder}`: fill in the connection's values first with
     /// [`OAuth2Scheme::with_url_values`].
@@ -144,17 +151,26 @@ impl AuthorizationRequest {
         })?;
         let state = random_base64url(random);
         let code_verifier = scheme.pkce.then(|| random_base64url(random));
-        let mut params: Vec<(String, String)> = vec![
-            ("response_type".into(), "code".into()),
-            ("client_id".into(), grant.client_id.clone()),
-            ("redirect_uri".into(), redirect_url.to_owned()),
+        let names = AuthorizeNames::of(scheme)?;
+        let response_type = scheme.response_type.as_deref().unwrap_or("code");
+        let mut standard: Vec<(&str, String)> = vec![
+            ("response_type", response_type.to_owned()),
+            ("client_id", grant.client_id.clone()),
+            ("redirect_uri", redirect_url.to_owned()),
         ];
-        params.extend(join_scopes(scheme, scopes).map(|s| ("scope".into(), s)));
-        params.push(("state".into(), state.clone()));
+        standard.extend(join_scopes(scheme, scopes).map(|s| ("scope", s)));
+        standard.push(("state", state.clone()));
         if let Some(verifier) = &code_verifier {
-            params.push(("code_challenge".into(), pkce_challenge(verifier)));
-            params.push(("code_challenge_method".into(), "S256".into()));
+            standard.push(("code_challenge", pkce_challenge(verifier)));
+            standard.push(("code_challenge_method", "S256".into()));
         }
+        let mut params: Vec<(String, String)> = standard
+            .into_iter()
+            .filter_map(|(name, value)| {
+                let name = names.name(name);
+                (!name.is_empty()).then(|| (name.to_owned(), value))
+            })
+            .collect();
         for (name, value) in form_pairs(Some(&extra_params)) {
             if !params.iter().any(|(n, _)| *n == name) {
                 params.push((name, value));
@@ -167,6 +183,9 @@ impl AuthorizationRequest {
             redirect_url: redirect_url.to_owned(),
             code_verifier: code_verifier.map(Secret::new),
             code_param: scheme.callback_code_param.clone(),
+            state_param: Some(names.name("state"))
+                .filter(|name| *name != "state")
+                .map(str::to_owned),
         })
     }
 
@@ -195,7 +214,7 @@ impl AuthorizationRequest {
                 .map(|(_, v)| v.as_str())
                 .filter(|v| !v.is_empty())
         };
-        let state_ok = get("state")
+        let state_ok = get(self.state_param.as_deref().unwrap_or("state"))
             .is_some_and(|state| bool::from(state.as_bytes().ct_eq(self.state.as_bytes())));
         if !state_ok {
             return Err(OAuth2Error::StateMismatch);
@@ -216,6 +235,84 @@ impl AuthorizationRequest {
             additional_params: None,
             code_verifier: self.code_verifier.clone(),
         })
+    }
+}
+
+/// The standard authorize parameters a scheme's `authorizeParamNames` may rename.
+const STANDARD_NAMES: [&str; 7] = [
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+];
+
+/// The standard authorize parameters that an empty name may leave out.
+const MAY_LEAVE_OUT: [&str; 2] = ["response_type", "scope"];
+
+/// A scheme's `authorizeParamNames` and `responseType`, validated.
+pub(crate) struct AuthorizeNames<'a> {
+    names: &'a std::collections::BTreeMap<String, String>,
+}
+
+impl<'a> AuthorizeNames<'a> {
+    /// Checks `scheme`'s `authorizeParamNames` (known keys, names without whitespace or
+    /// control characters, no two parameters under one name, only `response_type` and
+    /// `scope` left out) and `responseType` (not blank, no control characters).
+    pub(crate) fn of(scheme: &'a OAuth2Scheme) -> Result<Self, BuildError> {
+        let invalid = |reason| BuildError::InvalidValue {
+            field: "authorizeParamNames",
+            reason,
+        };
+        let names = &scheme.authorize_param_names;
+        for (standard, name) in names {
+            if !STANDARD_NAMES.contains(&standard.as_str()) {
+                return Err(invalid(
+                    "has a key that is no standard authorize parameter; use response_type, client_id, redirect_uri, scope, state, code_challenge or code_challenge_method",
+                ));
+            }
+            if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err(invalid(
+                    "has a parameter name with whitespace or control characters; write the name the provider expects (client_key)",
+                ));
+            }
+            if name.is_empty() && !MAY_LEAVE_OUT.contains(&standard.as_str()) {
+                return Err(invalid(
+                    "leaves out a parameter the flow needs; only response_type and scope may have an empty name",
+                ));
+            }
+        }
+        let this = Self { names };
+        let sent: Vec<&str> = STANDARD_NAMES
+            .iter()
+            .map(|standard| this.name(standard))
+            .filter(|name| !name.is_empty())
+            .collect();
+        if sent
+            .iter()
+            .enumerate()
+            .any(|(i, name)| sent[..i].contains(name))
+        {
+            return Err(invalid(
+                "sends two standard parameters under one name; give each its own name",
+            ));
+        }
+        if let Some(response_type) = &scheme.response_type
+            && (response_type.trim().is_empty() || response_type.chars().any(char::is_control))
+        {
+            return Err(BuildError::InvalidValue {
+                field: "responseType",
+                reason: "must be a response type without control characters (code id_token); remove it for code",
+            });
+        }
+        Ok(this)
+    }
+
+    /// The name `standard` is sent under (empty: left out).
+    fn name<'s>(&'s self, standard: &'s str) -> &'s str {
+        self.names.get(standard).map_or(standard, String::as_str)
     }
 }
 

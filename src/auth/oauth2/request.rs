@@ -53,9 +53,8 @@ pub(crate) fn form_pairs(input: Option<&str>) -> Vec<(String, String)> {
         .collect()
 }
 
-/// `scopes` (the scheme's default scopes when empty) joined with the scheme's separator. A
-/// `+` separator is a form-encoded space, so it joins with a space that form encoding then
-/// writes as `+`.
+/// `scopes` (the scheme's default scopes when empty) joined with the scheme's separator: a
+/// space, a comma or a literal `+` (which form encoding then writes `%2B`).
 pub(crate) fn join_scopes(scheme: &OAuth2Scheme, scopes: &[String]) -> Option<String> {
     let scopes = if scopes.is_empty() {
         &scheme.default_scopes
@@ -64,6 +63,7 @@ pub(crate) fn join_scopes(scheme: &OAuth2Scheme, scopes: &[String]) -> Option<St
     };
     let separator = match scheme.scope_separator {
         ScopeSeparator::Comma => ",",
+        ScopeSeparator::Plus => "+",
         _ => " ",
     };
     (!scopes.is_empty()).then(|| scopes.join(separator))
@@ -128,7 +128,14 @@ impl ResponseOptions {
             .token_response_values
             .iter()
             .map(|path| Ok((path.clone(), split_path(path, "tokenResponseValues")?)))
-            .collect::<Result<_, BuildError>>()?;
+            .collect::<Result<Vec<_>, BuildError>>()?;
+        let mut values = values;
+        if let Some(path) = scheme.base_url_from_response.as_deref() {
+            let split = split_path(path, "baseUrlFromResponse")?;
+            if !values.iter().any(|(kept, _)| kept == path) {
+                values.push((path.to_owned(), split));
+            }
+        }
         Ok(Self {
             access_token_path,
             expires_in_unit: scheme.expires_in_unit,
@@ -166,6 +173,8 @@ impl Client {
         if client_id.is_empty() {
             return Err(BuildError::ClientIdAndSecretRequired);
         }
+        // Checked here too, so a template's mistake shows when the connection is built.
+        super::authorize::AuthorizeNames::of(scheme)?;
         if client_secret.is_some_and(Secret::is_redacted) {
             return Err(BuildError::Redacted {
                 field: "client secret",
