@@ -11,7 +11,7 @@
 //! a request to the base origin.
 #![no_main]
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use credgate::auth::oauth2::TokenStep;
 use credgate::{Connection, ConnectionTemplate, LiveConnection, ManualClock};
@@ -96,6 +96,22 @@ fn documents(selector: u8) -> (String, String) {
     (template, credential)
 }
 
+/// The template and connection of each selector (grant × client authentication), loaded
+/// once: loading them is not what this target tests, and took most of each run.
+fn connections() -> &'static [(ConnectionTemplate, Connection); 8] {
+    static CONNECTIONS: OnceLock<[(ConnectionTemplate, Connection); 8]> = OnceLock::new();
+    CONNECTIONS.get_or_init(|| {
+        std::array::from_fn(|selector| {
+            let (template, credential) = documents(selector as u8);
+            let template: ConnectionTemplate =
+                serde_json::from_str(&template).expect("template loads");
+            let credential = serde_json::from_str(&credential).expect("credential loads");
+            let connection = template.connect(vec![credential]).expect("connects");
+            (template, connection)
+        })
+    })
+}
+
 fuzz_target!(|data: &[u8]| {
     let [selector, status, headers, body] = fields::<4>(data);
     let selector = selector.first().copied().unwrap_or(0);
@@ -108,13 +124,10 @@ fuzz_target!(|data: &[u8]| {
     };
     let secrets: Vec<String> = own.into_iter().flat_map(encodings).collect();
 
-    let (template, credential) = documents(selector);
-    let template: ConnectionTemplate = serde_json::from_str(&template).expect("template loads");
-    let credential = serde_json::from_str(&credential).expect("credential loads");
-    let connection: Connection = template.connect(vec![credential]).expect("connects");
+    let (template, connection) = &connections()[usize::from(selector & 0x07)];
     let clock = Arc::new(ManualClock::at_unix_seconds(1_700_000_000));
-    let live: LiveConnection = LiveConnection::builder(&connection)
-        .template(&template)
+    let live: LiveConnection = LiveConnection::builder(connection)
+        .template(template)
         .clock(clock)
         .build()
         .expect("builds");
