@@ -855,8 +855,9 @@ fn bad_authorize_names_and_response_types_are_refused_at_build_naming_the_field(
 }
 
 #[test]
-fn plus_scope_separator_sends_a_literal_plus_and_space_stays_a_space() {
-    // Catalog `pennylane` and `workable-oauth`: scopes joined by a literal `+`.
+fn plus_scope_separator_sends_a_raw_plus_and_a_space_is_written_percent_20() {
+    // Catalog `pennylane`, `attio-mcp` and `workable-oauth`: scopes joined by a `+` left
+    // unencoded (Nango skips encoding their scopes: `%2B` is refused).
     let pennylane = |separator: &str| {
         code_scheme(
             "https://app.pennylane.com/oauth/authorize",
@@ -869,14 +870,15 @@ fn plus_scope_separator_sends_a_literal_plus_and_space_stays_a_space() {
         &["accounting", "customer_invoices:readonly"],
     )
     .unwrap();
+    // A form decoder reads the raw `+` as a space, as RFC 6749 §3.3 delimits scopes.
     assert_eq!(
         param(&pairs, "scope").as_deref(),
-        Some("accounting+customer_invoices:readonly")
+        Some("accounting customer_invoices:readonly")
     );
     assert!(
         request
             .url
-            .contains("scope=accounting%2Bcustomer_invoices%3Areadonly&"),
+            .contains("scope=accounting+customer_invoices%3Areadonly&"),
         "{}",
         request.url
     );
@@ -890,11 +892,11 @@ fn plus_scope_separator_sends_a_literal_plus_and_space_stays_a_space() {
         Some("accounting customer_invoices:readonly")
     );
     assert!(
-        request.url.contains("scope=accounting+customer"),
+        request.url.contains("scope=accounting%20customer"),
         "{}",
         request.url
     );
-    // Client credentials send the same literal `+` in the token request.
+    // Client credentials send the same raw `+` in the token request's form body.
     let fixture = fixture(
         zoom_cc(json!({"scopeSeparator": "+", "defaultScopes": ["a", "b"]})),
         client("client-1", "secret-1"),
@@ -903,7 +905,7 @@ fn plus_scope_separator_sends_a_literal_plus_and_space_stays_a_space() {
     let body = std::str::from_utf8(request.request().body())
         .unwrap()
         .to_owned();
-    assert!(body.contains("scope=a%2Bb"), "{body}");
+    assert!(body.contains("scope=a+b"), "{body}");
 }
 
 #[test]

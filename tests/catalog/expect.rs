@@ -86,7 +86,7 @@ pub(crate) fn authorize_url(p: &Provider<'_>) -> Result<AuthorizeUrl, String> {
     ]);
     let scopes = p.default_scopes();
     if !scopes.is_empty() {
-        params.insert("scope".into(), scopes.join(p.scope_separator()));
+        params.insert("scope".into(), p.scopes_as_decoded());
     }
     if p.pkce() {
         params.insert("code_challenge".into(), "*".into());
@@ -159,7 +159,7 @@ pub(crate) fn token(p: &Provider<'_>) -> Result<TokenRequest, String> {
         params.insert("grant_type".into(), "client_credentials".into());
         let scopes = p.default_scopes();
         if !scopes.is_empty() {
-            params.insert("scope".into(), scopes.join(p.scope_separator()));
+            params.insert("scope".into(), p.scopes_as_decoded());
         }
     }
     for (name, value) in p.params("token_params") {

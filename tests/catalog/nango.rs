@@ -149,6 +149,17 @@ impl Provider<'_> {
         self.str("scope_separator").unwrap_or(" ")
     }
 
+    /// The scopes as the server decodes them. A `+` separator reaches the server raw (Nango
+    /// skips encoding those providers' scopes, NangoHQ/nango#3062 Pennylane and #6577
+    /// Attio: `%2B` is refused), and a form decoder reads a raw `+` as a space.
+    pub(crate) fn scopes_as_decoded(&self) -> String {
+        let separator = match self.scope_separator() {
+            "+" => " ",
+            other => other,
+        };
+        self.default_scopes().join(separator)
+    }
+
     pub(crate) fn pkce(&self) -> bool {
         self.0.get("pkce").and_then(Value::as_bool) == Some(true)
     }

@@ -10,7 +10,7 @@ use super::error::{OAuth2Error, sanitise};
 use super::request::{form_pairs, join_scopes, parse_endpoint};
 use crate::clock::RandomSource;
 use crate::error::BuildError;
-use crate::model::{OAuth2CodeCredential, OAuth2Grant, OAuth2Scheme};
+use crate::model::{OAuth2CodeCredential, OAuth2Grant, OAuth2Scheme, ScopeSeparator};
 use crate::secret::Secret;
 
 /// One authorize request: the URL to send the user to, and what checking the redirect
@@ -176,7 +176,9 @@ impl AuthorizationRequest {
                 params.push((name, value));
             }
         }
-        url.query_pairs_mut().extend_pairs(&params);
+        let plus_scopes = scheme.scope_separator == ScopeSeparator::Plus;
+        let query = authorize_query(url.query(), &params, names.name("scope"), plus_scopes);
+        url.set_query(Some(&query));
         Ok(Self {
             url: url.into(),
             state,
@@ -317,6 +319,45 @@ impl<'a> AuthorizeNames<'a> {
 }
 
 /// 32 random bytes, base64url without padding: 43 characters, a valid PKCE verifier.
+/// The authorize URL's query: the template's own (`existing`), then `params`, form-encoded
+/// (RFC 6749 Appendix B) except that a space is written `%20`, which a server reads as a
+/// space whether it decodes the query as a form or as plain percent-encoding. With the `+`
+/// scope separator the scopes (under `scope_name`) are joined by a raw `+`: Pennylane,
+/// Attio and Workable refuse `%2B` (Nango sends their scopes unencoded for that reason),
+/// and a space separator now reads differently on the wire.
+fn authorize_query(
+    existing: Option<&str>,
+    params: &[(String, String)],
+    scope_name: &str,
+    plus_scopes: bool,
+) -> String {
+    fn encode(text: &str, out: &mut String) {
+        for piece in url::form_urlencoded::byte_serialize(text.as_bytes()) {
+            // Form encoding writes a space, and only a space, as a lone `+`.
+            out.push_str(if piece == "+" { "%20" } else { piece });
+        }
+    }
+    let mut query = existing.unwrap_or_default().to_owned();
+    for (name, value) in params {
+        if !query.is_empty() {
+            query.push('&');
+        }
+        encode(name, &mut query);
+        query.push('=');
+        if plus_scopes && name == scope_name {
+            for (i, scope) in value.split(' ').enumerate() {
+                if i > 0 {
+                    query.push('+');
+                }
+                encode(scope, &mut query);
+            }
+        } else {
+            encode(value, &mut query);
+        }
+    }
+    query
+}
+
 fn random_base64url(random: &dyn RandomSource) -> String {
     let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
     random.fill_bytes(bytes.as_mut());

@@ -53,8 +53,9 @@ pub(crate) fn form_pairs(input: Option<&str>) -> Vec<(String, String)> {
         .collect()
 }
 
-/// `scopes` (the scheme's default scopes when empty) joined with the scheme's separator: a
-/// space, a comma or a literal `+` (which form encoding then writes `%2B`).
+/// `scopes` (the scheme's default scopes when empty) joined with the scheme's separator, as
+/// a token request's form body carries them: a comma, or a space (also for the `+`
+/// separator, which form encoding then writes as the raw `+` those servers expect).
 pub(crate) fn join_scopes(scheme: &OAuth2Scheme, scopes: &[String]) -> Option<String> {
     let scopes = if scopes.is_empty() {
         &scheme.default_scopes
@@ -63,7 +64,6 @@ pub(crate) fn join_scopes(scheme: &OAuth2Scheme, scopes: &[String]) -> Option<St
     };
     let separator = match scheme.scope_separator {
         ScopeSeparator::Comma => ",",
-        ScopeSeparator::Plus => "+",
         _ => " ",
     };
     (!scopes.is_empty()).then(|| scopes.join(separator))
