@@ -762,3 +762,66 @@ fn a_connection_without_a_store_is_unchanged() {
         &StoredToken::new(9, stored_credential("at-x", "rt-x", NOW + 60))
     ));
 }
+
+// ------------------------------------------------------------------------------ property
+
+#[derive(Debug, Clone)]
+enum Op {
+    /// Replica `i` authorizes a request.
+    Call(usize),
+    /// The clock moves on this many seconds.
+    Advance(u64),
+    /// The store goes down or comes back.
+    Down(bool),
+}
+
+fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+    use proptest::prelude::*;
+    prop_oneof![
+        6 => (0..3usize).prop_map(Op::Call),
+        3 => prop_oneof![0..120u64, 3400..3700u64, 3600..8000u64].prop_map(Op::Advance),
+        1 => any::<bool>().prop_map(Op::Down),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Whatever the order of calls, clock moves and store outages: no refresh token is
+    /// ever presented twice, every credential received reaches the store, every request
+    /// gets the newest token, and only an outage fails a request.
+    #[test]
+    fn replicas_never_spend_a_refresh_token_twice(ops in proptest::collection::vec(op(), 1..40)) {
+        let cluster = cluster(3);
+        for op in ops {
+            match op {
+                Op::Call(i) => {
+                    let outcome = call(&cluster.replicas[i], &cluster.server);
+                    let down = cluster.store.down.load(Ordering::SeqCst);
+                    match outcome {
+                        Ok(token) => proptest::prop_assert_eq!(
+                            token,
+                            format!("Bearer at-{}", cluster.server.issued())
+                        ),
+                        Err(err) => proptest::prop_assert!(
+                            down && matches!(
+                                err,
+                                AuthorizeError::Token(OAuth2Error::Store(_))
+                                    | AuthorizeError::Auth(_)
+                            ),
+                            "{:?} with the store {}", err, if down { "down" } else { "up" }
+                        ),
+                    }
+                }
+                Op::Advance(seconds) => cluster.clock.advance(Duration::from_secs(seconds)),
+                Op::Down(down) => cluster.store.down.store(down, Ordering::SeqCst),
+            }
+            proptest::prop_assert_eq!(cluster.server.invalid_grants(), 0);
+            proptest::prop_assert_eq!(
+                cluster.store.version(&owner()),
+                cluster.server.issued() as u64,
+                "every credential received was published"
+            );
+        }
+    }
+}
