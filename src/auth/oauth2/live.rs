@@ -68,7 +68,10 @@ impl LiveConnection {
     /// the [`OAuth2Error::InvalidGrant`] or [`OAuth2Error::CodeRefused`] that made the
     /// connection need the user to reconnect; [`OAuth2Error::RetryAfter`] or
     /// [`OAuth2Error::BackingOff`] while no token request may be sent yet and there is no
-    /// valid token.
+    /// valid token; [`OAuth2Error::NotPublished`] while a credential received through a
+    /// token store waits to be published (this step does not consult the store: with a
+    /// store, use [`authorize_with`](Self::authorize_with) or
+    /// [`authorize_with_async`](Self::authorize_with_async)).
     ///
     /// # Panics
     ///
@@ -212,6 +215,12 @@ impl LiveConnection {
     /// ([`OAuth2Error::InvalidGrant`] for a code or for the only grant left): the request
     /// gets that token, and the next token request waits 5 s or until the token expires
     /// (see [`TokenRefresh::complete`](crate::auth::oauth2::TokenRefresh::complete)).
+    ///
+    /// With a token store ([`LiveConnectionBuilder::token_store`](crate::LiveConnectionBuilder::token_store)),
+    /// also [`OAuth2Error::Store`] when the store fails and no valid token is left, and
+    /// [`OAuth2Error::NotPublished`] when the store did not take a new credential (kept,
+    /// and published again on the next call before any token request); see "Many
+    /// replicas: the token store contract" in the [`oauth2`](crate::auth::oauth2) module.
     ///
     /// # Panics
     ///
