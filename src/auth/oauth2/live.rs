@@ -4,8 +4,8 @@ use std::future::Future;
 
 use http::{Request, Response};
 
-use super::error::{AuthorizeError, OAuth2Error};
 use super::coordinate::Progress;
+use super::error::{AuthorizeError, OAuth2Error};
 use super::state::{TokenStep, block_on};
 use crate::auth::{RequestBody, SchemeAuthenticator};
 use crate::error::AuthError;
@@ -124,7 +124,7 @@ impl LiveConnection {
     }
 
     /// Installs `stored`, a credential the host learned of from the connection's token
-    /// store (a notification, such as PostgreSQL's `NOTIFY`, that another replica
+    /// store (a notification, such as a Postgres `NOTIFY`, that another replica
     /// published a new one), for the OAuth 2.0 credential whose row is `owner`, if it is
     /// newer than the one this connection has from the store. `true` if it was installed;
     /// `false` when the connection has no store, no credential has that owner, the version
@@ -175,11 +175,7 @@ impl LiveConnection {
     /// assert_eq!(request.headers()["authorization"], "Bearer at-2");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn offer_stored(
-        &self,
-        owner: &super::TokenOwner,
-        stored: &super::StoredToken,
-    ) -> bool {
+    pub fn offer_stored(&self, owner: &super::TokenOwner, stored: &super::StoredToken) -> bool {
         self.oauth2()
             .map(|oauth2| oauth2.offer_stored(owner, stored))
             .fold(false, |any, taken| any | taken)

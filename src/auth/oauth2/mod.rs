@@ -295,8 +295,8 @@ use std::time::Duration;
 use http::Request;
 
 pub use authorize::AuthorizationRequest;
-pub use error::{AuthorizeError, OAuth2Error};
 pub(crate) use coordinate::{StoreLink, coordinate_async, coordinate_blocking};
+pub use error::{AuthorizeError, OAuth2Error};
 pub(crate) use state::TokenHook;
 pub use state::{TokenRefresh, TokenStep, TokenUpdate, TokenWait};
 pub use store::{
