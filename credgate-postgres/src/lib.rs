@@ -10,7 +10,11 @@
 
 mod error;
 mod keyring;
+mod listener;
 pub mod schema;
+mod sql;
+mod store;
 
 pub use error::{KeyringError, StoreError};
 pub use keyring::Keyring;
+pub use store::{PgStoreOptions, PgTokenStore};
