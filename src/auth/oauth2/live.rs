@@ -119,6 +119,68 @@ impl LiveConnection {
         Ok(TokenStep::Ready)
     }
 
+    /// Installs `stored`, a credential the host learned of from the connection's token
+    /// store (a notification, such as PostgreSQL's `NOTIFY`, that another replica
+    /// published a new one), for the OAuth 2.0 credential whose row is `owner`, if it is
+    /// newer than the one this connection has from the store. `true` if it was installed;
+    /// `false` when the connection has no store, no credential has that owner, the version
+    /// is not newer, or the credential cannot be used (a redacted secret, an unreadable
+    /// expiry). A refresh under way in this process is not interrupted: if it publishes
+    /// after, its own compare-and-swap fails and it takes the store's credential.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use credgate::auth::oauth2::{StoredToken, TokenOwner, TokenStoreOptions};
+    /// # use credgate::auth::oauth2::{Lease, LeaseHolder, Publication, StoreError, TokenStore};
+    /// # use credgate::{ConnectionTemplate, Credential, OAuth2TokenCredential};
+    /// # struct Empty;
+    /// # impl TokenStore for Empty {
+    /// #     fn read(&self, _: &TokenOwner) -> Result<Option<StoredToken>, StoreError> { Ok(None) }
+    /// #     fn try_lease(&self, _: &TokenOwner, _: &LeaseHolder, _: std::time::Duration,
+    /// #         now: std::time::SystemTime) -> Result<Lease, StoreError> {
+    /// #         Ok(Lease::Acquired { until: now, current: None }) }
+    /// #     fn publish(&self, _: &TokenOwner, v: u64, _: &OAuth2TokenCredential, _: &LeaseHolder)
+    /// #         -> Result<Publication, StoreError> { Ok(Publication::Published { version: v + 1 }) }
+    /// #     fn release(&self, _: &TokenOwner, _: &LeaseHolder) -> Result<(), StoreError> { Ok(()) }
+    /// # }
+    /// # let template: ConnectionTemplate = serde_json::from_str(r#"{"name": "crm",
+    /// #     "templateBaseUrl": "https://api.crm.example",
+    /// #     "authSchemeConfigs": [{"type": "oauth2", "oauth2": {"id": "code",
+    /// #         "authorizationUrl": "https://auth.crm.example/authorize",
+    /// #         "tokenUrl": "https://auth.crm.example/token",
+    /// #         "grant": {"type": "authorizationCode", "authorizationCode": {"clientId": "id-1"}}}}]}"#)?;
+    /// # let token: Credential = serde_json::from_str(r#"{"type": "oauth2-token",
+    /// #     "data": {"oauth2Token": {"accessToken": "at-1", "refreshToken": "rt-1"}}}"#)?;
+    /// # let connection = template.connect(vec![token])?;
+    /// let owner = TokenOwner::connection("c-7");
+    /// let live = credgate::LiveConnection::builder(&connection)
+    ///     .template(&template)
+    ///     .token_store(Arc::new(Empty), TokenStoreOptions::new(owner.clone()))
+    ///     .build()?;
+    ///
+    /// // A notification says version 2 was published by another replica:
+    /// let credential: OAuth2TokenCredential =
+    ///     serde_json::from_str(r#"{"accessToken": "at-2", "refreshToken": "rt-2"}"#)?;
+    /// assert!(live.offer_stored(&owner, &StoredToken::new(2, credential.clone())));
+    /// assert!(!live.offer_stored(&owner, &StoredToken::new(2, credential)), "not newer");
+    ///
+    /// let mut request = http::Request::get("/contacts").body(())?;
+    /// live.authorize(&mut request)?;
+    /// assert_eq!(request.headers()["authorization"], "Bearer at-2");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn offer_stored(
+        &self,
+        owner: &super::TokenOwner,
+        stored: &super::StoredToken,
+    ) -> bool {
+        self.oauth2()
+            .map(|oauth2| oauth2.offer_stored(owner, stored))
+            .fold(false, |any, taken| any | taken)
+    }
+
     /// Reports that the API answered 401 to `request`, authorized by this connection: if
     /// it carries the current token, the next [`authorize`](Self::authorize) asks for a
     /// refresh. Reporting the same token many times refreshes once; reporting a token that

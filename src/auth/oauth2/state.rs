@@ -306,6 +306,9 @@ struct Inner {
     pending: Option<Pending>,
     /// The current credential's `responseValues`.
     response_values: BTreeMap<String, Secret>,
+    /// The token store's version of the current credential: 0 when it did not come from
+    /// the store (nor went to it).
+    store_version: u64,
 }
 
 impl Inner {
@@ -414,6 +417,8 @@ pub(crate) struct Config {
     pub(crate) client: Client,
     pub(crate) primary: Primary,
     pub(crate) hook: Option<TokenHook>,
+    /// The token store shared with other replicas, if any.
+    pub(crate) store: Option<super::coordinate::StoreLink>,
     pub(crate) credential_index: usize,
 }
 
@@ -463,6 +468,11 @@ impl Shared {
         }
     }
 
+    /// The owner of this credential's row in the token store, if it has one.
+    pub(crate) fn store_owner(&self) -> Option<&super::TokenOwner> {
+        self.config.store.as_ref().map(|link| &link.owner)
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // No code runs under this lock that can leave the state half-changed.
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
@@ -497,6 +507,53 @@ impl Shared {
             .or_else(|| inner.refresh_token.take());
         inner.receive(token, refresh_token, credential);
         self.changed(&mut inner);
+    }
+
+    /// Takes `stored`, from the connection's token store, if it is newer than the
+    /// credential this connection has from there (any version is, for a credential that
+    /// did not come from the store). `false` when it is not newer, or unusable (a redacted
+    /// or unplaceable token, an unreadable expiry): the current one is kept then.
+    pub(crate) fn offer_stored(&self, stored: &super::StoredToken) -> bool {
+        let credential = &stored.credential;
+        let unusable = credential.access_token.is_redacted()
+            || (!credential.access_token.is_empty()
+                && ApiKey::new(&self.config.placement, &credential.access_token).is_err())
+            || credential
+                .refresh_token
+                .as_ref()
+                .is_some_and(Secret::is_redacted)
+            || credential.response_values.values().any(Secret::is_redacted);
+        let expires_at = match credential.expires_at.as_deref() {
+            Some(at) => match super::time::parse_expires_at(at) {
+                Ok(at) => at,
+                Err(()) => return false,
+            },
+            None => None,
+        };
+        if unusable {
+            return false;
+        }
+        let token = (!credential.access_token.is_empty()).then(|| {
+            Token::stored(
+                credential.access_token.clone(),
+                expires_at,
+                credential.scopes.clone(),
+                self.config.buffer,
+            )
+        });
+        let mut inner = self.lock();
+        if stored.version <= inner.store_version {
+            return false;
+        }
+        let refresh_token = (credential.refresh_token.clone())
+            .filter(|t| !t.is_empty())
+            .or_else(|| inner.refresh_token.take());
+        inner.receive(token, refresh_token, credential);
+        inner.store_version = stored.version;
+        inner.reconnect = None;
+        inner.pending = None;
+        self.changed(&mut inner);
+        true
     }
 
     /// Takes a new generation so every thread-local copy is read again.
