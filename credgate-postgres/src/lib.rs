@@ -8,6 +8,7 @@
 //! This crate does I/O (tokio and tokio-postgres); the `credgate` core does none.
 #![forbid(unsafe_code)]
 
+mod contract;
 mod error;
 mod keyring;
 mod listener;
@@ -15,6 +16,7 @@ pub mod schema;
 mod sql;
 mod store;
 
+pub use contract::Follow;
 pub use error::{KeyringError, StoreError};
 pub use keyring::Keyring;
 pub use store::{PgStoreOptions, PgTokenStore};

@@ -75,7 +75,12 @@ impl Changes {
 
 impl Drop for Changes {
     fn drop(&mut self) {
-        if let Some(task) = self.task.get_mut().unwrap_or_else(PoisonError::into_inner).take() {
+        if let Some(task) = self
+            .task
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
             task.abort();
         }
     }
@@ -104,7 +109,8 @@ pub(crate) async fn run(store: Weak<Inner>) {
 
 /// One listening connection, until it is lost; `true` if it got as far as listening.
 async fn session(store: &Weak<Inner>, config: &Config, timeout: Duration) -> bool {
-    let Ok(Ok((client, mut connection))) = tokio::time::timeout(timeout, config.connect(NoTls)).await
+    let Ok(Ok((client, mut connection))) =
+        tokio::time::timeout(timeout, config.connect(NoTls)).await
     else {
         return false;
     };
@@ -128,15 +134,22 @@ async fn session(store: &Weak<Inner>, config: &Config, timeout: Duration) -> boo
         return false;
     }
     // Catch up on what was published while this replica was not listening.
-    let watched = store.upgrade().map(|inner| inner.changes.watched()).unwrap_or_default();
+    let watched = store
+        .upgrade()
+        .map(|inner| inner.changes.watched())
+        .unwrap_or_default();
     if !watched.is_empty() {
-        if let Ok(Ok(rows)) = tokio::time::timeout(timeout, client.query(sql::VERSIONS, &[&watched])).await {
+        if let Ok(Ok(rows)) =
+            tokio::time::timeout(timeout, client.query(sql::VERSIONS, &[&watched])).await
+        {
             if let Some(inner) = store.upgrade() {
                 for row in rows {
                     let owner: Result<&str, _> = row.try_get(0);
                     let version: Result<i64, _> = row.try_get(1);
                     if let (Ok(owner), Ok(version)) = (owner, version) {
-                        inner.changes.note(owner, u64::try_from(version).unwrap_or(0));
+                        inner
+                            .changes
+                            .note(owner, u64::try_from(version).unwrap_or(0));
                     }
                 }
             }

@@ -4,7 +4,8 @@
 //! `credgate_tokens` keyed by `owner`.
 
 /// `$1` owner → `version, key_id, sealed`.
-pub(crate) const READ: &str = "SELECT version, key_id, sealed FROM credgate_tokens WHERE owner = $1";
+pub(crate) const READ: &str =
+    "SELECT version, key_id, sealed FROM credgate_tokens WHERE owner = $1";
 
 /// `$1` owner, `$2` holder, `$3` now, `$4` until → `version, key_id, sealed,
 /// lease_expires_at, acquired`.
@@ -61,7 +62,8 @@ pub(crate) const PUBLISH_FIRST: &str = "WITH up AS (
 SELECT version, pg_notify('credgate_tokens', version::text || ' ' || owner)::text FROM up";
 
 /// `$1` owner, `$2` holder: the holder's lease released, if it holds it.
-pub(crate) const RELEASE: &str = "UPDATE credgate_tokens SET lease_holder = NULL, lease_expires_at = NULL
+pub(crate) const RELEASE: &str =
+    "UPDATE credgate_tokens SET lease_holder = NULL, lease_expires_at = NULL
     WHERE owner = $1 AND lease_holder = $2";
 
 /// `$1` owners → `owner, version`: what the listener catches up on after reconnecting.

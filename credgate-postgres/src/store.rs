@@ -204,7 +204,11 @@ impl PgTokenStore {
         });
         let timeout = inner.options.call_timeout;
         let conn = bounded(timeout, async {
-            let (mut client, connection) = inner.config.connect(NoTls).await.map_err(StoreError::from_pg)?;
+            let (mut client, connection) = inner
+                .config
+                .connect(NoTls)
+                .await
+                .map_err(StoreError::from_pg)?;
             tokio::spawn(async move {
                 let _ = connection.await;
             });
@@ -263,7 +267,8 @@ impl PgTokenStore {
         now: SystemTime,
     ) -> Result<RawLease, StoreError> {
         check_owner(owner)?;
-        let until = now.checked_add(ttl).unwrap_or(now);
+        // PostgreSQL keeps microseconds: the expiry handed back is the one stored.
+        let until = truncate_to_micros(now.checked_add(ttl).unwrap_or(now));
         let row = self
             .retrying(|conn| async move {
                 conn.client
@@ -301,10 +306,12 @@ impl PgTokenStore {
         holder: &str,
     ) -> Result<Option<u64>, StoreError> {
         check_owner(owner)?;
-        let next = expected.checked_add(1).ok_or_else(|| StoreError::InvalidVersion {
-            owner: owner.to_owned(),
-            version: -1,
-        })?;
+        let next = expected
+            .checked_add(1)
+            .ok_or_else(|| StoreError::InvalidVersion {
+                owner: owner.to_owned(),
+                version: -1,
+            })?;
         let expected_db = to_db_version(owner, expected)?;
         to_db_version(owner, next)?;
         let sealed = self.inner.keyring.seal(owner, next, plaintext)?;
@@ -320,7 +327,10 @@ impl PgTokenStore {
                     .await
             } else {
                 conn.client
-                    .query(&conn.publish_next, &[&owner, &expected_db, &key_id, &bytes, &holder])
+                    .query(
+                        &conn.publish_next,
+                        &[&owner, &expected_db, &key_id, &bytes, &holder],
+                    )
                     .await
             };
             rows.map_err(StoreError::from_pg)
@@ -343,8 +353,10 @@ impl PgTokenStore {
     /// Releases `holder`'s lease on `owner`, if it holds it.
     pub(crate) async fn release_raw(&self, owner: &str, holder: &str) -> Result<(), StoreError> {
         check_owner(owner)?;
-        self.retrying(|conn| async move { conn.client.execute(&conn.release, &[&owner, &holder]).await })
-            .await?;
+        self.retrying(|conn| async move {
+            conn.client.execute(&conn.release, &[&owner, &holder]).await
+        })
+        .await?;
         Ok(())
     }
 
@@ -362,7 +374,11 @@ impl PgTokenStore {
         loop {
             // Marked seen before the read: a notification after it wakes the wait below.
             known.borrow_and_update();
-            if let Some(row) = self.read_raw(owner).await?.filter(|row| row.version > after) {
+            if let Some(row) = self
+                .read_raw(owner)
+                .await?
+                .filter(|row| row.version > after)
+            {
                 return Ok(Some(row));
             }
             let now = tokio::time::Instant::now();
@@ -398,8 +414,15 @@ impl PgTokenStore {
         Ok(conn)
     }
 
-    async fn forget_if_unreachable<T>(&self, result: Result<T, StoreError>) -> Result<T, StoreError> {
-        if result.as_ref().err().is_some_and(StoreError::is_unreachable) {
+    async fn forget_if_unreachable<T>(
+        &self,
+        result: Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        if result
+            .as_ref()
+            .err()
+            .is_some_and(StoreError::is_unreachable)
+        {
             *self.inner.conn.lock().await = None;
         }
         result
@@ -416,7 +439,10 @@ impl PgTokenStore {
         let mut last = None;
         for _ in 0..2 {
             let conn = self.conn().await?;
-            let result = bounded(timeout, async { statement(conn).await.map_err(StoreError::from_pg) }).await;
+            let result = bounded(timeout, async {
+                statement(conn).await.map_err(StoreError::from_pg)
+            })
+            .await;
             match self.forget_if_unreachable(result).await {
                 Err(e) if e.is_unreachable() => last = Some(e),
                 other => return other,
@@ -425,6 +451,17 @@ impl PgTokenStore {
         Err(last.unwrap_or(StoreError::Timeout {
             millis: millis(timeout),
         }))
+    }
+}
+
+fn truncate_to_micros(time: SystemTime) -> SystemTime {
+    match time.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(since) => {
+            let micros =
+                Duration::from_micros(u64::try_from(since.as_micros()).unwrap_or(u64::MAX));
+            SystemTime::UNIX_EPOCH.checked_add(micros).unwrap_or(time)
+        }
+        Err(_) => time,
     }
 }
 
@@ -446,11 +483,26 @@ pub(crate) async fn bounded<T>(
 }
 
 async fn prepare(client: Client) -> Result<Conn, StoreError> {
-    let read = client.prepare(sql::READ).await.map_err(StoreError::from_pg)?;
-    let lease = client.prepare(sql::LEASE).await.map_err(StoreError::from_pg)?;
-    let publish_next = client.prepare(sql::PUBLISH_NEXT).await.map_err(StoreError::from_pg)?;
-    let publish_first = client.prepare(sql::PUBLISH_FIRST).await.map_err(StoreError::from_pg)?;
-    let release = client.prepare(sql::RELEASE).await.map_err(StoreError::from_pg)?;
+    let read = client
+        .prepare(sql::READ)
+        .await
+        .map_err(StoreError::from_pg)?;
+    let lease = client
+        .prepare(sql::LEASE)
+        .await
+        .map_err(StoreError::from_pg)?;
+    let publish_next = client
+        .prepare(sql::PUBLISH_NEXT)
+        .await
+        .map_err(StoreError::from_pg)?;
+    let publish_first = client
+        .prepare(sql::PUBLISH_FIRST)
+        .await
+        .map_err(StoreError::from_pg)?;
+    let release = client
+        .prepare(sql::RELEASE)
+        .await
+        .map_err(StoreError::from_pg)?;
     Ok(Conn {
         client,
         read,
