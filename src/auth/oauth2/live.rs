@@ -5,6 +5,7 @@ use std::future::Future;
 use http::{Request, Response};
 
 use super::error::{AuthorizeError, OAuth2Error};
+use super::coordinate::Progress;
 use super::state::{TokenStep, block_on};
 use crate::auth::{RequestBody, SchemeAuthenticator};
 use crate::error::AuthError;
@@ -295,27 +296,67 @@ impl LiveConnection {
                 Err(AuthError::TokenRefreshNeeded) => {}
                 done => return done.map_err(AuthorizeError::Auth),
             }
-            match self.token_step()? {
-                TokenStep::Ready => {}
-                TokenStep::Wait(wait) => wait.await?,
-                TokenStep::Send(refresh) => {
-                    let Some(send) = send.take() else { break };
-                    let failure = match send(refresh.request().clone()).await {
-                        Ok(response) => refresh.complete(response).err().map(AuthorizeError::Token),
-                        Err(error) => {
-                            // Ends the flight before the token is tried again.
-                            drop(refresh);
-                            Some(AuthorizeError::Transport(error))
-                        }
-                    };
-                    if let Some(failure) = failure {
-                        // The current token may still be valid (a refresh inside the expiry
-                        // buffer): then the request goes out with it.
-                        return self.authorize(request).map_err(|_| failure);
+            let mut outcome = Ok(());
+            for oauth2 in self.oauth2() {
+                let progress = match oauth2.store() {
+                    Some(link) => super::coordinate::step(oauth2, link, &mut send).await,
+                    None => step_alone(oauth2, &mut send).await,
+                };
+                match progress {
+                    Ok(Progress::Ready) => {}
+                    Ok(Progress::Acted) => break,
+                    Err(AuthorizeError::Auth(AuthError::TokenRefreshNeeded)) => {
+                        return Err(AuthorizeError::Auth(AuthError::TokenRefreshNeeded));
+                    }
+                    Err(failure) => {
+                        outcome = Err(failure);
+                        break;
                     }
                 }
             }
+            if let Err(failure) = outcome {
+                // The current token may still be valid (a refresh inside the expiry
+                // buffer): then the request goes out with it.
+                return self.authorize(request).map_err(|_| failure);
+            }
         }
         Err(AuthorizeError::Auth(AuthError::TokenRefreshNeeded))
+    }
+}
+
+/// One step of getting `oauth2` a token without a token store: this process's single
+/// flight. `send` is taken if a token request goes out.
+async fn step_alone<F, Fut, E>(
+    oauth2: &super::OAuth2,
+    send: &mut Option<F>,
+) -> Result<Progress, AuthorizeError<E>>
+where
+    F: FnOnce(Request<Vec<u8>>) -> Fut,
+    Fut: Future<Output = Result<Response<Vec<u8>>, E>>,
+{
+    match oauth2.step()? {
+        TokenStep::Ready => Ok(Progress::Ready),
+        TokenStep::Wait(wait) => {
+            wait.await?;
+            Ok(Progress::Acted)
+        }
+        TokenStep::Send(refresh) => {
+            let Some(send) = send.take() else {
+                // Dropping it ends the flight; the wrapper gives up.
+                drop(refresh);
+                return Err(AuthorizeError::Auth(AuthError::TokenRefreshNeeded));
+            };
+            match send(refresh.request().clone()).await {
+                Ok(response) => {
+                    refresh.complete(response)?;
+                    Ok(Progress::Acted)
+                }
+                Err(error) => {
+                    // Ends the flight before the token is tried again.
+                    drop(refresh);
+                    Err(AuthorizeError::Transport(error))
+                }
+            }
+        }
     }
 }

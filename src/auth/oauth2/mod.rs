@@ -457,6 +457,11 @@ impl OAuth2 {
         self.shared.adopt(credential);
     }
 
+    /// The token store this credential coordinates through, if any.
+    pub(crate) fn store(&self) -> Option<&StoreLink> {
+        self.shared.store()
+    }
+
     /// Takes a newer credential from the token store; see [`Shared::offer_stored`].
     pub(crate) fn offer_stored(&self, owner: &TokenOwner, stored: &StoredToken) -> bool {
         self.shared.store_owner() == Some(owner) && self.shared.offer_stored(stored)

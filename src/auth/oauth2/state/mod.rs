@@ -39,6 +39,8 @@ use crate::error::AuthError;
 use crate::model::{ApiKeyScheme, OAuth2TokenCredential};
 use crate::secret::Secret;
 
+mod replicas;
+
 /// The persistence hook: called with every new credential before its token is used.
 #[derive(Clone)]
 pub(crate) struct TokenHook(pub(crate) Arc<dyn Fn(&TokenUpdate) + Send + Sync>);
@@ -309,6 +311,10 @@ struct Inner {
     /// The token store's version of the current credential: 0 when it did not come from
     /// the store (nor went to it).
     store_version: u64,
+    /// A received credential the token store did not take (it could not be reached): kept,
+    /// unused, and published before any other token request, with the version it
+    /// replaces and the store's error.
+    unpublished: Option<(Pending, u64, super::StoreError)>,
 }
 
 impl Inner {
@@ -322,7 +328,7 @@ impl Inner {
     /// expiry.
     fn due_at(&self) -> Option<SystemTime> {
         let token = self.token.as_ref()?;
-        if self.pending.is_some() {
+        if self.pending.is_some() || self.unpublished.is_some() {
             return Some(self.retry_at.unwrap_or(UNIX_EPOCH));
         }
         let refresh_at = token.refresh_at?;
@@ -468,11 +474,6 @@ impl Shared {
         }
     }
 
-    /// The owner of this credential's row in the token store, if it has one.
-    pub(crate) fn store_owner(&self) -> Option<&super::TokenOwner> {
-        self.config.store.as_ref().map(|link| &link.owner)
-    }
-
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // No code runs under this lock that can leave the state half-changed.
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
@@ -507,53 +508,6 @@ impl Shared {
             .or_else(|| inner.refresh_token.take());
         inner.receive(token, refresh_token, credential);
         self.changed(&mut inner);
-    }
-
-    /// Takes `stored`, from the connection's token store, if it is newer than the
-    /// credential this connection has from there (any version is, for a credential that
-    /// did not come from the store). `false` when it is not newer, or unusable (a redacted
-    /// or unplaceable token, an unreadable expiry): the current one is kept then.
-    pub(crate) fn offer_stored(&self, stored: &super::StoredToken) -> bool {
-        let credential = &stored.credential;
-        let unusable = credential.access_token.is_redacted()
-            || (!credential.access_token.is_empty()
-                && ApiKey::new(&self.config.placement, &credential.access_token).is_err())
-            || credential
-                .refresh_token
-                .as_ref()
-                .is_some_and(Secret::is_redacted)
-            || credential.response_values.values().any(Secret::is_redacted);
-        let expires_at = match credential.expires_at.as_deref() {
-            Some(at) => match super::time::parse_expires_at(at) {
-                Ok(at) => at,
-                Err(()) => return false,
-            },
-            None => None,
-        };
-        if unusable {
-            return false;
-        }
-        let token = (!credential.access_token.is_empty()).then(|| {
-            Token::stored(
-                credential.access_token.clone(),
-                expires_at,
-                credential.scopes.clone(),
-                self.config.buffer,
-            )
-        });
-        let mut inner = self.lock();
-        if stored.version <= inner.store_version {
-            return false;
-        }
-        let refresh_token = (credential.refresh_token.clone())
-            .filter(|t| !t.is_empty())
-            .or_else(|| inner.refresh_token.take());
-        inner.receive(token, refresh_token, credential);
-        inner.store_version = stored.version;
-        inner.reconnect = None;
-        inner.pending = None;
-        self.changed(&mut inner);
-        true
     }
 
     /// Takes a new generation so every thread-local copy is read again.
@@ -610,6 +564,7 @@ impl Shared {
             // Nothing to send a token request with (no code, refresh token or grant): only
             // the user can help.
             _ if inner.pending.is_none()
+                && inner.unpublished.is_none()
                 && inner.in_flight.is_none()
                 && next_grant(&inner, &self.config.primary).is_none() =>
             {
@@ -698,17 +653,36 @@ impl Shared {
             let flight = inner.flights;
             inner.in_flight = Some(flight);
             drop(inner);
-            self.install(pending, flight);
+            self.install(pending, flight, None);
             return Ok(TokenStep::Ready);
+        }
+        // Only the token store path publishes it (see `coordinate`); a token request now
+        // would send a refresh token the server has already rotated.
+        if let Some((_, _, error)) = &inner.unpublished {
+            return Err(OAuth2Error::NotPublished(error.clone()));
         }
         if let Some(error) = inner.held_back(now) {
             return Err(error);
         }
-        let Some((used, params)) = next_grant(&inner, &self.config.primary) else {
-            inner.reconnect = Some(OAuth2Error::NoRefreshToken);
-            self.changed(&mut inner);
-            return Err(OAuth2Error::NoRefreshToken);
-        };
+        inner.flights += 1;
+        let flight = inner.flights;
+        match self.token_request(&inner, flight) {
+            Some(refresh) => {
+                inner.in_flight = Some(flight);
+                Ok(TokenStep::Send(refresh))
+            }
+            None => {
+                inner.reconnect = Some(OAuth2Error::NoRefreshToken);
+                self.changed(&mut inner);
+                Err(OAuth2Error::NoRefreshToken)
+            }
+        }
+    }
+
+    /// The token request of `flight` for the state in `inner`; `None` when there is
+    /// nothing to get a token with.
+    fn token_request(self: &Arc<Self>, inner: &Inner, flight: u64) -> Option<TokenRefresh> {
+        let (used, params) = next_grant(inner, &self.config.primary)?;
         let request = self
             .config
             .client
@@ -739,16 +713,17 @@ impl Shared {
             .chain(basic.map(str::to_owned))
             .map(Secret::new)
             .collect();
-        inner.flights += 1;
-        let flight = inner.flights;
-        inner.in_flight = Some(flight);
-        Ok(TokenStep::Send(TokenRefresh {
+        let sent_refresh_token = (used == Used::Refresh)
+            .then(|| inner.refresh_token.clone())
+            .flatten();
+        Some(TokenRefresh {
             shared: Arc::clone(self),
             flight,
             used,
             request,
             secrets,
-        }))
+            sent_refresh_token,
+        })
     }
 
     /// Ends `flight`: records a failure for its waiters and wakes them.
@@ -808,6 +783,8 @@ pub struct TokenRefresh {
     used: Used,
     request: Request<Vec<u8>>,
     secrets: Vec<Secret>,
+    /// The refresh token the request sends, if it sends one.
+    sent_refresh_token: Option<Secret>,
 }
 
 impl TokenRefresh {
@@ -858,13 +835,22 @@ impl TokenRefresh {
     /// # Example
     ///
     /// See [`LiveConnection::token_step`](crate::LiveConnection::token_step).
-    pub fn complete(mut self, response: Response<Vec<u8>>) -> Result<TokenUpdate, OAuth2Error> {
-        let shared = Arc::clone(&self.shared);
+    pub fn complete(self, response: Response<Vec<u8>>) -> Result<TokenUpdate, OAuth2Error> {
+        match self.receive(&response) {
+            Ok(pending) => Ok(self.install(pending, None)),
+            Err(error) => Err(self.fail(error)),
+        }
+    }
+
+    /// The credential in the token endpoint's `response`, not yet installed: nothing
+    /// changes.
+    pub(crate) fn receive(&self, response: &Response<Vec<u8>>) -> Result<Pending, OAuth2Error> {
+        let shared = &self.shared;
         let received_at = shared.config.clock.now();
         let sent: Vec<&str> = self.secrets.iter().map(Secret::expose_secret).collect();
         let separator = shared.config.client.scope_separator;
         let parsed = response::parse(
-            &response,
+            response,
             &sent,
             separator,
             &shared.config.client.response,
@@ -877,44 +863,8 @@ impl TokenRefresh {
                     status: response.status().as_u16(),
                     reason: "the access token cannot be sent in an HTTP header or query",
                 })
-        });
-        let parsed = match parsed {
-            Ok(parsed) => parsed,
-            Err(error) => {
-                let error = spent_code(self.used, error);
-                let mut inner = shared.lock();
-                if matches!(
-                    error,
-                    OAuth2Error::InvalidGrant { .. } | OAuth2Error::CodeRefused { .. }
-                ) {
-                    match self.used {
-                        Used::Code => {
-                            inner.code = None;
-                            inner.reconnect = Some(error.clone());
-                        }
-                        Used::Refresh if !matches!(shared.config.primary, Primary::None) => {
-                            // The refused refresh token is dead: never send or store it
-                            // again; the primary grant takes over, so waiters go on to
-                            // it rather than fail, and a token still valid stays in use
-                            // meanwhile.
-                            inner.refresh_token = None;
-                            inner.refresh_refused = true;
-                            inner.back_off(received_at);
-                            shared.land(inner, self.flight, None);
-                            self.flight = 0;
-                            return Err(error);
-                        }
-                        Used::Refresh | Used::Primary => inner.reconnect = Some(error.clone()),
-                    }
-                } else {
-                    inner.failed_request(received_at, Some(&error));
-                    inner.back_off(received_at);
-                }
-                shared.land(inner, self.flight, Some(error.clone()));
-                self.flight = 0;
-                return Err(error);
-            }
-        };
+        })
+        .map_err(|error| spent_code(self.used, error))?;
         let (refresh_token, previous_scopes, response_values) = {
             let inner = shared.lock();
             // Values a refresh answer leaves out (Slack's team id) are kept.
@@ -941,16 +891,58 @@ impl TokenRefresh {
                 response_values,
             },
         };
+        Ok(Pending {
+            token,
+            refresh_token,
+            update,
+            hooked: false,
+        })
+    }
+
+    /// Ends the flight with `error`, the token endpoint's answer (see
+    /// [`complete`](Self::complete) for what each means), and returns it.
+    pub(crate) fn fail(mut self, error: OAuth2Error) -> OAuth2Error {
+        let shared = Arc::clone(&self.shared);
+        let received_at = shared.config.clock.now();
+        let mut inner = shared.lock();
+        if matches!(
+            error,
+            OAuth2Error::InvalidGrant { .. } | OAuth2Error::CodeRefused { .. }
+        ) {
+            match self.used {
+                Used::Code => {
+                    inner.code = None;
+                    inner.reconnect = Some(error.clone());
+                }
+                Used::Refresh if !matches!(shared.config.primary, Primary::None) => {
+                    // The refused refresh token is dead: never send or store it again; the
+                    // primary grant takes over, so waiters go on to it rather than fail,
+                    // and a token still valid stays in use meanwhile.
+                    inner.refresh_token = None;
+                    inner.refresh_refused = true;
+                    inner.back_off(received_at);
+                    shared.land(inner, self.flight, None);
+                    self.flight = 0;
+                    return error;
+                }
+                Used::Refresh | Used::Primary => inner.reconnect = Some(error.clone()),
+            }
+        } else {
+            inner.failed_request(received_at, Some(&error));
+            inner.back_off(received_at);
+        }
+        shared.land(inner, self.flight, Some(error.clone()));
+        self.flight = 0;
+        error
+    }
+
+    /// Offers `pending` to the persistence hook (unless it had it), makes it the
+    /// connection's token (at `store_version` in the token store, if it was published), and
+    /// ends the flight. See [`Shared::install`].
+    pub(crate) fn install(mut self, pending: Pending, store_version: Option<u64>) -> TokenUpdate {
         // The flight is `install`'s to end now, even if the hook panics.
         let flight = std::mem::replace(&mut self.flight, 0);
-        Ok(shared.install(
-            Pending {
-                token,
-                refresh_token,
-                update,
-            },
-            flight,
-        ))
+        self.shared.install(pending, flight, store_version)
     }
 }
 
@@ -981,11 +973,14 @@ fn spent_code(used: Used, error: OAuth2Error) -> OAuth2Error {
     }
 }
 
-/// A token received but not yet accepted by the persistence hook.
-struct Pending {
+/// A token received but not yet accepted by the persistence hook, or not yet published to
+/// the token store.
+pub(crate) struct Pending {
     token: Token,
     refresh_token: Option<Secret>,
     update: TokenUpdate,
+    /// The persistence hook returned normally on it.
+    hooked: bool,
 }
 
 impl Shared {
@@ -997,15 +992,21 @@ impl Shared {
     /// spent), the flight ends so that no waiter hangs, and the panic goes on to the
     /// caller; the next [`step`](Self::step) offers the credential to the hook again. Its
     /// token is not used before the hook has returned normally.
-    fn install(&self, pending: Pending, flight: u64) -> TokenUpdate {
+    fn install(&self, pending: Pending, flight: u64, store_version: Option<u64>) -> TokenUpdate {
         let persisted = match &self.config.hook {
             // Nothing of ours is inside the closure: the state it could break is the
             // host's, and the lock is not held.
-            Some(hook) => panic::catch_unwind(AssertUnwindSafe(|| (hook.0)(&pending.update))),
-            None => Ok(()),
+            Some(hook) if !pending.hooked => {
+                panic::catch_unwind(AssertUnwindSafe(|| (hook.0)(&pending.update)))
+            }
+            _ => Ok(()),
         };
         let now = self.config.clock.now();
         let mut inner = self.lock();
+        if let Some(version) = store_version {
+            // The store has it at this version already, whatever the hook does.
+            inner.store_version = version;
+        }
         if let Err(panic) = persisted {
             // Documents made from this connection (a registry's export, a connection moved
             // to another scheme) must not go back to the revoked refresh token either.
@@ -1021,6 +1022,7 @@ impl Shared {
             token,
             refresh_token,
             update,
+            hooked: _,
         } = pending;
         inner.receive(Some(token), refresh_token, &update.credential);
         self.land(inner, flight, None);
