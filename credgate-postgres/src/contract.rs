@@ -12,6 +12,7 @@
 //! host can use [`LiveConnectionBuilder::async_token_store`](credgate::LiveConnectionBuilder::async_token_store)
 //! with this store from threads outside the runtime.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use credgate::OAuth2TokenCredential;
@@ -140,8 +141,8 @@ impl PgTokenStore {
     /// publishes is offered to it ([`LiveConnection::offer_stored`](credgate::LiveConnection::offer_stored))
     /// as soon as its notification arrives (one read), so every replica switches to a new
     /// token within milliseconds of its publication, not at its next refresh. The current
-    /// row is offered first. Runs until the returned [`Follow`] is dropped; store errors
-    /// are retried every second.
+    /// row is offered first. Runs until the returned [`Follow`] or the connection is
+    /// dropped (it holds the connection weakly); store errors are retried every second.
     ///
     /// Call it inside a tokio runtime.
     ///
@@ -149,14 +150,17 @@ impl PgTokenStore {
     ///
     /// ```no_run
     /// # async fn run(store: credgate_postgres::PgTokenStore, live: credgate::LiveConnection) {
+    /// use std::sync::Arc;
     /// use credgate::auth::oauth2::TokenOwner;
     ///
-    /// let follow = store.follow(TokenOwner::connection("c-7"), live.clone());
+    /// let live = Arc::new(live);
+    /// let follow = store.follow(TokenOwner::connection("c-7"), &live);
     /// // ... serve requests with `live`; drop `follow` to stop.
     /// # drop(follow); }
     /// ```
-    pub fn follow(&self, owner: TokenOwner, live: credgate::LiveConnection) -> Follow {
+    pub fn follow(&self, owner: TokenOwner, live: &Arc<credgate::LiveConnection>) -> Follow {
         let store = self.clone();
+        let live = Arc::downgrade(live);
         let task = tokio::spawn(async move {
             let mut known = 0;
             loop {
@@ -166,6 +170,7 @@ impl PgTokenStore {
                 {
                     Ok(Some(token)) => {
                         known = token.version;
+                        let Some(live) = live.upgrade() else { return };
                         live.offer_stored(&owner, &token);
                     }
                     Ok(None) => {}

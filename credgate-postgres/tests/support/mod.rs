@@ -16,6 +16,8 @@
 //! `#[path = "../tests/support/mod.rs"] mod support;`.
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
+pub mod proof;
+
 use std::io::Write as _;
 use std::net::TcpListener;
 use std::os::unix::fs::MetadataExt as _;
