@@ -682,3 +682,49 @@ pub async fn child_main() -> bool {
     );
     true
 }
+
+/// The requirements that do not hold, in words; empty when all do.
+pub fn failures(figures: &Figures) -> Vec<String> {
+    let mut failed = Vec::new();
+    let mut check = |ok: bool, what: &str| {
+        if !ok {
+            failed.push(what.to_owned());
+        }
+    };
+    check(figures.invalid_grants == 0, "0 invalid_grant");
+    check(!figures.revoked, "the token family is never revoked");
+    check(figures.lost_refresh_tokens == 0, "0 lost refresh tokens");
+    check(figures.errors == 0, "no authorization fails");
+    // One token request per expiry: each presented the live refresh token (no
+    // invalid_grant) and was answered and published, and there was at most one per second
+    // (2 s tokens refreshed 1 s before their expiry, on a whole-second clock).
+    check(
+        figures.token_requests == figures.issued_after_start,
+        "every token request is answered with a new token",
+    );
+    check(
+        figures.final_version == figures.issued_after_start + 1,
+        "every issued credential is published",
+    );
+    check(
+        figures.token_requests + 2 >= figures.seconds,
+        "a refresh per expiry (not fewer)",
+    );
+    check(
+        figures.token_requests <= figures.seconds + 2,
+        "one token request per expiry (not more)",
+    );
+    check(
+        figures.late_switches.is_empty(),
+        "every process uses every new token within 100 ms",
+    );
+    check(
+        figures.switch_max_ms <= 100,
+        "issue to first use at most 100 ms",
+    );
+    check(
+        figures.expired_uses.is_empty(),
+        "no token is used after its expiry",
+    );
+    failed
+}
