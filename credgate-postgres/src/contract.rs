@@ -6,11 +6,13 @@
 //! as the contract says: keep the replicas' clocks in sync (NTP) to well within the lease's
 //! time to live.
 //!
-//! Only the async contract is implemented: tokio-postgres needs a tokio runtime, and a
-//! blocking [`TokenStore`](credgate::auth::oauth2::TokenStore) over it would have to block
-//! a thread on that runtime (deadlocking if called from one of its own threads). A blocking
-//! host can use [`LiveConnectionBuilder::async_token_store`](credgate::LiveConnectionBuilder::async_token_store)
-//! with this store from threads outside the runtime.
+//! Only the async contract is implemented: tokio-postgres needs a tokio runtime (its
+//! sockets and this store's timeouts are tokio's), and a blocking
+//! [`TokenStore`](credgate::auth::oauth2::TokenStore) over it would block a thread on that
+//! runtime, deadlocking when called from one of the runtime's own threads. A blocking host
+//! keeps a tokio runtime for the store and calls
+//! [`authorize_with_async`](credgate::LiveConnection::authorize_with_async) through
+//! `Runtime::block_on` from its own threads.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
