@@ -149,7 +149,7 @@ impl LiveConnection {
     /// # let template: ConnectionTemplate = serde_json::from_str(r#"{"name": "crm",
     /// #     "templateBaseUrl": "https://api.crm.example",
     /// #     "authSchemeConfigs": [{"type": "oauth2", "oauth2": {"id": "code",
-    /// #         "authorizationUrl": "https://auth.crm.example/authorize",
+    /// #         "authorizeUrl": "https://auth.crm.example/authorize",
     /// #         "tokenUrl": "https://auth.crm.example/token",
     /// #         "grant": {"type": "authorizationCode", "authorizationCode": {"clientId": "id-1"}}}}]}"#)?;
     /// # let token: Credential = serde_json::from_str(r#"{"type": "oauth2-token",
