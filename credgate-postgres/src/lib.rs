@@ -48,9 +48,9 @@
 //!
 //! # How each contract method maps to SQL (one round trip each)
 //!
-//! * **read**: `SELECT version, key_id, sealed ... WHERE owner = $1`, opened with the
+//! * **`read`**: `SELECT version, key_id, sealed ... WHERE owner = $1`, opened with the
 //!   [`Keyring`].
-//! * **try_lease**: an `INSERT ... ON CONFLICT (owner) DO UPDATE SET lease_holder = $h,
+//! * **`try_lease`**: an `INSERT ... ON CONFLICT (owner) DO UPDATE SET lease_holder = $h,
 //!   lease_expires_at = $now + ttl WHERE` the lease is free, already `$h`'s, or expired at
 //!   `$now`; the statement returns the row (and so the stored credential) whether or not
 //!   the lease was taken. **Why a row update rather than an advisory lock**: an advisory
@@ -61,15 +61,15 @@
 //!   its expiry, expires on its own when its holder dies, is visible to anyone who
 //!   `SELECT`s the row, and is taken and checked in the same statement that returns the
 //!   credential.
-//! * **publish**: `UPDATE ... SET version = version + 1, sealed = $s, ... WHERE owner = $1
+//! * **`publish`**: `UPDATE ... SET version = version + 1, sealed = $s, ... WHERE owner = $1
 //!   AND version = $expected` (an `INSERT ... ON CONFLICT ... WHERE version = 0` for the
 //!   first), which also clears the publisher's lease, and `pg_notify('credgate_tokens',
 //!   '<version> <owner>')` in the same statement, hence the same transaction: the
 //!   notification is delivered at commit, after the row is visible, and holds no secret.
 //!   No row updated is a conflict; the store then releases the lease and reads the row.
-//! * **release**: `UPDATE ... SET lease_holder = NULL ... WHERE owner = $1 AND
+//! * **`release`**: `UPDATE ... SET lease_holder = NULL ... WHERE owner = $1 AND
 //!   lease_holder = $h`.
-//! * **wait_for_change**: a dedicated connection `LISTEN`s on `credgate_tokens`; a
+//! * **`wait_for_change`**: a dedicated connection `LISTEN`s on `credgate_tokens`; a
 //!   notification for the owner wakes the waiters of this process, which read the row. A
 //!   lost listening connection is re-established and catches up on the watched owners;
 //!   waiters re-read at least every second regardless.

@@ -236,6 +236,7 @@ async fn lease_holder_killed_mid_refresh_another_takes_over() {
         .and_then(|json| serde_json::from_str(json).ok())
         .unwrap_or_else(|| panic!("the survivor printed no report:\n{stdout}"));
 
+    let stored = store.read(&owner).await.unwrap().unwrap();
     let state = tokens.lock();
     assert_eq!(
         state.lost_answers, 1,
@@ -260,7 +261,6 @@ async fn lease_holder_killed_mid_refresh_another_takes_over() {
         report.uses.contains_key(&after_kill),
         "the survivor used the new token"
     );
-    let stored = store.read(&owner).await.unwrap().unwrap();
     let stored_refresh = stored
         .credential
         .refresh_token

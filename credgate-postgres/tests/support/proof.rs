@@ -435,11 +435,10 @@ pub async fn run_child(config: ChildConfig) -> ChildReport {
     for task in tasks {
         let _ = task.await;
     }
-    let report = report
+    report
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
-        .clone();
-    report
+        .clone()
 }
 
 // ---------------------------------------------------------------------------------------
