@@ -147,10 +147,9 @@ fn bench(c: &mut Criterion) {
         })
     };
     for (label, wrapper) in [("authorize", false), ("authorize_with", true)] {
-        let (ratio, ns, base) = median_ratio(
-            &mut || run(&with_store, wrapper),
-            &mut || run(&without, wrapper),
-        );
+        let (ratio, ns, base) = median_ratio(&mut || run(&with_store, wrapper), &mut || {
+            run(&without, wrapper)
+        });
         println!(
             "  {label}, cached token: {ns:.1} ns with a store vs {base:.1} ns without = {ratio:.3}x (goal <= 1.05x)"
         );

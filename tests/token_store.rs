@@ -14,8 +14,7 @@ use credgate::auth::oauth2::{
     TokenOwner, TokenStore, TokenStoreOptions, TokenUpdate,
 };
 use credgate::{
-    Clock,
-    Connection, ConnectionCredential, LiveConnection, ManualClock, OAuth2Error,
+    Clock, Connection, ConnectionCredential, LiveConnection, ManualClock, OAuth2Error,
     OAuth2TokenCredential,
 };
 use http::{Request, Response};
@@ -53,7 +52,9 @@ struct MemoryStore {
 impl MemoryStore {
     fn rows(&self) -> Result<MutexGuard<'_, HashMap<TokenOwner, Row>>, StoreError> {
         if self.down.load(Ordering::SeqCst) {
-            return Err(StoreError::unreachable("connection refused by 127.0.0.1:5432"));
+            return Err(StoreError::unreachable(
+                "connection refused by 127.0.0.1:5432",
+            ));
         }
         Ok(self.rows.lock().unwrap())
     }
@@ -321,10 +322,7 @@ fn stored_credential(access: &str, refresh: &str, expires_at_unix: u64) -> OAuth
 
 /// RFC 3339 for whole seconds after 2026-11-22T10:00:00Z, within the same day.
 fn humantime_rfc3339(at: SystemTime) -> String {
-    let secs = at
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
+    let secs = at.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs();
     let day_start = NOW - 10 * 3600;
     let of_day = secs - day_start;
     let (days, of_day) = (of_day / 86_400, of_day % 86_400);
@@ -451,12 +449,19 @@ fn replicas_share_one_token_request_per_expiry() {
         let outcomes = burst(&cluster, 4);
         for outcome in &outcomes {
             assert_eq!(
-                outcome.as_ref().map(String::as_str).map_err(ToString::to_string),
+                outcome
+                    .as_ref()
+                    .map(String::as_str)
+                    .map_err(ToString::to_string),
                 Ok(format!("Bearer at-{round}").as_str()),
                 "round {round}"
             );
         }
-        assert_eq!(cluster.server.issued(), round, "one token request per expiry");
+        assert_eq!(
+            cluster.server.issued(),
+            round,
+            "one token request per expiry"
+        );
         assert_eq!(cluster.server.invalid_grants(), 0);
         assert_eq!(cluster.store.version(&owner()), round as u64);
         // Past the token's expiry: every replica finds it due at once.
@@ -492,9 +497,15 @@ fn a_refresh_costs_at_most_three_store_round_trips() {
     let live = &cluster.replicas[0];
     for round in 1..=3 {
         let before = cluster.store.calls();
-        assert_eq!(call(live, &cluster.server).unwrap(), format!("Bearer at-{round}"));
+        assert_eq!(
+            call(live, &cluster.server).unwrap(),
+            format!("Bearer at-{round}")
+        );
         let trips = cluster.store.calls() - before;
-        assert!(trips <= 3, "{trips} round trips (read, lease, publish at most)");
+        assert!(
+            trips <= 3,
+            "{trips} round trips (read, lease, publish at most)"
+        );
         cluster.clock.advance(Duration::from_secs(LIFETIME));
     }
 }
@@ -522,8 +533,14 @@ fn inside_the_buffer_a_replica_keeps_its_token_while_another_holds_the_lease() {
     burst(&cluster, 1);
     // 30 s before expiry: due (60 s buffer) but valid.
     cluster.clock.advance(Duration::from_secs(LIFETIME - 30));
-    cluster.store.crashed_lease(&owner(), cluster.clock.now() + Duration::from_secs(10));
-    assert_eq!(call(a, &cluster.server).unwrap(), "Bearer at-1", "no waiting");
+    cluster
+        .store
+        .crashed_lease(&owner(), cluster.clock.now() + Duration::from_secs(10));
+    assert_eq!(
+        call(a, &cluster.server).unwrap(),
+        "Bearer at-1",
+        "no waiting"
+    );
     assert_eq!(cluster.server.issued(), 1);
     // Once that lease is over, the next call takes it over and refreshes.
     cluster.clock.advance(Duration::from_secs(11));
@@ -539,11 +556,16 @@ fn an_expired_lease_is_taken_over() {
     let cluster = cluster(1);
     let live = &cluster.replicas[0];
     let now = cluster.clock.now();
-    cluster.store.crashed_lease(&owner(), now + Duration::from_secs(1));
+    cluster
+        .store
+        .crashed_lease(&owner(), now + Duration::from_secs(1));
     let outcome = std::thread::scope(|scope| {
         let waiting = scope.spawn(|| call(live, &cluster.server));
         std::thread::sleep(Duration::from_millis(100));
-        assert!(!waiting.is_finished(), "waits for the crashed holder's publication");
+        assert!(
+            !waiting.is_finished(),
+            "waits for the crashed holder's publication"
+        );
         cluster.clock.advance(Duration::from_secs(2));
         waiting.join().unwrap()
     });
@@ -606,12 +628,22 @@ fn an_unreachable_store_is_a_clear_error_and_the_request_is_unchanged() {
         ),
         "{err:?}"
     );
-    assert!(err.to_string().starts_with("token store unreachable: "), "{err}");
+    assert!(
+        err.to_string().starts_with("token store unreachable: "),
+        "{err}"
+    );
     assert!(request.headers().get("authorization").is_none());
-    assert_eq!(cluster.server.issued(), 0, "no token request without the store");
+    assert_eq!(
+        cluster.server.issued(),
+        0,
+        "no token request without the store"
+    );
     // Back up: it goes on.
     cluster.store.down.store(false, Ordering::SeqCst);
-    assert_eq!(call(&cluster.replicas[0], &cluster.server).unwrap(), "Bearer at-1");
+    assert_eq!(
+        call(&cluster.replicas[0], &cluster.server).unwrap(),
+        "Bearer at-1"
+    );
 }
 
 #[test]
@@ -641,21 +673,34 @@ fn a_failed_publication_keeps_the_token_and_publishes_it_before_any_request() {
         "{err:?}"
     );
     let text = err.to_string();
-    assert!(text.contains("could not be published") && text.contains("lost"), "{text}");
+    assert!(
+        text.contains("could not be published") && text.contains("lost"),
+        "{text}"
+    );
     assert!(!text.contains("rt-1") && !text.contains("at-1"), "{text}");
-    assert!(request.headers().get("authorization").is_none(), "not used unpublished");
+    assert!(
+        request.headers().get("authorization").is_none(),
+        "not used unpublished"
+    );
     // The persistence hook had it all the same.
     let hooked = cluster.updates.lock().unwrap().len();
     assert_eq!(hooked, 1);
     // Still down: the same error, and no second token request (rt-0 is spent).
     let err = call(live, &cluster.server).unwrap_err();
-    assert!(matches!(err, AuthorizeError::Token(OAuth2Error::NotPublished(_))));
+    assert!(matches!(
+        err,
+        AuthorizeError::Token(OAuth2Error::NotPublished(_))
+    ));
     cluster.store.publish_down.store(false, Ordering::SeqCst);
     assert_eq!(call(live, &cluster.server).unwrap(), "Bearer at-1");
     assert_eq!(cluster.server.issued(), 1);
     assert_eq!(cluster.server.invalid_grants(), 0);
     assert_eq!(cluster.store.version(&owner()), 1);
-    assert_eq!(cluster.updates.lock().unwrap().len(), 1, "the hook had it once");
+    assert_eq!(
+        cluster.updates.lock().unwrap().len(),
+        1,
+        "the hook had it once"
+    );
 }
 
 #[test]
@@ -761,4 +806,67 @@ fn a_connection_without_a_store_is_unchanged() {
         &owner(),
         &StoredToken::new(9, stored_credential("at-x", "rt-x", NOW + 60))
     ));
+}
+
+// ------------------------------------------------------------------------------ property
+
+#[derive(Debug, Clone)]
+enum Op {
+    /// Replica `i` authorizes a request.
+    Call(usize),
+    /// The clock moves on this many seconds.
+    Advance(u64),
+    /// The store goes down or comes back.
+    Down(bool),
+}
+
+fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+    use proptest::prelude::*;
+    prop_oneof![
+        6 => (0..3usize).prop_map(Op::Call),
+        3 => prop_oneof![0..120u64, 3400..3700u64, 3600..8000u64].prop_map(Op::Advance),
+        1 => any::<bool>().prop_map(Op::Down),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Whatever the order of calls, clock moves and store outages: no refresh token is
+    /// ever presented twice, every credential received reaches the store, every request
+    /// gets the newest token, and only an outage fails a request.
+    #[test]
+    fn replicas_never_spend_a_refresh_token_twice(ops in proptest::collection::vec(op(), 1..40)) {
+        let cluster = cluster(3);
+        for op in ops {
+            match op {
+                Op::Call(i) => {
+                    let outcome = call(&cluster.replicas[i], &cluster.server);
+                    let down = cluster.store.down.load(Ordering::SeqCst);
+                    match outcome {
+                        Ok(token) => proptest::prop_assert_eq!(
+                            token,
+                            format!("Bearer at-{}", cluster.server.issued())
+                        ),
+                        Err(err) => proptest::prop_assert!(
+                            down && matches!(
+                                err,
+                                AuthorizeError::Token(OAuth2Error::Store(_))
+                                    | AuthorizeError::Auth(_)
+                            ),
+                            "{:?} with the store {}", err, if down { "down" } else { "up" }
+                        ),
+                    }
+                }
+                Op::Advance(seconds) => cluster.clock.advance(Duration::from_secs(seconds)),
+                Op::Down(down) => cluster.store.down.store(down, Ordering::SeqCst),
+            }
+            proptest::prop_assert_eq!(cluster.server.invalid_grants(), 0);
+            proptest::prop_assert_eq!(
+                cluster.store.version(&owner()),
+                cluster.server.issued() as u64,
+                "every credential received was published"
+            );
+        }
+    }
 }

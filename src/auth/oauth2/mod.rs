@@ -129,7 +129,11 @@
 //! rotated the refresh token but before its answer reached the store (a crash, a lost
 //! response) takes the new refresh token with it; the old one is spent. The next holder's
 //! refresh then fails with `invalid_grant` and the user must reconnect. The lease keeps
-//! this to one in-flight request, and publishing before use keeps it to that window.
+//! this to one in-flight request, and publishing before use keeps it to that window. The
+//! same holds when the store stays unreachable for longer than the lease after a holder
+//! received a credential ([`OAuth2Error::NotPublished`]): the holder keeps it and publishes
+//! it as soon as it can, but a replica that took the lease over meanwhile spends the old
+//! refresh token. Choose a lease longer than your store's usual blips.
 //!
 //! ```
 //! use std::collections::HashMap;
@@ -291,8 +295,8 @@ use std::time::Duration;
 use http::Request;
 
 pub use authorize::AuthorizationRequest;
-pub use error::{AuthorizeError, OAuth2Error};
 pub(crate) use coordinate::{StoreLink, coordinate_async, coordinate_blocking};
+pub use error::{AuthorizeError, OAuth2Error};
 pub(crate) use state::TokenHook;
 pub use state::{TokenRefresh, TokenStep, TokenUpdate, TokenWait};
 pub use store::{
