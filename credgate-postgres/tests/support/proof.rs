@@ -693,9 +693,19 @@ pub async fn run_proof(
         .refresh_token
         .as_ref()
         .map(|s| s.expose_secret().to_owned());
-    let published = published.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    let published = published
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
     let state = server.lock();
-    figures(&state, &reports, seconds, stored_refresh, stored.version, &published)
+    figures(
+        &state,
+        &reports,
+        seconds,
+        stored_refresh,
+        stored.version,
+        &published,
+    )
 }
 
 /// Records when each version of the proof's row was published, as PostgreSQL stamped it
@@ -704,7 +714,10 @@ pub async fn run_proof(
 async fn record_publications(db_url: &str) -> Arc<Mutex<BTreeMap<u64, u64>>> {
     let published = Arc::new(Mutex::new(BTreeMap::new()));
     let config: tokio_postgres::Config = db_url.parse().expect("db url");
-    let (client, mut connection) = config.connect(tokio_postgres::NoTls).await.expect("connect");
+    let (client, mut connection) = config
+        .connect(tokio_postgres::NoTls)
+        .await
+        .expect("connect");
     let (sender, mut notified) = tokio::sync::mpsc::unbounded_channel::<()>();
     tokio::spawn(async move {
         while let Some(message) = std::future::poll_fn(|cx| connection.poll_message(cx)).await {
@@ -719,7 +732,10 @@ async fn record_publications(db_url: &str) -> Arc<Mutex<BTreeMap<u64, u64>>> {
             }
         }
     });
-    client.batch_execute("LISTEN credgate_tokens").await.expect("listen");
+    client
+        .batch_execute("LISTEN credgate_tokens")
+        .await
+        .expect("listen");
     let record = Arc::clone(&published);
     tokio::spawn(async move {
         while notified.recv().await.is_some() {
