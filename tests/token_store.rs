@@ -47,6 +47,9 @@ struct MemoryStore {
     publishes: AtomicUsize,
     releases: AtomicUsize,
     waits: AtomicUsize,
+    /// Run once at the start of the next `try_lease`: what happens between a replica's
+    /// read and its lease.
+    before_lease: Mutex<Option<Box<dyn FnOnce() + Send>>>,
 }
 
 impl MemoryStore {
@@ -105,6 +108,10 @@ impl TokenStore for MemoryStore {
         now: SystemTime,
     ) -> Result<Lease, StoreError> {
         self.leases.fetch_add(1, Ordering::SeqCst);
+        let hook = self.before_lease.lock().unwrap().take();
+        if let Some(hook) = hook {
+            hook();
+        }
         let mut rows = self.rows()?;
         let row = rows.entry(owner.clone()).or_default();
         let current = row.stored.clone();
@@ -594,6 +601,45 @@ fn invalid_grant_after_a_siblings_rotation_takes_its_token() {
     server.state.lock().unwrap().live = Some("rt-1".to_owned());
     cluster.clock.advance(Duration::from_secs(LIFETIME));
     assert_eq!(call(live, server).unwrap(), "Bearer at-2");
+}
+
+/// The host pushes a sibling's publication (`offer_stored`, as a LISTEN/NOTIFY follower
+/// does) between this replica's read and its lease: the request built before it carries
+/// the spent refresh token and must not go out (it would revoke the token family).
+#[test]
+fn a_publication_pushed_between_read_and_lease_is_used_not_refreshed_over() {
+    for due_again in [false, true] {
+        let cluster = cluster(1);
+        let live = Arc::clone(&cluster.replicas[0]);
+        let (store, server) = (Arc::clone(&cluster.store), Arc::clone(&cluster.server));
+        let expires = if due_again { NOW + 30 } else { NOW + LIFETIME };
+        *cluster.store.before_lease.lock().unwrap() = Some(Box::new(move || {
+            let mut credential = server.rotate_elsewhere();
+            if due_again {
+                // Already inside the refresh buffer: a new token request is due, with
+                // the sibling's refresh token.
+                credential = stored_credential("at-1", "rt-1", expires);
+            }
+            let version = store.put(&owner(), credential.clone());
+            assert!(live.offer_stored(&owner(), &StoredToken::new(version, credential)));
+        }));
+        let token = call(&cluster.replicas[0], &cluster.server).unwrap();
+        assert_eq!(
+            cluster.server.invalid_grants(),
+            0,
+            "a spent refresh token was sent"
+        );
+        if due_again {
+            assert_eq!(
+                token, "Bearer at-2",
+                "renewed with the sibling's refresh token"
+            );
+            assert_eq!(cluster.server.issued(), 2);
+        } else {
+            assert_eq!(token, "Bearer at-1", "the sibling's token");
+            assert_eq!(cluster.server.issued(), 1, "no token request of its own");
+        }
+    }
 }
 
 #[test]

@@ -70,7 +70,9 @@ fuzz_target!(|data: &[u8]| {
             let Some(credentials) = load_list::<Credential>(&credentials, "credential") else {
                 return;
             };
-            let secrets = [secrets_of(&template), secrets_of(&credentials)].concat();
+            // Of the pair as one document: a secret's text that the other document also
+            // holds in the clear (inside a type name, say) is not a secret value.
+            let secrets = secrets_of(&(&template, &credentials));
             match template.connect(credentials) {
                 Ok(connection) => exercise(&template, &connection, &secrets),
                 Err(e) => assert_error_clean(&e, &secrets, "connect error"),
@@ -82,7 +84,7 @@ fuzz_target!(|data: &[u8]| {
             else {
                 return;
             };
-            let secrets = [secrets_of(&template), secrets_of(&connection)].concat();
+            let secrets = secrets_of(&(&template, &connection));
             exercise(&template, &connection, &secrets);
         }
         _ => {

@@ -228,9 +228,19 @@ where
     let Some(refresh) = read(link, refresh).await? else {
         return Ok(Progress::Acted);
     };
-    let Some(refresh) = lease(link, refresh).await? else {
+    let Some(mut refresh) = lease(link, refresh).await? else {
         return Ok(Progress::Acted);
     };
+    // The host may have offered a sibling's publication since the lease was taken.
+    if refresh.is_stale() {
+        match taken(refresh)? {
+            Some(renewed) => refresh = renewed,
+            None => {
+                release(link).await;
+                return Ok(Progress::Acted);
+            }
+        }
+    }
     let Some(send) = send.take() else {
         release(link).await;
         // Dropping it ends the flight (as a failure); the wrapper gives up.

@@ -723,6 +723,7 @@ impl Shared {
             request,
             secrets,
             sent_refresh_token,
+            built_on: inner.store_version,
         })
     }
 
@@ -785,6 +786,8 @@ pub struct TokenRefresh {
     secrets: Vec<Secret>,
     /// The refresh token the request sends, if it sends one.
     sent_refresh_token: Option<Secret>,
+    /// The token store's version of the credential the request was built from.
+    built_on: u64,
 }
 
 impl TokenRefresh {

@@ -96,6 +96,7 @@ impl Shared {
             request: http::Request::new(Vec::new()),
             secrets: Vec::new(),
             sent_refresh_token: None,
+            built_on: inner.store_version,
         };
         Some((refresh, pending, expected))
     }
@@ -124,9 +125,19 @@ impl TokenRefresh {
         self.shared.config.clock.now()
     }
 
-    /// Takes `stored` (see [`Shared::offer_stored`]); the flight goes on.
+    /// Takes `stored` (see [`Shared::offer_stored`]); the flight goes on. Also `true` when
+    /// the connection took a newer credential another way (the host's
+    /// [`offer_stored`](crate::LiveConnection::offer_stored)) since this request was built:
+    /// either way the request must be renewed, or the flight ended.
     pub(crate) fn take_stored(&self, stored: &StoredToken) -> bool {
-        self.shared.offer_stored(stored)
+        self.shared.offer_stored(stored) || self.is_stale()
+    }
+
+    /// Whether the connection took a credential from the store since this request was
+    /// built: sending it would spend a refresh token a sibling already rotated (which
+    /// revokes the whole token family on servers that detect reuse).
+    pub(crate) fn is_stale(&self) -> bool {
+        self.shared.store_version() != self.built_on
     }
 
     /// Whether the connection's token is due.
