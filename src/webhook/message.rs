@@ -5,13 +5,14 @@ use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 
-use http::{HeaderMap, Method, Uri};
+use http::{HeaderMap, HeaderName, Method, Uri};
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 
 use super::VerifyError;
-use super::engine::decode_hex;
+use super::engine::{Field, decode_hex};
+use super::parse::Presented;
 use crate::encoding;
 use crate::model::hmac::{FieldSource, MessagePart};
 
@@ -50,10 +51,32 @@ impl<'a> View<'a> {
     pub(super) fn read(
         &self,
         source: &FieldSource,
-        list: &[(&'a str, &'a str)],
+        list: Option<&Presented<'a>>,
     ) -> Result<Cow<'a, str>, VerifyError> {
         self.read_optional(source, list)?
             .ok_or_else(|| missing(source))
+    }
+
+    /// [`read`](Self::read) of a compiled field: a header is looked up by its parsed name.
+    pub(super) fn read_field(
+        &self,
+        field: &Field,
+        list: Option<&Presented<'a>>,
+    ) -> Result<Cow<'a, str>, VerifyError> {
+        self.read_field_optional(field, list)?
+            .ok_or_else(|| missing(&field.source))
+    }
+
+    /// [`read_optional`](Self::read_optional) of a compiled field.
+    pub(super) fn read_field_optional(
+        &self,
+        field: &Field,
+        list: Option<&Presented<'a>>,
+    ) -> Result<Option<Cow<'a, str>>, VerifyError> {
+        match (&field.header, &field.source) {
+            (Some(header), FieldSource::Header(name)) => self.header_value(header, name),
+            _ => self.read_optional(&field.source, list),
+        }
     }
 
     /// [`read`](Self::read), with an absent value as `None`: an optional field's absence
@@ -61,7 +84,7 @@ impl<'a> View<'a> {
     pub(super) fn read_optional(
         &self,
         source: &FieldSource,
-        list: &[(&'a str, &'a str)],
+        list: Option<&Presented<'a>>,
     ) -> Result<Option<Cow<'a, str>>, VerifyError> {
         match source {
             FieldSource::Header(name) => self.header(name),
@@ -127,9 +150,10 @@ impl<'a> View<'a> {
                 }
             }
             FieldSource::List(key) => Ok(single(
-                list.iter()
+                list.into_iter()
+                    .flat_map(Presented::list)
                     .filter(|(k, _)| k == key)
-                    .map(|&(_, value)| value),
+                    .map(|(_, value)| value),
             )?
             .map(Cow::Borrowed)),
         }
@@ -137,7 +161,20 @@ impl<'a> View<'a> {
 
     /// The single value of header `name`, as visible ASCII.
     fn header(&self, name: &str) -> Result<Option<Cow<'a, str>>, VerifyError> {
-        let mut values = self.headers.get_all(name).iter();
+        match HeaderName::from_bytes(name.as_bytes()) {
+            Ok(header) => self.header_value(&header, name),
+            // Names are validated when the scheme is built; no request carries another.
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// The single value of header `header` (configured as `name`), as visible ASCII.
+    fn header_value(
+        &self,
+        header: &HeaderName,
+        name: &str,
+    ) -> Result<Option<Cow<'a, str>>, VerifyError> {
+        let mut values = self.headers.get_all(header).iter();
         let Some(value) = values.next() else {
             return Ok(None);
         };

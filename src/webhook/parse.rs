@@ -8,48 +8,103 @@ use crate::model::hmac::{SignatureFormat, TimeUnit, TimestampRule};
 /// The most elements a signature list may have.
 pub(super) const MAX_LIST_ELEMENTS: usize = 32;
 
-/// A list of at most [`MAX_LIST_ELEMENTS`] items kept inline: parsing a header allocates
-/// nothing.
+/// How many elements of a list [`Presented`] keeps: lists are rarely longer (Stripe's
+/// `t=...,v1=...`, a rotation's second signature), and longer ones are split again when
+/// read.
+const CACHED: usize = 4;
+
+/// A presented signature value, checked and split once: its first few elements are kept
+/// inline (a longer list is split again when read), so a verification neither allocates
+/// nor fills and moves a large inline list.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Few<T: Copy> {
-    items: [T; MAX_LIST_ELEMENTS],
-    len: usize,
-}
-
-impl<T: Copy> Few<T> {
-    pub(super) fn new(fill: T) -> Self {
-        Self {
-            items: [fill; MAX_LIST_ELEMENTS],
-            len: 0,
-        }
-    }
-
-    /// Appends `item`; `false` (and nothing kept) when full.
-    pub(super) fn push(&mut self, item: T) -> bool {
-        match self.items.get_mut(self.len) {
-            Some(slot) => {
-                *slot = item;
-                self.len += 1;
-                true
-            }
-            None => false,
-        }
-    }
-
-    pub(super) fn as_slice(&self) -> &[T] {
-        &self.items[..self.len]
-    }
-}
-
-/// A presented signature value, split: the signatures of the trusted version, and (for a
-/// key/value list) every `key=value` element.
-#[derive(Debug)]
 pub(super) struct Presented<'a> {
-    pub(super) signatures: Few<&'a str>,
-    pub(super) list: Few<(&'a str, &'a str)>,
+    value: &'a str,
+    shape: Shape<'a>,
+    cache: [(&'a str, &'a str); CACHED],
+    /// How many elements the list has (all of them cached when at most [`CACHED`]).
+    count: usize,
 }
 
-/// Splits `value` by `format`.
+/// How a checked value splits into elements.
+#[derive(Debug, Clone, Copy)]
+enum Shape<'a> {
+    /// `key=value` elements separated by `separator`; `key` is the trusted signature key.
+    KeyValue { separator: char, key: &'a str },
+    /// `version,signature` elements separated by spaces.
+    Versioned { version: &'a str },
+    /// The one signature, after its prefix.
+    Single(&'a str),
+}
+
+impl<'a> Presented<'a> {
+    /// Every `(key, value)` element of a key/value or versioned list (none for a single
+    /// signature).
+    pub(super) fn list(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
+        let cached = (self.count <= CACHED).then(|| self.cache[..self.count].iter().copied());
+        let split = (self.count > CACHED).then(|| split_list(self.value, self.shape));
+        cached
+            .into_iter()
+            .flatten()
+            .chain(split.into_iter().flatten())
+    }
+
+    /// The signatures of the trusted version or key, in order.
+    pub(super) fn signatures(&self) -> impl Iterator<Item = &'a str> + '_ {
+        let (trusted, single) = match self.shape {
+            Shape::KeyValue { key, .. } => (key, None),
+            Shape::Versioned { version } => (version, None),
+            Shape::Single(signature) => ("", Some(signature)),
+        };
+        self.list()
+            .filter(move |(key, _)| *key == trusted)
+            .map(|(_, value)| value)
+            .chain(single)
+    }
+}
+
+/// The elements of a checked list, split again.
+fn split_list<'a>(value: &'a str, shape: Shape<'a>) -> impl Iterator<Item = (&'a str, &'a str)> {
+    let (separator, pair, skip_empty) = match shape {
+        Shape::KeyValue { separator, .. } => (separator, b'=', false),
+        Shape::Versioned { .. } => (' ', b',', true),
+        // Not a list: nothing is split off.
+        Shape::Single(_) => (' ', b',', true),
+    };
+    let value = match shape {
+        Shape::Single(_) => "",
+        _ => value,
+    };
+    value
+        .split(separator)
+        .filter(move |element| !(skip_empty && element.is_empty()))
+        .filter_map(move |element| {
+            if pair == b'=' {
+                split_once_byte(trim(element), b'=')
+            } else {
+                split_once_byte(element, pair)
+            }
+        })
+}
+
+/// `text` split at the first `byte` (ASCII), without the generic pattern machinery.
+fn split_once_byte(text: &str, byte: u8) -> Option<(&str, &str)> {
+    let at = text.bytes().position(|b| b == byte)?;
+    Some((text.get(..at)?, text.get(at + 1..)?))
+}
+
+/// [`str::trim`], answering at once when the text starts and ends with a visible ASCII
+/// byte (every well-formed element).
+pub(super) fn trim(text: &str) -> &str {
+    let visible = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_graphic());
+    if visible(text.as_bytes().first()) && visible(text.as_bytes().last()) {
+        text
+    } else {
+        text.trim()
+    }
+}
+
+/// Checks `value` against `format`: every element well formed, at most
+/// [`MAX_LIST_ELEMENTS`] of them, at least one of the trusted version.
 ///
 /// # Errors
 ///
@@ -57,21 +112,20 @@ pub(super) struct Presented<'a> {
 /// or a list that is too long; [`VerifyError::NoTrustedSignature`] for a list without an
 /// element of the trusted version.
 pub(super) fn parse<'a>(
-    format: &SignatureFormat,
+    format: &'a SignatureFormat,
     value: &'a str,
 ) -> Result<Presented<'a>, VerifyError> {
     let malformed = |reason| Err(VerifyError::Malformed { reason });
-    let mut presented = Presented {
-        signatures: Few::new(""),
-        list: Few::new(("", "")),
-    };
-    match format {
+    let mut count = 0;
+    let mut cache = [("", ""); CACHED];
+    let mut trusted = false;
+    let shape = match format {
         SignatureFormat::KeyValueList {
             separator,
             signature_key,
         } => {
             for element in value.split(*separator) {
-                let Some((key, value)) = element.trim().split_once('=') else {
+                let Some((key, value)) = split_once_byte(trim(element), b'=') else {
                     return malformed("a signature list element has no =");
                 };
                 // A well-formed element is `token=value`: a value holding another list
@@ -83,38 +137,53 @@ pub(super) fn parse<'a>(
                         "the signature header is not a key=value list with the expected separator",
                     );
                 }
-                if !presented.list.push((key, value)) {
+                if let Some(slot) = cache.get_mut(count) {
+                    *slot = (key, value);
+                }
+                count += 1;
+                if count > MAX_LIST_ELEMENTS {
                     return malformed("the signature list is too long");
                 }
-                if key == signature_key {
-                    presented.signatures.push(value);
-                }
+                trusted |= key == signature_key;
+            }
+            Shape::KeyValue {
+                separator: *separator,
+                key: signature_key,
             }
         }
         SignatureFormat::VersionedList { version } => {
             for element in value.split(' ').filter(|element| !element.is_empty()) {
-                let Some((element_version, signature)) = element.split_once(',') else {
+                let Some((element_version, signature)) = split_once_byte(element, b',') else {
                     return malformed("a signature list element has no version");
                 };
-                if !presented.list.push((element_version, signature)) {
+                if let Some(slot) = cache.get_mut(count) {
+                    *slot = (element_version, signature);
+                }
+                count += 1;
+                if count > MAX_LIST_ELEMENTS {
                     return malformed("the signature list is too long");
                 }
-                if element_version == version {
-                    presented.signatures.push(signature);
-                }
+                trusted |= element_version == version;
             }
+            Shape::Versioned { version }
         }
         SignatureFormat::Single { prefix } => match value.strip_prefix(prefix.as_str()) {
             Some(signature) => {
-                presented.signatures.push(signature);
+                trusted = true;
+                Shape::Single(signature)
             }
             None => return malformed("the signature does not start with the expected prefix"),
         },
-    }
-    if presented.signatures.as_slice().is_empty() {
+    };
+    if !trusted {
         return Err(VerifyError::NoTrustedSignature);
     }
-    Ok(presented)
+    Ok(Presented {
+        value,
+        shape,
+        cache,
+        count,
+    })
 }
 
 /// A list key: a non-empty run of ASCII letters, digits, `-` and `_`.
@@ -191,10 +260,11 @@ mod tests {
 
     #[test]
     fn key_value_lists_keep_trusted_signatures_and_every_element() -> Result<(), VerifyError> {
-        let presented = parse(&stripe(), "t=12,v1=aa, v0=bb,v1=cc,x=")?;
-        assert_eq!(presented.signatures.as_slice(), ["aa", "cc"]);
+        let format = stripe();
+        let presented = parse(&format, "t=12,v1=aa, v0=bb,v1=cc,x=")?;
+        assert_eq!(presented.signatures().collect::<Vec<_>>(), ["aa", "cc"]);
         assert_eq!(
-            presented.list.as_slice(),
+            presented.list().collect::<Vec<_>>(),
             [
                 ("t", "12"),
                 ("v1", "aa"),
