@@ -192,22 +192,33 @@ impl fmt::Debug for Engine {
     }
 }
 
-/// A field source compiled for reading: a header's name parsed (and lower-cased) once.
+/// A field source compiled for reading: header names parsed (and lower-cased) once.
 pub(super) struct Field {
     pub(super) source: FieldSource,
-    /// The parsed name when `source` is a header (validated at build time).
-    pub(super) header: Option<HeaderName>,
+    /// The parsed names when `source` is a header or several (validated at build time;
+    /// empty otherwise).
+    pub(super) headers: Vec<HeaderName>,
 }
 
 impl Field {
     fn new(source: &FieldSource) -> Self {
-        let header = match source {
-            FieldSource::Header(name) => HeaderName::from_bytes(name.as_bytes()).ok(),
-            _ => None,
+        let names = match source {
+            FieldSource::Header(name) => std::slice::from_ref(name),
+            FieldSource::AnyHeader(names) => names.as_slice(),
+            _ => &[],
         };
+        let headers: Vec<HeaderName> = names
+            .iter()
+            .filter_map(|name| HeaderName::from_bytes(name.as_bytes()).ok())
+            .collect();
         Self {
             source: source.clone(),
-            header,
+            // All or nothing: a name that did not parse leaves the lookup by text.
+            headers: if headers.len() == names.len() {
+                headers
+            } else {
+                Vec::new()
+            },
         }
     }
 }

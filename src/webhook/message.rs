@@ -5,7 +5,8 @@ use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 
-use http::{HeaderMap, HeaderName, Method, Uri};
+use http::header::AsHeaderName;
+use http::{HeaderMap, Method, Uri};
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
@@ -73,8 +74,23 @@ impl<'a> View<'a> {
         field: &Field,
         list: Option<&Presented<'a>>,
     ) -> Result<Option<Cow<'a, str>>, VerifyError> {
-        match (&field.header, &field.source) {
-            (Some(header), FieldSource::Header(name)) => self.header_value(header, name),
+        match &field.source {
+            FieldSource::Header(name) => match field.headers.first() {
+                Some(header) => self.header_value(header, name),
+                // Not compiled (cannot happen: names are validated): looked up by text.
+                None => self.read_optional(&field.source, list),
+            },
+            FieldSource::AnyHeader(_) if field.headers.is_empty() => {
+                self.read_optional(&field.source, list)
+            }
+            FieldSource::AnyHeader(names) => {
+                for (header, name) in field.headers.iter().zip(names) {
+                    if let Some(value) = self.header_value(header, name)? {
+                        return Ok(Some(value));
+                    }
+                }
+                Ok(None)
+            }
             _ => self.read_optional(&field.source, list),
         }
     }
@@ -161,17 +177,13 @@ impl<'a> View<'a> {
 
     /// The single value of header `name`, as visible ASCII.
     fn header(&self, name: &str) -> Result<Option<Cow<'a, str>>, VerifyError> {
-        match HeaderName::from_bytes(name.as_bytes()) {
-            Ok(header) => self.header_value(&header, name),
-            // Names are validated when the scheme is built; no request carries another.
-            Err(_) => Ok(None),
-        }
+        self.header_value(name, name)
     }
 
     /// The single value of header `header` (configured as `name`), as visible ASCII.
-    fn header_value(
+    fn header_value<K: AsHeaderName>(
         &self,
-        header: &HeaderName,
+        header: K,
         name: &str,
     ) -> Result<Option<Cow<'a, str>>, VerifyError> {
         let mut values = self.headers.get_all(header).iter();

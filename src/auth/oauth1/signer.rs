@@ -64,8 +64,10 @@ pub(crate) struct Signer {
 
 /// One protocol parameter of the signature base string.
 struct Protocol {
-    /// The encoded name, which decides the order.
+    /// The encoded name, which decides the order, and its first eight bytes as
+    /// [`Span::key`] has them.
     name: String,
+    key: u64,
     fragment: Fragment,
 }
 
@@ -272,12 +274,12 @@ impl Signer {
         let signature: &str = match &self.key {
             Key::HmacSha1(mac) => {
                 let mut mac = mac.clone();
-                mac.update(base_string.as_bytes());
+                mac.update(&base_string);
                 base64(&mac.finalize().into_bytes(), &mut signature_buf)
             }
             Key::HmacSha256(mac) => {
                 let mut mac = mac.clone();
-                mac.update(base_string.as_bytes());
+                mac.update(&base_string);
                 base64(&mac.finalize().into_bytes(), &mut signature_buf)
             }
             Key::Plaintext(signature) => signature.expose_secret(),
@@ -366,7 +368,7 @@ impl Signer {
         params: &Params<'_>,
         timestamp: &str,
         nonce: &str,
-    ) -> Result<String, AuthError> {
+    ) -> Result<Vec<u8>, AuthError> {
         let mut out = base_string_uri(method, uri, params.len() + self.protocol_len() + 64)?;
         let mut spans = params.spans.iter().peekable();
         let mut protocol = self.protocol.iter().peekable();
@@ -375,7 +377,9 @@ impl Signer {
             // Names never tie: a request carrying a protocol parameter credgate sends is
             // refused when its parameters are collected.
             let from_request = match (spans.peek(), protocol.peek()) {
-                (Some(span), Some(next)) => params.get(&span.name) < next.name.as_bytes(),
+                (Some(span), Some(next)) => {
+                    (span.key, params.get(&span.name)) < (next.key, next.name.as_bytes())
+                }
                 (Some(_), None) => true,
                 (None, Some(_)) => false,
                 (None, None) => break,
@@ -406,10 +410,7 @@ impl Signer {
                 }
             }
         }
-        // Only ASCII was written.
-        String::from_utf8(out).map_err(|_| AuthError::UnsupportedUri {
-            reason: "cannot be signed",
-        })
+        Ok(out)
     }
 
     /// The bytes the fixed protocol parameters take in the base string, with separators.
@@ -521,6 +522,7 @@ fn prepare(
         encode_encoded_into(&mut fragment, value.expose_secret().as_bytes());
         Protocol {
             name: name.clone(),
+            key: prefix(name.as_bytes()),
             // Only ASCII was written.
             fragment: Fragment::Fixed(Secret::new(
                 String::from_utf8(fragment).unwrap_or_default(),
@@ -531,10 +533,12 @@ fn prepare(
     if uses_nonce {
         protocol.push(Protocol {
             name: "oauth_timestamp".to_owned(),
+            key: prefix(b"oauth_timestamp"),
             fragment: Fragment::Timestamp,
         });
         protocol.push(Protocol {
             name: "oauth_nonce".to_owned(),
+            key: prefix(b"oauth_nonce"),
             fragment: Fragment::Nonce,
         });
     }
@@ -594,7 +598,8 @@ struct Body<'r> {
 /// A signature and where it goes: computed by [`Signer::sign`], applied by [`Signed::apply`].
 /// Its parts hold the token (and, with PLAINTEXT, the secrets), so it has no `Debug`.
 pub(crate) struct Signed {
-    pub(crate) base_string: String,
+    /// ASCII only; kept as bytes, so signing does not check it (see [`Self::base_string`]).
+    base_string: Vec<u8>,
     pub(crate) signature: Signature,
     pub(crate) output: Output,
 }
@@ -630,6 +635,11 @@ pub(crate) enum Output {
 }
 
 impl Signed {
+    /// The signature base string (checked as text only here, off the signing path).
+    pub(crate) fn base_string(&self) -> &str {
+        std::str::from_utf8(&self.base_string).unwrap_or_default()
+    }
+
     /// Puts the signature on `request`; on error the request is unchanged.
     pub(crate) fn apply(self, request: &mut dyn OutgoingRequest) -> Result<(), AuthError> {
         match self.output {
@@ -761,34 +771,61 @@ struct Params<'r> {
 impl Params<'_> {
     /// Adds the pairs of a form-encoded string (the query or the form body): `%XX`
     /// decoded exactly once, `+` read as a space, each byte then encoded (§3.6), so bytes
-    /// that are not UTF-8 stay `%XX`.
+    /// that are not UTF-8 stay `%XX`. One pass over the bytes finds the pairs and which
+    /// names and values need normalising at all.
     fn add_form(&mut self, source: Source, signer: &Signer) -> Result<(), &'static str> {
         let form = match source {
             Source::Query => self.query,
             _ => self.form,
         };
-        for (name, value) in form_pair_ranges(form) {
-            let name = self.piece(source, form, name)?;
+        let mut at = 0;
+        while at < form.len() {
+            let start = at;
+            let mut equals = None;
+            let mut name_plain = true;
+            let mut value_plain = true;
+            while let Some(&b) = form.get(at) {
+                match FORM_CLASS[usize::from(b)] {
+                    PLAIN => {}
+                    AMPERSAND => break,
+                    EQUALS if equals.is_none() => equals = Some(at),
+                    _ if equals.is_none() => name_plain = false,
+                    _ => value_plain = false,
+                }
+                at += 1;
+            }
+            let end = at;
+            // Past the `&`.
+            at += 1;
+            if start == end {
+                continue;
+            }
+            let (name, value) = match equals {
+                Some(equals) => (start..equals, equals + 1..end),
+                None => (start..end, end..end),
+            };
+            let name = self.piece(source, form, name, name_plain)?;
             let name_bytes = self.get(&name);
             if signer.sends(name_bytes) {
                 return Err("already carries an OAuth protocol parameter credgate sends");
             }
             let key = prefix(name_bytes);
-            let value = self.piece(source, form, value)?;
+            let value = self.piece(source, form, value, value_plain)?;
             self.spans.push(Span { key, name, value });
         }
         Ok(())
     }
 
-    /// `form[range]` as a piece: itself when only unreserved, else normalised into `text`.
+    /// `form[range]` as a piece: itself when `plain` (only unreserved bytes), else
+    /// normalised into `text`.
     fn piece(
         &mut self,
         source: Source,
         form: &[u8],
         range: Range<usize>,
+        plain: bool,
     ) -> Result<Piece, &'static str> {
-        let raw = form.get(range.clone()).unwrap_or_default();
-        if unreserved_run(raw) == raw.len() {
+        if plain {
             return Ok(Piece {
                 source,
                 start: range.start,
@@ -796,7 +833,7 @@ impl Params<'_> {
             });
         }
         let start = self.text.len();
-        normalise_into(&mut self.text, raw)?;
+        normalise_into(&mut self.text, form.get(range).unwrap_or_default())?;
         Ok(Piece {
             source: Source::Text,
             start,
@@ -944,6 +981,28 @@ static UNRESERVED: [bool; 256] = {
     table
 };
 
+/// The classes of [`FORM_CLASS`].
+const PLAIN: u8 = 0;
+const AMPERSAND: u8 = 1;
+const EQUALS: u8 = 2;
+const OTHER: u8 = 3;
+
+/// Each byte of a form-encoded string: unreserved (its own normalisation), `&`, `=`, or
+/// another byte (the component needs normalising).
+static FORM_CLASS: [u8; 256] = {
+    let mut table = [OTHER; 256];
+    let mut b = 0;
+    while b < 256 {
+        if UNRESERVED[b] {
+            table[b] = PLAIN;
+        }
+        b += 1;
+    }
+    table[b'&' as usize] = AMPERSAND;
+    table[b'=' as usize] = EQUALS;
+    table
+};
+
 /// The length of the run of unreserved bytes that `bytes` starts with.
 fn unreserved_run(bytes: &[u8]) -> usize {
     bytes
@@ -1067,28 +1126,6 @@ fn form_pairs(form: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
             Some(at) => (&pair[..at], &pair[at + 1..]),
             None => (pair, &b""[..]),
         })
-}
-
-/// [`form_pairs`] as ranges of `form`.
-fn form_pair_ranges(form: &[u8]) -> impl Iterator<Item = (Range<usize>, Range<usize>)> + '_ {
-    let mut start = 0;
-    std::iter::from_fn(move || {
-        while start <= form.len() {
-            let rest = form.get(start..).unwrap_or_default();
-            let end = rest.iter().position(|&b| b == b'&').map_or(form.len(), |at| start + at);
-            let pair = start..end;
-            start = end + 1;
-            if pair.is_empty() {
-                continue;
-            }
-            let text = form.get(pair.clone()).unwrap_or_default();
-            return Some(match text.iter().position(|&b| b == b'=') {
-                Some(at) => (pair.start..pair.start + at, pair.start + at + 1..pair.end),
-                None => (pair.clone(), pair.end..pair.end),
-            });
-        }
-        None
-    })
 }
 
 /// Decodes one form component and appends it encoded per §3.6: bytes that are not UTF-8
