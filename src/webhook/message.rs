@@ -165,13 +165,13 @@ impl<'a> View<'a> {
                         }),
                 }
             }
-            FieldSource::List(key) => Ok(single(
-                list.into_iter()
-                    .flat_map(Presented::list)
-                    .filter(|(k, _)| k == key)
-                    .map(|(_, value)| value),
-            )?
-            .map(Cow::Borrowed)),
+            FieldSource::List(key) => match list.map(|list| list.single(key)) {
+                None | Some(Ok(None)) => Ok(None),
+                Some(Ok(Some(value))) => Ok(Some(Cow::Borrowed(value))),
+                Some(Err(())) => Err(VerifyError::Malformed {
+                    reason: "a field appears more than once",
+                }),
+            },
         }
     }
 

@@ -37,28 +37,61 @@ enum Shape<'a> {
 }
 
 impl<'a> Presented<'a> {
-    /// Every `(key, value)` element of a key/value or versioned list (none for a single
-    /// signature).
-    pub(super) fn list(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
-        let cached = (self.count <= CACHED).then(|| self.cache[..self.count].iter().copied());
-        let split = (self.count > CACHED).then(|| split_list(self.value, self.shape));
-        cached
-            .into_iter()
-            .flatten()
-            .chain(split.into_iter().flatten())
+    /// Calls `each` with every `(key, value)` element of a key/value or versioned list
+    /// (none for a single signature), in order, until it returns `false`. Internal
+    /// iteration: no iterator state to build or move.
+    pub(super) fn for_each_element(&self, mut each: impl FnMut(&'a str, &'a str) -> bool) {
+        match self.cache.get(..self.count) {
+            Some(cached) => {
+                for &(key, value) in cached {
+                    if !each(key, value) {
+                        return;
+                    }
+                }
+            }
+            None => {
+                for (key, value) in split_list(self.value, self.shape) {
+                    if !each(key, value) {
+                        return;
+                    }
+                }
+            }
+        }
     }
 
-    /// The signatures of the trusted version or key, in order.
-    pub(super) fn signatures(&self) -> impl Iterator<Item = &'a str> + '_ {
-        let (trusted, single) = match self.shape {
-            Shape::KeyValue { key, .. } => (key, None),
-            Shape::Versioned { version } => (version, None),
-            Shape::Single(signature) => ("", Some(signature)),
+    /// Calls `each` with the index and text of every signature of the trusted version or
+    /// key, in order.
+    pub(super) fn for_each_signature(&self, mut each: impl FnMut(usize, &'a str)) {
+        let trusted = match self.shape {
+            Shape::KeyValue { key, .. } => key,
+            Shape::Versioned { version } => version,
+            Shape::Single(signature) => {
+                each(0, signature);
+                return;
+            }
         };
-        self.list()
-            .filter(move |(key, _)| *key == trusted)
-            .map(|(_, value)| value)
-            .chain(single)
+        let mut index = 0;
+        self.for_each_element(|key, value| {
+            if key == trusted {
+                each(index, value);
+                index += 1;
+            }
+            true
+        });
+    }
+
+    /// The value of the only element named `key`: `Ok(None)` if there is none, `Err` if
+    /// there are several.
+    pub(super) fn single(&self, key: &str) -> Result<Option<&'a str>, ()> {
+        let mut found = None;
+        let mut repeated = false;
+        self.for_each_element(|element_key, value| {
+            if element_key == key {
+                repeated = found.replace(value).is_some();
+            }
+            !repeated
+        });
+        if repeated { Err(()) } else { Ok(found) }
     }
 }
 
@@ -262,10 +295,23 @@ mod tests {
     #[test]
     fn key_value_lists_keep_trusted_signatures_and_every_element() -> Result<(), VerifyError> {
         let format = stripe();
+        for (value, first) in [("t=12,v1=aa, v0=bb,v1=cc,x=", "t"), ("t=12,v1=aa,v1=cc", "t")] {
+            let presented = parse(&format, value)?;
+            let mut signatures = Vec::new();
+            presented.for_each_signature(|i, text| signatures.push((i, text)));
+            assert_eq!(signatures, [(0, "aa"), (1, "cc")]);
+            assert_eq!(presented.single(first), Ok(Some("12")));
+            assert_eq!(presented.single("v1"), Err(()));
+            assert_eq!(presented.single("v9"), Ok(None));
+        }
         let presented = parse(&format, "t=12,v1=aa, v0=bb,v1=cc,x=")?;
-        assert_eq!(presented.signatures().collect::<Vec<_>>(), ["aa", "cc"]);
+        let mut list = Vec::new();
+        presented.for_each_element(|key, value| {
+            list.push((key, value));
+            true
+        });
         assert_eq!(
-            presented.list().collect::<Vec<_>>(),
+            list,
             [
                 ("t", "12"),
                 ("v1", "aa"),

@@ -205,14 +205,14 @@ impl Engine {
         if checked.others == 0 {
             return;
         }
-        for (i, text) in checked.presented.signatures().enumerate() {
+        checked.presented.for_each_signature(|i, text| {
             if i < 64
                 && checked.others & (1 << i) != 0
                 && let Some(tag) = self.decode_signature(parse::trim(text))
             {
                 each(&tag);
             }
-        }
+        });
     }
 
     /// Checks everything but the MAC (signature presence and format, timestamp window, id)
@@ -242,7 +242,7 @@ impl Engine {
         };
         let mut first = None;
         let mut others = 0u64;
-        for (i, text) in presented.signatures().enumerate() {
+        presented.for_each_signature(|i, text| {
             if let Some(tag) = self.decode_signature(parse::trim(text)) {
                 if first.is_none() {
                     first = Some(tag);
@@ -250,7 +250,7 @@ impl Engine {
                     others |= 1 << i;
                 }
             }
-        }
+        });
         let Some(first) = first else {
             return Err(VerifyError::Malformed {
                 reason: "the signature is not a MAC in the expected encoding",

@@ -390,9 +390,9 @@ impl Signer {
             first = false;
             if from_request {
                 if let Some(span) = spans.next() {
-                    encode_encoded_into(&mut out, params.get(&span.name));
+                    params.encode_encoded_into(&mut out, &span.name);
                     out.extend_from_slice(b"%3D");
-                    encode_encoded_into(&mut out, params.get(&span.value));
+                    params.encode_encoded_into(&mut out, &span.value);
                 }
             } else if let Some(next) = protocol.next() {
                 match &next.fragment {
@@ -784,13 +784,14 @@ impl Params<'_> {
             let mut equals = None;
             let mut name_plain = true;
             let mut value_plain = true;
-            while let Some(&b) = form.get(at) {
-                match FORM_CLASS[usize::from(b)] {
-                    PLAIN => {}
-                    AMPERSAND => break,
-                    EQUALS if equals.is_none() => equals = Some(at),
-                    _ if equals.is_none() => name_plain = false,
-                    _ => value_plain = false,
+            loop {
+                // Runs of unreserved bytes in a tight loop; a branch only on the others.
+                at += unreserved_run(form.get(at..).unwrap_or_default());
+                match form.get(at).map(|&b| FORM_CLASS[usize::from(b)]) {
+                    None | Some(AMPERSAND) => break,
+                    Some(EQUALS) if equals.is_none() => equals = Some(at),
+                    Some(_) if equals.is_none() => name_plain = false,
+                    Some(_) => value_plain = false,
                 }
                 at += 1;
             }
@@ -849,6 +850,15 @@ impl Params<'_> {
             Source::Text => &self.text,
         };
         source.get(piece.start..piece.end).unwrap_or_default()
+    }
+
+    /// Appends `piece` encoded a second time: a piece taken as it was sent holds only
+    /// unreserved bytes, so it is its own encoding and is copied whole.
+    fn encode_encoded_into(&self, out: &mut Vec<u8>, piece: &Piece) {
+        match piece.source {
+            Source::Text => encode_encoded_into(out, self.get(piece)),
+            _ => out.extend_from_slice(self.get(piece)),
+        }
     }
 
     /// The bytes of every name and value.
