@@ -295,7 +295,10 @@ mod tests {
     #[test]
     fn key_value_lists_keep_trusted_signatures_and_every_element() -> Result<(), VerifyError> {
         let format = stripe();
-        for (value, first) in [("t=12,v1=aa, v0=bb,v1=cc,x=", "t"), ("t=12,v1=aa,v1=cc", "t")] {
+        for (value, first) in [
+            ("t=12,v1=aa, v0=bb,v1=cc,x=", "t"),
+            ("t=12,v1=aa,v1=cc", "t"),
+        ] {
             let presented = parse(&format, value)?;
             let mut signatures = Vec::new();
             presented.for_each_signature(|i, text| signatures.push((i, text)));

@@ -18,11 +18,11 @@ use zeroize::Zeroizing;
 
 mod encode;
 
+pub(crate) use self::encode::parse_form;
 use self::encode::{
     AMPERSAND, EQUALS, FORM_CLASS, base64, encode_encoded_into, encode_into, encode_to_buf,
     format_u64, normalise_into, push_encoded, unreserved_run,
 };
-pub(crate) use self::encode::parse_form;
 use super::super::OutgoingRequest;
 use crate::encoding::encode;
 use crate::error::{AuthError, BuildError};
@@ -486,8 +486,9 @@ impl Signer {
         } else {
             0
         };
-        let mut header =
-            Zeroizing::new(Vec::with_capacity(start.len() + varying + end.len() + signature.len() + 1));
+        let mut header = Zeroizing::new(Vec::with_capacity(
+            start.len() + varying + end.len() + signature.len() + 1,
+        ));
         header.extend_from_slice(start);
         if self.uses_nonce {
             header.extend_from_slice(TIMESTAMP);
@@ -528,9 +529,7 @@ fn prepare(
             name: name.clone(),
             key: prefix(name.as_bytes()),
             // Only ASCII was written.
-            fragment: Fragment::Fixed(Secret::new(
-                String::from_utf8(fragment).unwrap_or_default(),
-            )),
+            fragment: Fragment::Fixed(Secret::new(String::from_utf8(fragment).unwrap_or_default())),
         }
     };
     let mut protocol: Vec<Protocol> = head.iter().chain(tail).map(fixed).collect();
@@ -918,9 +917,8 @@ fn base_string_uri(method: &Method, uri: &Uri, params: usize) -> Result<Vec<u8>,
     };
     // At most three bytes per byte (each `%` becomes `%25`), each separator 3 bytes: one
     // allocation, without counting the `%`s first.
-    let mut out = Vec::with_capacity(
-        3 * (method.as_str().len() + host.len() + path.len() + params) + 32,
-    );
+    let mut out =
+        Vec::with_capacity(3 * (method.as_str().len() + host.len() + path.len() + params) + 32);
     for b in method.as_str().bytes() {
         push_encoded(&mut out, b.to_ascii_uppercase());
     }
