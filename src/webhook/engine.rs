@@ -642,6 +642,22 @@ mod tests {
     }
 
     #[test]
+    fn tags_compare_every_byte_and_the_length() {
+        let tag = Tag::from_slice(&[7u8; 32]);
+        assert!(bool::from(tag.ct_eq(&Tag::from_slice(&[7u8; 32]))));
+        for at in [0, 7, 8, 31] {
+            let mut other = [7u8; 32];
+            other[at] ^= 0x80;
+            assert!(!bool::from(tag.ct_eq(&Tag::from_slice(&other))), "{at}");
+        }
+        // A prefix is not equal, even though the bytes past it are zero in both.
+        assert!(!bool::from(tag.ct_eq(&Tag::from_slice(&[7u8; 31]))));
+        assert!(!bool::from(
+            Tag::from_slice(&[0u8; 20]).ct_eq(&Tag::from_slice(&[0u8; 32]))
+        ));
+    }
+
+    #[test]
     fn signatures_decode_to_exactly_one_mac() -> Result<(), BuildError> {
         let mut scheme = HmacScheme::new(
             HmacAlgorithm::Sha512,
