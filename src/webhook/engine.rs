@@ -9,6 +9,7 @@ use base64::engine::general_purpose::{
     GeneralPurpose, GeneralPurposeConfig, STANDARD, URL_SAFE_NO_PAD,
 };
 use hmac::{Hmac, Mac};
+use http::HeaderName;
 use sha1::Sha1;
 use sha2::{Digest as _, Sha256, Sha512};
 use subtle::ConstantTimeEq as _;
@@ -42,6 +43,11 @@ pub(super) struct Engine {
     pub(super) scheme: HmacScheme,
     pub(super) message: Vec<MessagePart>,
     pub(super) signature_from: FieldSource,
+    /// Where the signature, the timestamp and the id are read, with header names parsed
+    /// once here rather than on every verification.
+    pub(super) signature_field: Field,
+    pub(super) timestamp_field: Option<Field>,
+    pub(super) id_field: Option<Field>,
     pub(super) keys: Vec<Key>,
     pub(super) max_body_bytes: u64,
     /// Whether the message holds the URL (so one must be known).
@@ -127,6 +133,9 @@ impl Engine {
                 FieldSource::Query(name) => vec![name.clone()],
                 _ => Vec::new(),
             },
+            signature_field: Field::new(&signature_from),
+            timestamp_field: scheme.timestamp.as_ref().map(|rule| Field::new(&rule.from)),
+            id_field: scheme.id_from.as_ref().map(Field::new),
             scheme: scheme.clone(),
             message,
             signature_from,
@@ -180,6 +189,37 @@ impl fmt::Debug for Engine {
             .field("algorithm", &self.scheme.algorithm)
             .field("secrets", &self.keys.len())
             .finish_non_exhaustive()
+    }
+}
+
+/// A field source compiled for reading: header names parsed (and lower-cased) once.
+pub(super) struct Field {
+    pub(super) source: FieldSource,
+    /// The parsed names when `source` is a header or several (validated at build time;
+    /// empty otherwise).
+    pub(super) headers: Vec<HeaderName>,
+}
+
+impl Field {
+    fn new(source: &FieldSource) -> Self {
+        let names = match source {
+            FieldSource::Header(name) => std::slice::from_ref(name),
+            FieldSource::AnyHeader(names) => names.as_slice(),
+            _ => &[],
+        };
+        let headers: Vec<HeaderName> = names
+            .iter()
+            .filter_map(|name| HeaderName::from_bytes(name.as_bytes()).ok())
+            .collect();
+        Self {
+            source: source.clone(),
+            // All or nothing: a name that did not parse leaves the lookup by text.
+            headers: if headers.len() == names.len() {
+                headers
+            } else {
+                Vec::new()
+            },
+        }
     }
 }
 
@@ -352,6 +392,33 @@ impl Key {
         })
     }
 
+    /// The MAC of the message `feed` writes, with this key: the keyed state is cloned
+    /// once into its own concrete type and finalized in place, never moved through the
+    /// (larger) [`MacState`].
+    pub(super) fn mac<E>(
+        &self,
+        feed: impl FnOnce(&mut dyn FnMut(&[u8])) -> Result<(), E>,
+    ) -> Result<Tag, E> {
+        fn run<M: Mac + Clone, E>(
+            keyed: &M,
+            feed: impl FnOnce(&mut dyn FnMut(&[u8])) -> Result<(), E>,
+        ) -> Result<Tag, E> {
+            let mut mac = keyed.clone();
+            feed(&mut |bytes| mac.update(bytes))?;
+            Ok(Tag::from_slice(&mac.finalize().into_bytes()))
+        }
+        match self {
+            Self::Sha1(keyed) => run(keyed, feed),
+            Self::Sha256(keyed) => run(keyed, feed),
+            Self::Sha512(keyed) => run(keyed, feed),
+            Self::PlainSha256(key) => {
+                let mut hash = Sha256::new_with_prefix(&**key);
+                feed(&mut |bytes| hash.update(bytes))?;
+                Ok(Tag::from_slice(&hash.finalize()))
+            }
+        }
+    }
+
     /// A fresh MAC computation with this key.
     pub(super) fn start(&self) -> MacState {
         match self {
@@ -414,9 +481,20 @@ impl Tag {
         &self.bytes[..self.len]
     }
 
-    /// Constant-time equality (lengths are public: they are fixed by the algorithm).
+    /// Constant-time equality (lengths are public: they are fixed by the algorithm). All
+    /// 64 bytes are compared a word at a time (both tags are zero past their length),
+    /// their differences OR-ed together without a branch, and only the result goes
+    /// through `subtle`: one optimisation barrier rather than one per byte.
     pub(super) fn ct_eq(&self, other: &Self) -> subtle::Choice {
-        self.as_slice().ct_eq(other.as_slice())
+        let mut diff = 0u64;
+        for (a, b) in self.bytes.chunks_exact(8).zip(other.bytes.chunks_exact(8)) {
+            let mut a_word = [0u8; 8];
+            let mut b_word = [0u8; 8];
+            a_word.copy_from_slice(a);
+            b_word.copy_from_slice(b);
+            diff |= u64::from_ne_bytes(a_word) ^ u64::from_ne_bytes(b_word);
+        }
+        diff.ct_eq(&0) & subtle::Choice::from(u8::from(self.len == other.len))
     }
 }
 
@@ -431,23 +509,39 @@ pub(super) fn encode_hex(bytes: &[u8]) -> String {
     out
 }
 
+/// The value of each hex digit (either case); `0xFF` for every other byte.
+static HEX_VALUES: [u8; 256] = {
+    let mut table = [0xFF; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        table[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
+
 /// Hex in either case into `out`; the number of bytes written, or `None` if `text` is not
-/// hex or does not fit.
+/// hex or does not fit. A table look-up per digit, the validity of all of them checked
+/// once at the end.
 pub(super) fn decode_hex(text: &str, out: &mut [u8]) -> Option<usize> {
     let text = text.as_bytes();
     if !text.len().is_multiple_of(2) || text.len() / 2 > out.len() {
         return None;
     }
-    let nibble = |c: u8| match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    };
+    let mut invalid = 0u8;
     for (slot, pair) in out.iter_mut().zip(text.chunks_exact(2)) {
-        *slot = (nibble(pair[0])? << 4) | nibble(pair[1])?;
+        let high = HEX_VALUES[usize::from(pair[0])];
+        let low = HEX_VALUES[usize::from(pair[1])];
+        invalid |= high | low;
+        *slot = (high << 4) | (low & 0xF);
     }
-    Some(text.len() / 2)
+    (invalid & 0xF0 == 0).then_some(text.len() / 2)
 }
 
 fn decode_secret(
@@ -545,6 +639,22 @@ mod tests {
         assert_eq!(decode_hex("abc", &mut out), None);
         assert_eq!(decode_hex("0011223344", &mut out), None);
         assert_eq!(decode_hex("+1", &mut out), None);
+    }
+
+    #[test]
+    fn tags_compare_every_byte_and_the_length() {
+        let tag = Tag::from_slice(&[7u8; 32]);
+        assert!(bool::from(tag.ct_eq(&Tag::from_slice(&[7u8; 32]))));
+        for at in [0, 7, 8, 31] {
+            let mut other = [7u8; 32];
+            other[at] ^= 0x80;
+            assert!(!bool::from(tag.ct_eq(&Tag::from_slice(&other))), "{at}");
+        }
+        // A prefix is not equal, even though the bytes past it are zero in both.
+        assert!(!bool::from(tag.ct_eq(&Tag::from_slice(&[7u8; 31]))));
+        assert!(!bool::from(
+            Tag::from_slice(&[0u8; 20]).ct_eq(&Tag::from_slice(&[0u8; 32]))
+        ));
     }
 
     #[test]

@@ -5,13 +5,15 @@ use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 
+use http::header::AsHeaderName;
 use http::{HeaderMap, Method, Uri};
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 
 use super::VerifyError;
-use super::engine::decode_hex;
+use super::engine::{Field, decode_hex};
+use super::parse::Presented;
 use crate::encoding;
 use crate::model::hmac::{FieldSource, MessagePart};
 
@@ -50,10 +52,47 @@ impl<'a> View<'a> {
     pub(super) fn read(
         &self,
         source: &FieldSource,
-        list: &[(&'a str, &'a str)],
+        list: Option<&Presented<'a>>,
     ) -> Result<Cow<'a, str>, VerifyError> {
         self.read_optional(source, list)?
             .ok_or_else(|| missing(source))
+    }
+
+    /// [`read`](Self::read) of a compiled field: a header is looked up by its parsed name.
+    pub(super) fn read_field(
+        &self,
+        field: &Field,
+        list: Option<&Presented<'a>>,
+    ) -> Result<Cow<'a, str>, VerifyError> {
+        self.read_field_optional(field, list)?
+            .ok_or_else(|| missing(&field.source))
+    }
+
+    /// [`read_optional`](Self::read_optional) of a compiled field.
+    pub(super) fn read_field_optional(
+        &self,
+        field: &Field,
+        list: Option<&Presented<'a>>,
+    ) -> Result<Option<Cow<'a, str>>, VerifyError> {
+        match &field.source {
+            FieldSource::Header(name) => match field.headers.first() {
+                Some(header) => self.header_value(header, name),
+                // Not compiled (cannot happen: names are validated): looked up by text.
+                None => self.read_optional(&field.source, list),
+            },
+            FieldSource::AnyHeader(_) if field.headers.is_empty() => {
+                self.read_optional(&field.source, list)
+            }
+            FieldSource::AnyHeader(names) => {
+                for (header, name) in field.headers.iter().zip(names) {
+                    if let Some(value) = self.header_value(header, name)? {
+                        return Ok(Some(value));
+                    }
+                }
+                Ok(None)
+            }
+            _ => self.read_optional(&field.source, list),
+        }
     }
 
     /// [`read`](Self::read), with an absent value as `None`: an optional field's absence
@@ -61,7 +100,7 @@ impl<'a> View<'a> {
     pub(super) fn read_optional(
         &self,
         source: &FieldSource,
-        list: &[(&'a str, &'a str)],
+        list: Option<&Presented<'a>>,
     ) -> Result<Option<Cow<'a, str>>, VerifyError> {
         match source {
             FieldSource::Header(name) => self.header(name),
@@ -126,18 +165,28 @@ impl<'a> View<'a> {
                         }),
                 }
             }
-            FieldSource::List(key) => Ok(single(
-                list.iter()
-                    .filter(|(k, _)| k == key)
-                    .map(|&(_, value)| value),
-            )?
-            .map(Cow::Borrowed)),
+            FieldSource::List(key) => match list.map(|list| list.single(key)) {
+                None | Some(Ok(None)) => Ok(None),
+                Some(Ok(Some(value))) => Ok(Some(Cow::Borrowed(value))),
+                Some(Err(())) => Err(VerifyError::Malformed {
+                    reason: "a field appears more than once",
+                }),
+            },
         }
     }
 
     /// The single value of header `name`, as visible ASCII.
     fn header(&self, name: &str) -> Result<Option<Cow<'a, str>>, VerifyError> {
-        let mut values = self.headers.get_all(name).iter();
+        self.header_value(name, name)
+    }
+
+    /// The single value of header `header` (configured as `name`), as visible ASCII.
+    fn header_value<K: AsHeaderName>(
+        &self,
+        header: K,
+        name: &str,
+    ) -> Result<Option<Cow<'a, str>>, VerifyError> {
+        let mut values = self.headers.get_all(header).iter();
         let Some(value) = values.next() else {
             return Ok(None);
         };

@@ -8,48 +8,136 @@ use crate::model::hmac::{SignatureFormat, TimeUnit, TimestampRule};
 /// The most elements a signature list may have.
 pub(super) const MAX_LIST_ELEMENTS: usize = 32;
 
-/// A list of at most [`MAX_LIST_ELEMENTS`] items kept inline: parsing a header allocates
-/// nothing.
+/// How many elements of a list [`Presented`] keeps: lists are rarely longer (Stripe's
+/// `t=...,v1=...`, a rotation's second signature), and longer ones are split again when
+/// read.
+const CACHED: usize = 4;
+
+/// A presented signature value, checked and split once: its first few elements are kept
+/// inline (a longer list is split again when read), so a verification neither allocates
+/// nor fills and moves a large inline list.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Few<T: Copy> {
-    items: [T; MAX_LIST_ELEMENTS],
-    len: usize,
-}
-
-impl<T: Copy> Few<T> {
-    pub(super) fn new(fill: T) -> Self {
-        Self {
-            items: [fill; MAX_LIST_ELEMENTS],
-            len: 0,
-        }
-    }
-
-    /// Appends `item`; `false` (and nothing kept) when full.
-    pub(super) fn push(&mut self, item: T) -> bool {
-        match self.items.get_mut(self.len) {
-            Some(slot) => {
-                *slot = item;
-                self.len += 1;
-                true
-            }
-            None => false,
-        }
-    }
-
-    pub(super) fn as_slice(&self) -> &[T] {
-        &self.items[..self.len]
-    }
-}
-
-/// A presented signature value, split: the signatures of the trusted version, and (for a
-/// key/value list) every `key=value` element.
-#[derive(Debug)]
 pub(super) struct Presented<'a> {
-    pub(super) signatures: Few<&'a str>,
-    pub(super) list: Few<(&'a str, &'a str)>,
+    value: &'a str,
+    shape: Shape<'a>,
+    cache: [(&'a str, &'a str); CACHED],
+    /// How many elements the list has (all of them cached when at most [`CACHED`]).
+    count: usize,
 }
 
-/// Splits `value` by `format`.
+/// How a checked value splits into elements.
+#[derive(Debug, Clone, Copy)]
+enum Shape<'a> {
+    /// `key=value` elements separated by `separator`; `key` is the trusted signature key.
+    KeyValue { separator: char, key: &'a str },
+    /// `version,signature` elements separated by spaces.
+    Versioned { version: &'a str },
+    /// The one signature, after its prefix.
+    Single(&'a str),
+}
+
+impl<'a> Presented<'a> {
+    /// Calls `each` with every `(key, value)` element of a key/value or versioned list
+    /// (none for a single signature), in order, until it returns `false`. Internal
+    /// iteration: no iterator state to build or move.
+    pub(super) fn for_each_element(&self, mut each: impl FnMut(&'a str, &'a str) -> bool) {
+        match self.cache.get(..self.count) {
+            Some(cached) => {
+                for &(key, value) in cached {
+                    if !each(key, value) {
+                        return;
+                    }
+                }
+            }
+            None => {
+                for (key, value) in split_list(self.value, self.shape) {
+                    if !each(key, value) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Calls `each` with the index and text of every signature of the trusted version or
+    /// key, in order.
+    pub(super) fn for_each_signature(&self, mut each: impl FnMut(usize, &'a str)) {
+        let trusted = match self.shape {
+            Shape::KeyValue { key, .. } => key,
+            Shape::Versioned { version } => version,
+            Shape::Single(signature) => {
+                each(0, signature);
+                return;
+            }
+        };
+        let mut index = 0;
+        self.for_each_element(|key, value| {
+            if key == trusted {
+                each(index, value);
+                index += 1;
+            }
+            true
+        });
+    }
+
+    /// The value of the only element named `key`: `Ok(None)` if there is none, `Err` if
+    /// there are several.
+    pub(super) fn single(&self, key: &str) -> Result<Option<&'a str>, ()> {
+        let mut found = None;
+        let mut repeated = false;
+        self.for_each_element(|element_key, value| {
+            if element_key == key {
+                repeated = found.replace(value).is_some();
+            }
+            !repeated
+        });
+        if repeated { Err(()) } else { Ok(found) }
+    }
+}
+
+/// The elements of a checked list, split again.
+fn split_list<'a>(value: &'a str, shape: Shape<'a>) -> impl Iterator<Item = (&'a str, &'a str)> {
+    let (separator, pair, skip_empty) = match shape {
+        Shape::KeyValue { separator, .. } => (separator, b'=', false),
+        Shape::Versioned { .. } => (' ', b',', true),
+        // Not a list: nothing is split off.
+        Shape::Single(_) => (' ', b',', true),
+    };
+    let value = match shape {
+        Shape::Single(_) => "",
+        _ => value,
+    };
+    value
+        .split(separator)
+        .filter(move |element| !(skip_empty && element.is_empty()))
+        .filter_map(move |element| {
+            if pair == b'=' {
+                split_once_byte(trim(element), b'=')
+            } else {
+                split_once_byte(element, pair)
+            }
+        })
+}
+
+/// `text` split at the first `byte` (ASCII), without the generic pattern machinery.
+fn split_once_byte(text: &str, byte: u8) -> Option<(&str, &str)> {
+    let at = text.bytes().position(|b| b == byte)?;
+    Some((text.get(..at)?, text.get(at + 1..)?))
+}
+
+/// [`str::trim`], answering at once when the text starts and ends with a visible ASCII
+/// byte (every well-formed element).
+pub(super) fn trim(text: &str) -> &str {
+    let visible = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_graphic());
+    if visible(text.as_bytes().first()) && visible(text.as_bytes().last()) {
+        text
+    } else {
+        text.trim()
+    }
+}
+
+/// Checks `value` against `format`: every element well formed, at most
+/// [`MAX_LIST_ELEMENTS`] of them, at least one of the trusted version.
 ///
 /// # Errors
 ///
@@ -57,21 +145,20 @@ pub(super) struct Presented<'a> {
 /// or a list that is too long; [`VerifyError::NoTrustedSignature`] for a list without an
 /// element of the trusted version.
 pub(super) fn parse<'a>(
-    format: &SignatureFormat,
+    format: &'a SignatureFormat,
     value: &'a str,
 ) -> Result<Presented<'a>, VerifyError> {
     let malformed = |reason| Err(VerifyError::Malformed { reason });
-    let mut presented = Presented {
-        signatures: Few::new(""),
-        list: Few::new(("", "")),
-    };
-    match format {
+    let mut count = 0;
+    let mut cache = [("", ""); CACHED];
+    let mut trusted = false;
+    let shape = match format {
         SignatureFormat::KeyValueList {
             separator,
             signature_key,
         } => {
             for element in value.split(*separator) {
-                let Some((key, value)) = element.trim().split_once('=') else {
+                let Some((key, value)) = split_once_byte(trim(element), b'=') else {
                     return malformed("a signature list element has no =");
                 };
                 // A well-formed element is `token=value`: a value holding another list
@@ -83,55 +170,71 @@ pub(super) fn parse<'a>(
                         "the signature header is not a key=value list with the expected separator",
                     );
                 }
-                if !presented.list.push((key, value)) {
+                if let Some(slot) = cache.get_mut(count) {
+                    *slot = (key, value);
+                }
+                count += 1;
+                if count > MAX_LIST_ELEMENTS {
                     return malformed("the signature list is too long");
                 }
-                if key == signature_key {
-                    presented.signatures.push(value);
-                }
+                trusted |= key == signature_key;
+            }
+            Shape::KeyValue {
+                separator: *separator,
+                key: signature_key,
             }
         }
         SignatureFormat::VersionedList { version } => {
             for element in value.split(' ').filter(|element| !element.is_empty()) {
-                let Some((element_version, signature)) = element.split_once(',') else {
+                let Some((element_version, signature)) = split_once_byte(element, b',') else {
                     return malformed("a signature list element has no version");
                 };
-                if !presented.list.push((element_version, signature)) {
+                if let Some(slot) = cache.get_mut(count) {
+                    *slot = (element_version, signature);
+                }
+                count += 1;
+                if count > MAX_LIST_ELEMENTS {
                     return malformed("the signature list is too long");
                 }
-                if element_version == version {
-                    presented.signatures.push(signature);
-                }
+                trusted |= element_version == version;
             }
+            Shape::Versioned { version }
         }
         SignatureFormat::Single { prefix } => match value.strip_prefix(prefix.as_str()) {
             Some(signature) => {
-                presented.signatures.push(signature);
+                trusted = true;
+                Shape::Single(signature)
             }
             None => return malformed("the signature does not start with the expected prefix"),
         },
-    }
-    if presented.signatures.as_slice().is_empty() {
+    };
+    if !trusted {
         return Err(VerifyError::NoTrustedSignature);
     }
-    Ok(presented)
+    Ok(Presented {
+        value,
+        shape,
+        cache,
+        count,
+    })
 }
 
 /// A list key: a non-empty run of ASCII letters, digits, `-` and `_`.
 fn is_list_key(key: &str) -> bool {
     !key.is_empty()
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && key.bytes().fold(true, |ok, b| {
+            ok & (b.is_ascii_alphanumeric() | (b == b'-') | (b == b'_'))
+        })
 }
 
 /// A list value: visible ASCII without `,` `;` or spaces, and `=` only as trailing base64
-/// padding.
+/// padding. Every byte is checked without an early exit (no branch per byte: the check of
+/// a 64-digit MAC compiles to a few vector instructions).
 fn is_list_value(value: &str) -> bool {
     let unpadded = value.trim_end_matches('=');
-    unpadded
-        .bytes()
-        .all(|b| b.is_ascii_graphic() && !matches!(b, b',' | b';' | b'='))
+    unpadded.bytes().fold(true, |ok, b| {
+        ok & (b.is_ascii_graphic() & (b != b',') & (b != b';') & (b != b'='))
+    })
 }
 
 /// A timestamp as a plain decimal integer: ASCII digits only, no sign, no spaces.
@@ -191,10 +294,27 @@ mod tests {
 
     #[test]
     fn key_value_lists_keep_trusted_signatures_and_every_element() -> Result<(), VerifyError> {
-        let presented = parse(&stripe(), "t=12,v1=aa, v0=bb,v1=cc,x=")?;
-        assert_eq!(presented.signatures.as_slice(), ["aa", "cc"]);
+        let format = stripe();
+        for (value, first) in [
+            ("t=12,v1=aa, v0=bb,v1=cc,x=", "t"),
+            ("t=12,v1=aa,v1=cc", "t"),
+        ] {
+            let presented = parse(&format, value)?;
+            let mut signatures = Vec::new();
+            presented.for_each_signature(|i, text| signatures.push((i, text)));
+            assert_eq!(signatures, [(0, "aa"), (1, "cc")]);
+            assert_eq!(presented.single(first), Ok(Some("12")));
+            assert_eq!(presented.single("v1"), Err(()));
+            assert_eq!(presented.single("v9"), Ok(None));
+        }
+        let presented = parse(&format, "t=12,v1=aa, v0=bb,v1=cc,x=")?;
+        let mut list = Vec::new();
+        presented.for_each_element(|key, value| {
+            list.push((key, value));
+            true
+        });
         assert_eq!(
-            presented.list.as_slice(),
+            list,
             [
                 ("t", "12"),
                 ("v1", "aa"),

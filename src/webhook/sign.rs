@@ -87,14 +87,14 @@ impl Engine {
         let timestamp: Option<Cow<'_, str>> = match &self.scheme.timestamp {
             None => None,
             Some(rule) if matches!(rule.from, FieldSource::Json(_)) => Some(
-                view.read(&rule.from, &[])
+                view.read(&rule.from, None)
                     .map_err(|_| sign_error("the body has no timestamp field"))?,
             ),
             Some(rule) => Some(Cow::Owned(parse::format_timestamp(rule.unit, now))),
         };
         let id = match &self.scheme.id_from {
             Some(source) if self.message.contains(&MessagePart::Id) => Some(
-                view.read(source, &[])
+                view.read(source, None)
                     .map_err(|_| sign_error("the request has no delivery id"))?,
             ),
             _ => None,

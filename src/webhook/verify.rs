@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use super::VerifyError;
 use super::engine::{Engine, MacState, Tag};
 use super::message::{self, Computed, Inputs, View};
-use super::parse::{self, Few};
+use super::parse::{self, Presented};
 use crate::model::hmac::TimeUnit;
 
 /// Proof that a delivery's signature was verified. Only credgate constructs it.
@@ -184,17 +184,37 @@ impl std::fmt::Debug for StreamingVerification {
     }
 }
 
-/// What the headers say, checked: the signatures of the trusted version that decode, the
-/// timestamp (text, value, unit) and the delivery id. Kept inline: nothing on the heap.
+/// What the headers say, checked: the presented signatures (the first that decodes,
+/// decoded), the timestamp (text, value, unit) and the delivery id. A few words, kept
+/// inline: nothing on the heap, nothing large to fill or move.
 struct Checked<'a> {
-    /// Kept as text and decoded again when compared: cheaper than zeroing room for 32
-    /// decoded MACs on every verification.
-    signatures: Few<&'a str>,
+    presented: Presented<'a>,
+    /// The first trusted signature that decodes to a MAC of the right length.
+    first: Tag,
+    /// Bit `i`: the `i`-th trusted signature after that one decodes as well (decoded again
+    /// when compared: rare, and cheaper than keeping room for 32 decoded MACs).
+    others: u64,
     timestamp: Option<(Cow<'a, str>, u64, TimeUnit)>,
     id: Option<Cow<'a, str>>,
 }
 
 impl Engine {
+    /// Calls `each` with every presented signature that decodes.
+    fn for_each_signature(&self, checked: &Checked<'_>, mut each: impl FnMut(&Tag)) {
+        each(&checked.first);
+        if checked.others == 0 {
+            return;
+        }
+        checked.presented.for_each_signature(|i, text| {
+            if i < 64
+                && checked.others & (1 << i) != 0
+                && let Some(tag) = self.decode_signature(parse::trim(text))
+            {
+                each(&tag);
+            }
+        });
+    }
+
     /// Checks everything but the MAC (signature presence and format, timestamp window, id)
     /// and hands the result to `then`: it borrows the header text, so it is not returned.
     fn check<R>(
@@ -203,36 +223,43 @@ impl Engine {
         now: SystemTime,
         then: impl FnOnce(Checked<'_>) -> Result<R, VerifyError>,
     ) -> Result<R, VerifyError> {
-        let raw = view.read(&self.signature_from, &[])?;
+        let raw = view.read_field(&self.signature_field, None)?;
         let presented = parse::parse(&self.scheme.format, &raw)?;
-        let list = presented.list.as_slice();
         let mut timestamp = None;
-        if let Some(rule) = &self.scheme.timestamp {
-            let text = view.read(&rule.from, list)?;
+        if let (Some(rule), Some(field)) = (&self.scheme.timestamp, &self.timestamp_field) {
+            let text = view.read_field(field, Some(&presented))?;
             let value = parse::parse_timestamp(&text)?;
             parse::check_window(rule, value, now)?;
             timestamp = Some((text, value, rule.unit));
         }
-        let id = match &self.scheme.id_from {
+        let id = match &self.id_field {
             None => None,
             // An id the MAC does not cover is optional; a signed one is required.
-            Some(source) if !self.signs_id_part => view.read_optional(source, list)?,
-            Some(source) => Some(view.read(source, list)?),
-        };
-        let mut signatures = Few::new("");
-        for text in presented.signatures.as_slice() {
-            let text = text.trim();
-            if self.decode_signature(text).is_some() {
-                signatures.push(text);
+            Some(field) if !self.signs_id_part => {
+                view.read_field_optional(field, Some(&presented))?
             }
-        }
-        if signatures.as_slice().is_empty() {
+            Some(field) => Some(view.read_field(field, Some(&presented))?),
+        };
+        let mut first = None;
+        let mut others = 0u64;
+        presented.for_each_signature(|i, text| {
+            if let Some(tag) = self.decode_signature(parse::trim(text)) {
+                if first.is_none() {
+                    first = Some(tag);
+                } else if i < 64 {
+                    others |= 1 << i;
+                }
+            }
+        });
+        let Some(first) = first else {
             return Err(VerifyError::Malformed {
                 reason: "the signature is not a MAC in the expected encoding",
             });
-        }
+        };
         then(Checked {
-            signatures,
+            presented,
+            first,
+            others,
             timestamp,
             id,
         })
@@ -299,17 +326,13 @@ impl Engine {
             let inputs = self.inputs(view, url, checked);
             let computed = Computed::new(&self.message, &inputs)?;
             for (secret_index, key) in self.keys.iter().enumerate() {
-                let mut mac = key.start();
-                message::for_each_part(&self.message, &inputs, &computed, |part| {
-                    mac.update(part.unwrap_or(body));
+                let tag = key.mac(|mac| {
+                    message::for_each_part(&self.message, &inputs, &computed, |part| {
+                        mac(part.unwrap_or(body));
+                    })
                 })?;
-                let tag = mac.finalize();
                 let mut hit = subtle::Choice::from(0);
-                for text in checked.signatures.as_slice() {
-                    if let Some(signature) = self.decode_signature(text) {
-                        hit |= tag.ct_eq(&signature);
-                    }
-                }
+                self.for_each_signature(checked, |signature| hit |= tag.ct_eq(signature));
                 if matched.is_none() && bool::from(hit) {
                     matched = Some(secret_index);
                 }
@@ -366,12 +389,11 @@ impl Engine {
         })?;
         Ok(StreamingVerification {
             candidates,
-            signatures: checked
-                .signatures
-                .as_slice()
-                .iter()
-                .filter_map(|text| self.decode_signature(text))
-                .collect(),
+            signatures: {
+                let mut signatures = Vec::new();
+                self.for_each_signature(&checked, |signature| signatures.push(*signature));
+                signatures
+            },
             feeds_body: self.feeds_body,
             received: 0,
             limit: self.max_body_bytes,

@@ -374,7 +374,7 @@ impl fmt::Debug for SignedRequest {
 impl SignedRequest {
     /// The signature base string (RFC 5849 §3.4.1.1).
     pub fn base_string(&self) -> &str {
-        &self.0.base_string
+        self.0.base_string()
     }
 
     /// The `oauth_signature` value before it is percent-encoded for transmission: base64

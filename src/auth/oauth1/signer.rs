@@ -8,8 +8,6 @@
 use std::fmt;
 use std::ops::Range;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac as _};
 use http::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use http::uri::{PathAndQuery, Uri};
@@ -18,13 +16,19 @@ use sha1::Sha1;
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
+mod encode;
+
+pub(crate) use self::encode::parse_form;
+use self::encode::{
+    AMPERSAND, EQUALS, FORM_CLASS, base64, encode_encoded_into, encode_into, encode_to_buf,
+    format_u64, normalise_into, push_encoded, unreserved_run,
+};
 use super::super::OutgoingRequest;
 use crate::encoding::encode;
 use crate::error::{AuthError, BuildError};
 use crate::model::{OAuth1Placement, OAuth1SignatureMethod};
 use crate::secret::Secret;
 
-const HEX: &[u8; 16] = b"0123456789ABCDEF";
 const FORM: &str = "application/x-www-form-urlencoded";
 
 /// The secret half of a signature method, keyed when it is built.
@@ -50,6 +54,35 @@ pub(crate) struct Signer {
     placement: OAuth1Placement,
     /// Whether `oauth_timestamp` and `oauth_nonce` are sent.
     uses_nonce: bool,
+    /// The protocol parameters as the base string holds them, sorted by name: the fixed
+    /// ones encoded twice once and for all, so a signing only merges them with the
+    /// request's own parameters.
+    protocol: Vec<Protocol>,
+    /// With the header placement, the `Authorization` header up to `oauth_timestamp`
+    /// (`OAuth realm="...", oauth_consumer_key="...", ...`), and from the first
+    /// parameter after `oauth_nonce` up to the opening quote of `oauth_signature`:
+    /// a signing writes the header in five copies.
+    header_start: Secret,
+    header_end: Secret,
+}
+
+/// One protocol parameter of the signature base string.
+struct Protocol {
+    /// The encoded name, which decides the order, and its first eight bytes as
+    /// [`Span::key`] has them.
+    name: String,
+    key: u64,
+    fragment: Fragment,
+}
+
+/// What a protocol parameter writes into the base string.
+enum Fragment {
+    /// `name%3Dvalue`, already encoded twice.
+    Fixed(Secret),
+    /// `oauth_timestamp%3D` and the request's timestamp.
+    Timestamp,
+    /// `oauth_nonce%3D` and the request's nonce.
+    Nonce,
 }
 
 /// The credentials a [`Signer`] signs with.
@@ -150,6 +183,10 @@ impl Signer {
                 });
             }
         };
+        let uses_nonce =
+            method != OAuth1SignatureMethod::Plaintext || !credentials.omit_plaintext_nonce;
+        let (protocol, header_start, header_end) =
+            prepare(&head, &tail, realm.as_deref(), uses_nonce);
         Ok(Self {
             key,
             method,
@@ -157,8 +194,10 @@ impl Signer {
             tail,
             realm,
             placement,
-            uses_nonce: method != OAuth1SignatureMethod::Plaintext
-                || !credentials.omit_plaintext_nonce,
+            uses_nonce,
+            protocol,
+            header_start,
+            header_end,
         })
     }
 
@@ -205,70 +244,46 @@ impl Signer {
         let mut timestamp_buf = [0u8; 20];
         let timestamp = format_u64(timestamp, &mut timestamp_buf);
         let mut nonce_encoded = Vec::new();
+        // A nonce of unreserved bytes (credgate's own, hex) is its own encoding.
+        let nonce = if unreserved_run(nonce.as_bytes()) == nonce.len() {
+            nonce
+        } else {
+            encode_into(&mut nonce_encoded, nonce.as_bytes());
+            // Only ASCII was written.
+            std::str::from_utf8(&nonce_encoded).unwrap_or_default()
+        };
         // A base64 SHA-256 MAC is 44 bytes, each encoded in at most 3.
         let mut signature_encoded = [0u8; 44 * 3];
 
-        // The protocol parameters, in the order they are sent; `oauth_signature` comes last.
-        let mut pairs = Vec::with_capacity(self.head.len() + self.tail.len() + 3);
-        pairs.extend(
-            self.head
-                .iter()
-                .map(|(n, v)| (n.as_str(), v.expose_secret())),
-        );
-        if self.uses_nonce() {
-            pairs.push(("oauth_timestamp", timestamp));
-            // A nonce of unreserved bytes (credgate's own, hex) is its own encoding.
-            if unreserved_run(nonce.as_bytes()) == nonce.len() {
-                pairs.push(("oauth_nonce", nonce));
-            } else {
-                encode_into(&mut nonce_encoded, nonce.as_bytes());
-                // Only ASCII was written.
-                pairs.push((
-                    "oauth_nonce",
-                    std::str::from_utf8(&nonce_encoded).unwrap_or_default(),
-                ));
-            }
-        }
-        pairs.extend(
-            self.tail
-                .iter()
-                .map(|(n, v)| (n.as_str(), v.expose_secret())),
-        );
-
-        // One buffer sized for the worst case (every byte encoded) and one span list, so
-        // that collection does not reallocate.
-        let query_len = uri.query().map_or(0, str::len);
-        let body_len = body.form.map_or(0, <[u8]>::len);
-        let protocol_len: usize = pairs.iter().map(|(n, v)| n.len() + v.len()).sum();
+        // The request's own parameters, sorted; the protocol parameters are merged in as
+        // the base string is written.
+        let query = uri.query().map_or(&b""[..], str::as_bytes);
+        let form = body.form.unwrap_or_default();
         let mut params = Params {
-            text: Vec::with_capacity(3 * (query_len + body_len) + protocol_len + 64),
-            spans: Vec::with_capacity((query_len + body_len) / 4 + pairs.len() + 2),
+            query,
+            form,
+            text: Vec::new(),
+            spans: Vec::with_capacity((query.len() + form.len()) / 4 + 1),
         };
-        if let Some(query) = uri.query() {
-            params
-                .add_form(query.as_bytes(), self)
-                .map_err(|reason| AuthError::UnsupportedUri { reason })?;
-        }
-        if let Some(body) = body.form {
-            params
-                .add_form(body, self)
-                .map_err(|reason| AuthError::UnsupportedBody { reason })?;
-        }
-        for (name, value) in &pairs {
-            params.add_encoded(name, value);
-        }
+        params
+            .add_form(Source::Query, self)
+            .map_err(|reason| AuthError::UnsupportedUri { reason })?;
+        params
+            .add_form(Source::Form, self)
+            .map_err(|reason| AuthError::UnsupportedBody { reason })?;
+        params.sort();
 
-        let base_string = base_string(request.method(), uri, &mut params)?;
+        let base_string = self.base_string(request.method(), uri, &params, timestamp, nonce)?;
         let mut signature_buf = [0u8; 44];
         let signature: &str = match &self.key {
             Key::HmacSha1(mac) => {
                 let mut mac = mac.clone();
-                mac.update(base_string.as_bytes());
+                mac.update(&base_string);
                 base64(&mac.finalize().into_bytes(), &mut signature_buf)
             }
             Key::HmacSha256(mac) => {
                 let mut mac = mac.clone();
-                mac.update(base_string.as_bytes());
+                mac.update(&base_string);
                 base64(&mac.finalize().into_bytes(), &mut signature_buf)
             }
             Key::Plaintext(signature) => signature.expose_secret(),
@@ -282,7 +297,6 @@ impl Signer {
             // Only ASCII was written.
             std::str::from_utf8(&signature_long).unwrap_or_default()
         };
-        pairs.push(("oauth_signature", signature_encoded));
         let signature_len = signature.len();
         let signature = match &self.key {
             Key::Plaintext(secret) => Signature::Plaintext(secret.clone()),
@@ -293,13 +307,22 @@ impl Signer {
         };
 
         let output = match self.placement {
-            OAuth1Placement::Header => Output::Header(self.header(&pairs)?),
-            OAuth1Placement::Query => Output::Query(with_query(uri, &pairs)?),
+            OAuth1Placement::Header => {
+                Output::Header(self.header(timestamp, nonce, signature_encoded)?)
+            }
+            OAuth1Placement::Query => Output::Query(with_query(
+                uri,
+                &self.pairs(timestamp, nonce, signature_encoded),
+            )?),
             OAuth1Placement::Body => {
                 let existing = body.form.unwrap_or_default();
                 let mut bytes = Vec::with_capacity(existing.len() + 256);
                 bytes.extend_from_slice(existing);
-                append_pairs(&mut bytes, 0, &pairs);
+                append_pairs(
+                    &mut bytes,
+                    0,
+                    &self.pairs(timestamp, nonce, signature_encoded),
+                );
                 Output::Body {
                     bytes,
                     set_content_type: !body.has_content_type,
@@ -311,6 +334,99 @@ impl Signer {
             signature,
             output,
         })
+    }
+
+    /// The protocol parameters in the order they are sent, `oauth_signature` last.
+    fn pairs<'p>(
+        &'p self,
+        timestamp: &'p str,
+        nonce: &'p str,
+        signature: &'p str,
+    ) -> Vec<(&'p str, &'p str)> {
+        let mut pairs = Vec::with_capacity(self.head.len() + self.tail.len() + 3);
+        pairs.extend(
+            self.head
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.expose_secret())),
+        );
+        if self.uses_nonce() {
+            pairs.push(("oauth_timestamp", timestamp));
+            pairs.push(("oauth_nonce", nonce));
+        }
+        pairs.extend(
+            self.tail
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.expose_secret())),
+        );
+        pairs.push(("oauth_signature", signature));
+        pairs
+    }
+
+    /// The signature base string (§3.4.1.1): method, base string URI and normalised
+    /// parameters, each encoded, joined by `&`; the request's sorted parameters merged
+    /// with the protocol parameters, sorted once in [`Signer::new`].
+    fn base_string(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        params: &Params<'_>,
+        timestamp: &str,
+        nonce: &str,
+    ) -> Result<Vec<u8>, AuthError> {
+        let mut out = base_string_uri(method, uri, params.len() + self.protocol_len() + 64)?;
+        let mut spans = params.spans.iter().peekable();
+        let mut protocol = self.protocol.iter().peekable();
+        let mut first = true;
+        loop {
+            // Names never tie: a request carrying a protocol parameter credgate sends is
+            // refused when its parameters are collected.
+            let from_request = match (spans.peek(), protocol.peek()) {
+                (Some(span), Some(next)) => {
+                    (span.key, params.get(&span.name)) < (next.key, next.name.as_bytes())
+                }
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            if !first {
+                out.extend_from_slice(b"%26");
+            }
+            first = false;
+            if from_request {
+                if let Some(span) = spans.next() {
+                    params.encode_encoded_into(&mut out, &span.name);
+                    out.extend_from_slice(b"%3D");
+                    params.encode_encoded_into(&mut out, &span.value);
+                }
+            } else if let Some(next) = protocol.next() {
+                match &next.fragment {
+                    Fragment::Fixed(fragment) => {
+                        out.extend_from_slice(fragment.expose_secret().as_bytes());
+                    }
+                    Fragment::Timestamp => {
+                        out.extend_from_slice(b"oauth_timestamp%3D");
+                        out.extend_from_slice(timestamp.as_bytes());
+                    }
+                    Fragment::Nonce => {
+                        out.extend_from_slice(b"oauth_nonce%3D");
+                        encode_encoded_into(&mut out, nonce.as_bytes());
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The bytes the fixed protocol parameters take in the base string, with separators.
+    fn protocol_len(&self) -> usize {
+        self.protocol
+            .iter()
+            .map(|p| match &p.fragment {
+                Fragment::Fixed(fragment) => fragment.expose_secret().len() + 3,
+                // Name, `%3D`, separator and the value (at most 3 per nonce byte).
+                _ => 64 + 3 * 64,
+            })
+            .sum()
     }
 
     /// The body's form parameters, if they are signed (§3.4.1.3.1), and whether the
@@ -353,30 +469,37 @@ impl Signer {
 
     /// The `Authorization` header, written once into a buffer of its exact length that the
     /// header value then owns (zeroized when dropped: with PLAINTEXT the signature is the
-    /// secrets themselves).
-    fn header(&self, pairs: &[(&str, &str)]) -> Result<HeaderValue, AuthError> {
-        let len = (6
-            + self.realm.as_ref().map_or(0, |realm| realm.len() + 2)
-            + pairs
-                .iter()
-                .map(|(n, v)| n.len() + v.len() + 5)
-                .sum::<usize>())
-        .saturating_sub(2);
-        let mut header = Zeroizing::new(Vec::with_capacity(len));
-        header.extend_from_slice(b"OAuth ");
-        if let Some(realm) = &self.realm {
-            header.extend_from_slice(realm.as_bytes());
-            header.extend_from_slice(b", ");
-        }
-        for (i, (name, value)) in pairs.iter().enumerate() {
-            if i > 0 {
-                header.extend_from_slice(b", ");
-            }
-            header.extend_from_slice(name.as_bytes());
-            header.extend_from_slice(b"=\"");
-            header.extend_from_slice(value.as_bytes());
+    /// secrets themselves): the parts prepared in [`Signer::new`] around the timestamp,
+    /// the nonce and the signature.
+    fn header(
+        &self,
+        timestamp: &str,
+        nonce: &str,
+        signature: &str,
+    ) -> Result<HeaderValue, AuthError> {
+        const TIMESTAMP: &[u8] = b", oauth_timestamp=\"";
+        const NONCE: &[u8] = b"\", oauth_nonce=\"";
+        let start = self.header_start.expose_secret().as_bytes();
+        let end = self.header_end.expose_secret().as_bytes();
+        let varying = if self.uses_nonce {
+            TIMESTAMP.len() + timestamp.len() + NONCE.len() + nonce.len() + 1
+        } else {
+            0
+        };
+        let mut header = Zeroizing::new(Vec::with_capacity(
+            start.len() + varying + end.len() + signature.len() + 1,
+        ));
+        header.extend_from_slice(start);
+        if self.uses_nonce {
+            header.extend_from_slice(TIMESTAMP);
+            header.extend_from_slice(timestamp.as_bytes());
+            header.extend_from_slice(NONCE);
+            header.extend_from_slice(nonce.as_bytes());
             header.push(b'"');
         }
+        header.extend_from_slice(end);
+        header.extend_from_slice(signature.as_bytes());
+        header.push(b'"');
         let mut value =
             HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(header)).map_err(|_| {
                 AuthError::UnsupportedHeader {
@@ -386,6 +509,69 @@ impl Signer {
         value.set_sensitive(true);
         Ok(value)
     }
+}
+
+/// The protocol parameters as the base string holds them (sorted, encoded twice), and the
+/// fixed parts of the `Authorization` header around the timestamp, the nonce and the
+/// signature.
+fn prepare(
+    head: &[(String, Secret)],
+    tail: &[(String, Secret)],
+    realm: Option<&str>,
+    uses_nonce: bool,
+) -> (Vec<Protocol>, Secret, Secret) {
+    let fixed = |(name, value): &(String, Secret)| {
+        let mut fragment = Vec::new();
+        encode_encoded_into(&mut fragment, name.as_bytes());
+        fragment.extend_from_slice(b"%3D");
+        encode_encoded_into(&mut fragment, value.expose_secret().as_bytes());
+        Protocol {
+            name: name.clone(),
+            key: prefix(name.as_bytes()),
+            // Only ASCII was written.
+            fragment: Fragment::Fixed(Secret::new(String::from_utf8(fragment).unwrap_or_default())),
+        }
+    };
+    let mut protocol: Vec<Protocol> = head.iter().chain(tail).map(fixed).collect();
+    if uses_nonce {
+        protocol.push(Protocol {
+            name: "oauth_timestamp".to_owned(),
+            key: prefix(b"oauth_timestamp"),
+            fragment: Fragment::Timestamp,
+        });
+        protocol.push(Protocol {
+            name: "oauth_nonce".to_owned(),
+            key: prefix(b"oauth_nonce"),
+            fragment: Fragment::Nonce,
+        });
+    }
+    // Names are distinct (checked in `Signer::new`), so the order is the names' order.
+    protocol.sort_by(|a, b| a.name.cmp(&b.name));
+
+    let pair = |out: &mut String, (name, value): &(String, Secret)| {
+        out.push_str(name);
+        out.push_str("=\"");
+        out.push_str(value.expose_secret());
+        out.push('"');
+    };
+    let mut start = String::from("OAuth ");
+    if let Some(realm) = realm {
+        start.push_str(realm);
+        start.push_str(", ");
+    }
+    for (i, head_pair) in head.iter().enumerate() {
+        if i > 0 {
+            start.push_str(", ");
+        }
+        pair(&mut start, head_pair);
+    }
+    let mut end = String::new();
+    for tail_pair in tail {
+        end.push_str(", ");
+        pair(&mut end, tail_pair);
+    }
+    end.push_str(", oauth_signature=\"");
+    (protocol, Secret::new(start), Secret::new(end))
 }
 
 impl fmt::Debug for Signer {
@@ -415,7 +601,8 @@ struct Body<'r> {
 /// A signature and where it goes: computed by [`Signer::sign`], applied by [`Signed::apply`].
 /// Its parts hold the token (and, with PLAINTEXT, the secrets), so it has no `Debug`.
 pub(crate) struct Signed {
-    pub(crate) base_string: String,
+    /// ASCII only; kept as bytes, so signing does not check it (see [`Self::base_string`]).
+    base_string: Vec<u8>,
     pub(crate) signature: Signature,
     pub(crate) output: Output,
 }
@@ -451,6 +638,11 @@ pub(crate) enum Output {
 }
 
 impl Signed {
+    /// The signature base string (checked as text only here, off the signing path).
+    pub(crate) fn base_string(&self) -> &str {
+        std::str::from_utf8(&self.base_string).unwrap_or_default()
+    }
+
     /// Puts the signature on `request`; on error the request is unchanged.
     pub(crate) fn apply(self, request: &mut dyn OutgoingRequest) -> Result<(), AuthError> {
         match self.output {
@@ -541,72 +733,169 @@ fn is_generated_bytes(name: &[u8]) -> bool {
     )
 }
 
-/// The collected parameters: every name and value, encoded (§3.6), in one buffer.
-struct Params {
-    text: Vec<u8>,
-    /// Each pair's name and value, after the name's first eight bytes as a big-endian
-    /// number (zero-padded: encoded text holds no zero byte, so a shorter name still sorts
-    /// first), which decides most comparisons without looking at the text.
-    spans: Vec<(u64, Range<usize>, Range<usize>)>,
+/// Where a collected name or value lies.
+#[derive(Clone, Copy)]
+enum Source {
+    /// In the query as sent: its normalised form is itself (only unreserved bytes).
+    Query,
+    /// In the form body as sent, likewise.
+    Form,
+    /// In [`Params::text`], normalised.
+    Text,
 }
 
-impl Params {
-    /// Adds the pairs of a form-encoded string (a query or a form body): `%XX` decoded
-    /// exactly once, `+` read as a space, each byte then encoded (§3.6), so bytes that are
-    /// not UTF-8 stay `%XX`.
-    fn add_form(&mut self, form: &[u8], signer: &Signer) -> Result<(), &'static str> {
-        for (name, value) in form_pairs(form) {
-            let name_start = self.text.len();
-            normalise_into(&mut self.text, name)?;
-            let name_range = name_start..self.text.len();
-            if signer.sends(&self.text[name_range.clone()]) {
+/// A name or value: a range of one of the sources.
+struct Piece {
+    source: Source,
+    start: usize,
+    end: usize,
+}
+
+/// One request parameter.
+struct Span {
+    /// The name's first eight bytes as a big-endian number (zero-padded: encoded text
+    /// holds no zero byte, so a shorter name still sorts first), which decides most
+    /// comparisons without looking at the text.
+    key: u64,
+    name: Piece,
+    value: Piece,
+}
+
+/// The request's parameters, encoded (§3.6). A name or value that is already its own
+/// normalisation (unreserved bytes only: almost all of them) is not copied; the others
+/// are normalised into one buffer.
+struct Params<'r> {
+    query: &'r [u8],
+    form: &'r [u8],
+    text: Vec<u8>,
+    spans: Vec<Span>,
+}
+
+impl Params<'_> {
+    /// Adds the pairs of a form-encoded string (the query or the form body): `%XX`
+    /// decoded exactly once, `+` read as a space, each byte then encoded (§3.6), so bytes
+    /// that are not UTF-8 stay `%XX`. One pass over the bytes finds the pairs and which
+    /// names and values need normalising at all.
+    fn add_form(&mut self, source: Source, signer: &Signer) -> Result<(), &'static str> {
+        let form = match source {
+            Source::Query => self.query,
+            _ => self.form,
+        };
+        let mut at = 0;
+        while at < form.len() {
+            let start = at;
+            let mut equals = None;
+            let mut name_plain = true;
+            let mut value_plain = true;
+            loop {
+                // Runs of unreserved bytes in a tight loop; a branch only on the others.
+                at += unreserved_run(form.get(at..).unwrap_or_default());
+                match form.get(at).map(|&b| FORM_CLASS[usize::from(b)]) {
+                    None | Some(AMPERSAND) => break,
+                    Some(EQUALS) if equals.is_none() => equals = Some(at),
+                    Some(_) if equals.is_none() => name_plain = false,
+                    Some(_) => value_plain = false,
+                }
+                at += 1;
+            }
+            let end = at;
+            // Past the `&`.
+            at += 1;
+            if start == end {
+                continue;
+            }
+            let (name, value) = match equals {
+                Some(equals) => (start..equals, equals + 1..end),
+                None => (start..end, end..end),
+            };
+            let name = self.piece(source, form, name, name_plain)?;
+            let name_bytes = self.get(&name);
+            if signer.sends(name_bytes) {
                 return Err("already carries an OAuth protocol parameter credgate sends");
             }
-            normalise_into(&mut self.text, value)?;
-            let value_range = name_range.end..self.text.len();
-            self.spans
-                .push((self.prefix(&name_range), name_range, value_range));
+            let key = prefix(name_bytes);
+            let value = self.piece(source, form, value, value_plain)?;
+            self.spans.push(Span { key, name, value });
         }
         Ok(())
     }
 
-    /// Adds a pair whose name and value are already encoded.
-    fn add_encoded(&mut self, name: &str, value: &str) {
+    /// `form[range]` as a piece: itself when `plain` (only unreserved bytes), else
+    /// normalised into `text`.
+    fn piece(
+        &mut self,
+        source: Source,
+        form: &[u8],
+        range: Range<usize>,
+        plain: bool,
+    ) -> Result<Piece, &'static str> {
+        if plain {
+            return Ok(Piece {
+                source,
+                start: range.start,
+                end: range.end,
+            });
+        }
         let start = self.text.len();
-        self.text.extend_from_slice(name.as_bytes());
-        let middle = self.text.len();
-        self.text.extend_from_slice(value.as_bytes());
-        let name_range = start..middle;
-        self.spans.push((
-            self.prefix(&name_range),
-            name_range,
-            middle..self.text.len(),
-        ));
+        normalise_into(&mut self.text, form.get(range).unwrap_or_default())?;
+        Ok(Piece {
+            source: Source::Text,
+            start,
+            end: self.text.len(),
+        })
+    }
+
+    /// The bytes of `piece`.
+    fn get(&self, piece: &Piece) -> &[u8] {
+        let source = match piece.source {
+            Source::Query => self.query,
+            Source::Form => self.form,
+            Source::Text => &self.text,
+        };
+        source.get(piece.start..piece.end).unwrap_or_default()
+    }
+
+    /// Appends `piece` encoded a second time: a piece taken as it was sent holds only
+    /// unreserved bytes, so it is its own encoding and is copied whole.
+    fn encode_encoded_into(&self, out: &mut Vec<u8>, piece: &Piece) {
+        match piece.source {
+            Source::Text => encode_encoded_into(out, self.get(piece)),
+            _ => out.extend_from_slice(self.get(piece)),
+        }
+    }
+
+    /// The bytes of every name and value.
+    fn len(&self) -> usize {
+        self.spans
+            .iter()
+            .map(|span| span.name.end - span.name.start + span.value.end - span.value.start)
+            .sum()
     }
 
     /// Sorts by encoded name, then encoded value, in byte order (§3.4.1.3.2).
     fn sort(&mut self) {
-        let text = &self.text;
-        self.spans.sort_unstable_by(|(ak, an, av), (bk, bn, bv)| {
-            ak.cmp(bk)
-                .then_with(|| text[an.clone()].cmp(&text[bn.clone()]))
-                .then_with(|| text[av.clone()].cmp(&text[bv.clone()]))
+        let mut spans = std::mem::take(&mut self.spans);
+        spans.sort_unstable_by(|a, b| {
+            a.key
+                .cmp(&b.key)
+                .then_with(|| self.get(&a.name).cmp(self.get(&b.name)))
+                .then_with(|| self.get(&a.value).cmp(self.get(&b.value)))
         });
-    }
-
-    /// The first eight bytes of `self.text[name]`, zero-padded, as a big-endian number.
-    fn prefix(&self, name: &Range<usize>) -> u64 {
-        let mut bytes = [0u8; 8];
-        let name = self.text.get(name.clone()).unwrap_or_default();
-        let len = name.len().min(8);
-        bytes[..len].copy_from_slice(&name[..len]);
-        u64::from_be_bytes(bytes)
+        self.spans = spans;
     }
 }
 
-/// The signature base string (§3.4.1.1): method, base string URI and normalised
-/// parameters, each encoded, joined by `&`.
-fn base_string(method: &Method, uri: &Uri, params: &mut Params) -> Result<String, AuthError> {
+/// The first eight bytes of `name`, zero-padded, as a big-endian number.
+fn prefix(name: &[u8]) -> u64 {
+    let mut bytes = [0u8; 8];
+    let len = name.len().min(8);
+    bytes[..len].copy_from_slice(&name[..len]);
+    u64::from_be_bytes(bytes)
+}
+
+/// The start of the signature base string (§3.4.1.1): the encoded method and base
+/// string URI, each followed by `&`, in a buffer with room for `params` more bytes.
+fn base_string_uri(method: &Method, uri: &Uri, params: usize) -> Result<Vec<u8>, AuthError> {
     let scheme = uri.scheme_str().ok_or(AuthError::UnsupportedUri {
         reason: "must be absolute (with a scheme and host) to be signed",
     })?;
@@ -622,18 +911,14 @@ fn base_string(method: &Method, uri: &Uri, params: &mut Params) -> Result<String
     let host = uri.host().ok_or(AuthError::UnsupportedUri {
         reason: "must be absolute (with a scheme and host) to be signed",
     })?;
-    params.sort();
     let path = match uri.path() {
         "" => "/",
         path => path,
     };
     // At most three bytes per byte (each `%` becomes `%25`), each separator 3 bytes: one
     // allocation, without counting the `%`s first.
-    let mut out = Vec::with_capacity(
-        3 * (method.as_str().len() + host.len() + path.len() + params.text.len())
-            + 32
-            + 6 * params.spans.len(),
-    );
+    let mut out =
+        Vec::with_capacity(3 * (method.as_str().len() + host.len() + path.len() + params) + 32);
     for b in method.as_str().bytes() {
         push_encoded(&mut out, b.to_ascii_uppercase());
     }
@@ -654,19 +939,7 @@ fn base_string(method: &Method, uri: &Uri, params: &mut Params) -> Result<String
     }
     encode_into(&mut out, path.as_bytes());
     out.push(b'&');
-    let text = &params.text;
-    for (i, (_, name, value)) in params.spans.iter().enumerate() {
-        if i > 0 {
-            out.extend_from_slice(b"%26");
-        }
-        encode_encoded_into(&mut out, &text[name.clone()]);
-        out.extend_from_slice(b"%3D");
-        encode_encoded_into(&mut out, &text[value.clone()]);
-    }
-    // Only ASCII was written.
-    String::from_utf8(out).map_err(|_| AuthError::UnsupportedUri {
-        reason: "cannot be signed",
-    })
+    Ok(out)
 }
 
 /// `uri` with `pairs` appended to its query.
@@ -705,202 +978,4 @@ fn append_pairs(out: &mut Vec<u8>, start: usize, pairs: &[(&str, &str)]) {
         out.push(b'=');
         out.extend_from_slice(value.as_bytes());
     }
-}
-
-/// The unreserved bytes of RFC 5849 §3.6, as a table: encoding is a table look-up per
-/// byte and a copy per run of unreserved bytes, not a branch chain and a push per byte.
-static UNRESERVED: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~');
-        b += 1;
-    }
-    table
-};
-
-/// The length of the run of unreserved bytes that `bytes` starts with.
-fn unreserved_run(bytes: &[u8]) -> usize {
-    bytes
-        .iter()
-        .position(|&b| !UNRESERVED[usize::from(b)])
-        .unwrap_or(bytes.len())
-}
-
-/// `b` as `%XX` with upper-case hex.
-fn escaped(b: u8) -> [u8; 3] {
-    [b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xF)]]
-}
-
-/// Appends `b` encoded per RFC 5849 §3.6: unreserved bytes as they are, all others `%XX`
-/// with upper-case hex.
-fn push_encoded(out: &mut Vec<u8>, b: u8) {
-    if UNRESERVED[usize::from(b)] {
-        out.push(b);
-    } else {
-        out.extend_from_slice(&escaped(b));
-    }
-}
-
-/// Appends `bytes` encoded per §3.6, copying whole runs of unreserved bytes.
-fn encode_into(out: &mut Vec<u8>, mut bytes: &[u8]) {
-    out.reserve(bytes.len());
-    loop {
-        let run = unreserved_run(bytes);
-        out.extend_from_slice(&bytes[..run]);
-        let Some((&b, rest)) = bytes[run..].split_first() else {
-            return;
-        };
-        out.extend_from_slice(&escaped(b));
-        bytes = rest;
-    }
-}
-
-/// `bytes` encoded per §3.6 into `buf`, which holds three bytes for each of the first 44
-/// bytes of `bytes`; callers pass at most 44 (a MAC in base64).
-fn encode_to_buf<'b>(bytes: &[u8], buf: &'b mut [u8; 44 * 3]) -> &'b str {
-    let mut at = 0;
-    for &b in bytes.iter().take(44) {
-        if UNRESERVED[usize::from(b)] {
-            buf[at] = b;
-            at += 1;
-        } else {
-            buf[at..at + 3].copy_from_slice(&escaped(b));
-            at += 3;
-        }
-    }
-    // Only ASCII was written.
-    std::str::from_utf8(&buf[..at]).unwrap_or_default()
-}
-
-/// Encodes text already encoded per §3.6 (unreserved bytes and `%XX`) a second time: only
-/// `%` changes, so the runs between them are copied whole. Eight bytes at a time are
-/// checked for a `%` at once (a SWAR zero-byte test), so a run costs a few instructions per
-/// word rather than a branch per byte.
-fn encode_encoded_into(out: &mut Vec<u8>, encoded: &[u8]) {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    const PERCENTS: u64 = 0x2525_2525_2525_2525;
-    // The start of the bytes not yet copied.
-    let mut start = 0;
-    let mut at = 0;
-    let escape = |out: &mut Vec<u8>, start: &mut usize, from: usize, to: usize| {
-        for (offset, &b) in encoded[from..to].iter().enumerate() {
-            if b == b'%' {
-                out.extend_from_slice(&encoded[*start..from + offset]);
-                out.extend_from_slice(b"%25");
-                *start = from + offset + 1;
-            }
-        }
-    };
-    for word in encoded.chunks_exact(8) {
-        let mut bytes = [0u8; 8];
-        bytes.copy_from_slice(word);
-        let x = u64::from_le_bytes(bytes) ^ PERCENTS;
-        if x.wrapping_sub(ONES) & !x & HIGHS != 0 {
-            escape(out, &mut start, at, at + 8);
-        }
-        at += 8;
-    }
-    escape(out, &mut start, at, encoded.len());
-    out.extend_from_slice(&encoded[start..]);
-}
-
-/// Decodes one form-encoded component (`%XX` exactly once, `+` as a space), handing each
-/// decoded byte to `push`.
-fn decode_form_component(raw: &[u8], mut push: impl FnMut(u8)) -> Result<(), &'static str> {
-    const INVALID_ESCAPE: &str = "has a % that is not followed by two hex digits";
-    let mut i = 0;
-    while i < raw.len() {
-        match raw[i] {
-            b'%' => {
-                let hex = raw.get(i + 1..i + 3).ok_or(INVALID_ESCAPE)?;
-                let high = hex_value(hex[0]).ok_or(INVALID_ESCAPE)?;
-                let low = hex_value(hex[1]).ok_or(INVALID_ESCAPE)?;
-                push(high << 4 | low);
-                i += 3;
-            }
-            b'+' => {
-                push(b' ');
-                i += 1;
-            }
-            b => {
-                push(b);
-                i += 1;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Splits a form into its raw `(name, value)` components (a pair without `=` has an empty
-/// value; empty pairs are skipped).
-fn form_pairs(form: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
-    form.split(|&b| b == b'&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| match pair.iter().position(|&b| b == b'=') {
-            Some(at) => (&pair[..at], &pair[at + 1..]),
-            None => (pair, &b""[..]),
-        })
-}
-
-/// Decodes one form component and appends it encoded per §3.6: bytes that are not UTF-8
-/// stay `%XX`. Runs of unreserved bytes, which decoding and encoding leave as they are,
-/// are copied whole; the rest goes through the decoder one escape at a time.
-fn normalise_into(out: &mut Vec<u8>, mut raw: &[u8]) -> Result<(), &'static str> {
-    loop {
-        let run = unreserved_run(raw);
-        out.extend_from_slice(&raw[..run]);
-        raw = &raw[run..];
-        let Some(&first) = raw.first() else {
-            return Ok(());
-        };
-        // One escape (`%XX`, checked by the decoder) or one other byte.
-        let end = if first == b'%' { raw.len().min(3) } else { 1 };
-        decode_form_component(&raw[..end], |b| push_encoded(out, b))?;
-        raw = &raw[end..];
-    }
-}
-
-/// Parses a form-encoded response body into decoded pairs.
-pub(crate) fn parse_form(form: &[u8]) -> Result<Vec<(String, String)>, &'static str> {
-    let decode = |raw: &[u8]| -> Result<String, &'static str> {
-        let mut bytes = Vec::with_capacity(raw.len());
-        decode_form_component(raw, |b| bytes.push(b))?;
-        String::from_utf8(bytes).map_err(|_| "is not UTF-8 once decoded")
-    };
-    form_pairs(form.trim_ascii())
-        .map(|(name, value)| Ok((decode(name)?, decode(value)?)))
-        .collect()
-}
-
-fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
-/// `n` in decimal, written into the end of `buf`.
-fn format_u64(mut n: u64, buf: &mut [u8; 20]) -> &str {
-    let mut at = buf.len();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    // Only ASCII digits were written.
-    std::str::from_utf8(&buf[at..]).unwrap_or_default()
-}
-
-/// `bytes` in standard base64, written into `buf` (44 bytes hold a SHA-256 MAC).
-fn base64<'b>(bytes: &[u8], buf: &'b mut [u8; 44]) -> &'b str {
-    let written = STANDARD.encode_slice(bytes, buf).unwrap_or_default();
-    std::str::from_utf8(&buf[..written]).unwrap_or_default()
 }
