@@ -48,7 +48,10 @@
 //! replica's connection with [`LiveConnectionBuilder::token_store`]. Then one replica
 //! sends the token request and publishes the new credential before using it, the others
 //! take it from the store, and `invalid_grant` after a sibling's rotation takes the
-//! sibling's token. A valid cached token never calls the store. What each method must
+//! sibling's token. A valid cached token never calls the store. On PostgreSQL, the
+//! workspace crate `credgate-postgres` is that store (`PgTokenStore`: rows sealed with
+//! AES-256-GCM, leases as row updates, `LISTEN`/`NOTIFY` pushing new tokens to every
+//! replica, and a durable registry). What each method must
 //! guarantee, and a complete in-memory store with two replicas, are in
 //! [`auth::oauth2`](auth::oauth2#many-replicas-the-token-store-contract).
 //!

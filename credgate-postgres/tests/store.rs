@@ -383,7 +383,8 @@ async fn tampered_copied_or_replayed_rows_are_refused() {
 
     // A flipped bit.
     raw.execute(
-        "UPDATE credgate_tokens SET sealed = overlay(sealed placing '\\x00'::bytea from 20 for 1) WHERE owner = $1",
+        // XOR, not overwrite: the byte may already hold the value written.
+        "UPDATE credgate_tokens SET sealed = set_byte(sealed, 19, get_byte(sealed, 19) # 1) WHERE owner = $1",
         &[&x.as_str()],
     )
     .await
