@@ -33,7 +33,7 @@ use crate::secret::Secret;
 ///
 /// let request = AuthorizationRequest::new(scheme, "https://app.example.com/callback", &[], &OsRandom)?;
 /// assert!(request.url.starts_with("https://accounts.example.com/o/oauth2/auth?response_type=code&client_id=app-1"));
-/// assert!(request.url.contains("&scope=email+profile&") && request.url.contains("code_challenge_method=S256"));
+/// assert!(request.url.contains("&scope=email%20profile&") && request.url.contains("code_challenge_method=S256"));
 ///
 /// // The user comes back with the code and our state.
 /// let redirect = format!("https://app.example.com/callback?code=c-1&state={}", request.state);
