@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::entry::{TemplateEntry, keep_origin_only};
 use super::owner::Owner;
 use super::store::{StoredConnection, UserActivation, UserConnection};
-use super::{Origin, Registry, RegistryError, non_empty, unknown_environment};
+use super::{Origin, Registry, RegistryChange, RegistryError, non_empty, unknown_environment};
 use crate::model::{Activation, Connection};
 
 /// An end user's connections in one environment, built for the templates as they were at
@@ -48,13 +48,15 @@ impl Registry {
         activation: Activation,
         origin: Origin,
     ) -> Result<(), RegistryError> {
+        let mut activation = activation;
+        activation.connections.iter_mut().for_each(keep_origin_only);
+        let recorded = self.records(origin).then(|| activation.clone());
         let Activation {
             id,
             user,
             environment,
-            mut connections,
+            connections,
         } = activation;
-        connections.iter_mut().for_each(keep_origin_only);
         non_empty(&user.external_id, "end user external id")?;
         let mut record = UserActivation {
             id,
@@ -69,9 +71,16 @@ impl Registry {
             // Stored only if no template changed since the connections were checked against
             // them (a template change checks the stored ones); otherwise check again.
             if config.generation == built.generation {
+                // The log is held while the activation is stored, so that two activations
+                // of one user are recorded in the order they were stored.
+                let mut log = self.lock_log(origin);
                 let replaced =
                     self.activations
                         .insert(built.environment, &user.external_id, record);
+                if let (Some(log), Some(activation)) = (log.as_mut(), recorded) {
+                    log.push(RegistryChange::Activated { activation });
+                }
+                drop(log);
                 drop(config);
                 drop(replaced);
                 return Ok(());
@@ -165,6 +174,26 @@ impl Registry {
     /// assert!(!registry.deactivate("production", "user-1"));
     /// ```
     pub fn deactivate(&self, environment: &str, external_id: &str) -> bool {
-        self.activations.remove(environment, external_id).is_some()
+        self.deactivate_from(environment, external_id, Origin::New)
+    }
+
+    pub(super) fn deactivate_from(
+        &self,
+        environment: &str,
+        external_id: &str,
+        origin: Origin,
+    ) -> bool {
+        let mut log = self.lock_log(origin);
+        let removed = self.activations.remove(environment, external_id);
+        if removed.is_some()
+            && let Some(log) = log.as_mut()
+        {
+            log.push(RegistryChange::Deactivated {
+                environment: environment.to_owned(),
+                external_id: external_id.to_owned(),
+            });
+        }
+        drop(log);
+        removed.is_some()
     }
 }

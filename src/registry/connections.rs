@@ -3,7 +3,9 @@
 
 use super::entry::keep_origin_only;
 use super::owner::Owner;
-use super::{Environment, Origin, Registry, RegistryError, StaticConnection, non_empty};
+use super::{
+    Environment, Origin, Registry, RegistryChange, RegistryError, StaticConnection, non_empty,
+};
 use crate::model::{Connection, Credential};
 
 impl Registry {
@@ -84,6 +86,11 @@ impl Registry {
             .environment_mut(environment)?
             .links
             .insert(template.to_owned(), connection.id.clone());
+        self.record(origin, || RegistryChange::ConnectionAdded {
+            environment: environment.to_owned(),
+            template: template.to_owned(),
+            connection: connection.clone(),
+        });
         config.connections.insert(
             connection.id.clone(),
             StaticConnection {
@@ -163,6 +170,11 @@ impl Registry {
             .environment_mut(environment)?
             .links
             .insert(template.to_owned(), connection_id.to_owned());
+        self.record(origin, || RegistryChange::ConnectionLinked {
+            environment: environment.to_owned(),
+            template: template.to_owned(),
+            connection_id: connection_id.to_owned(),
+        });
         Ok(())
     }
 
@@ -179,6 +191,14 @@ impl Registry {
     /// assert!(registry.remove_connection("c1").is_err());
     /// ```
     pub fn remove_connection(&self, connection_id: &str) -> Result<(), RegistryError> {
+        self.remove_connection_from(connection_id, Origin::New)
+    }
+
+    pub(super) fn remove_connection_from(
+        &self,
+        connection_id: &str,
+        origin: Origin,
+    ) -> Result<(), RegistryError> {
         let mut config = self.write();
         if config.connections.remove(connection_id).is_none() {
             return Err(RegistryError::UnknownConnection {
@@ -188,6 +208,9 @@ impl Registry {
         for env in config.environments.values_mut() {
             env.links.retain(|_, id| id != connection_id);
         }
+        self.record(origin, || RegistryChange::ConnectionRemoved {
+            connection_id: connection_id.to_owned(),
+        });
         Ok(())
     }
 }

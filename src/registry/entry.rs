@@ -128,7 +128,7 @@ impl TemplateEntry {
                 connection_template_id: connection.connection_template_id.clone(),
             });
         }
-        if origin == Origin::Restored {
+        if origin != Origin::New {
             return Ok(());
         }
         for pair in &connection.credentials {

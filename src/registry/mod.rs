@@ -3,6 +3,7 @@
 
 mod activations;
 mod build;
+mod changes;
 mod connections;
 mod document;
 mod entry;
@@ -20,6 +21,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 
+pub use changes::{ApplyOutcome, RegistryChange};
 pub use document::{ConnectionLink, EnvironmentDocument, RegistryDocument};
 pub use error::RegistryError;
 pub use owner::TokenOwner;
@@ -94,6 +96,8 @@ pub struct Registry {
     clock: Arc<dyn Clock>,
     random: Arc<dyn RandomSource>,
     token_hook: Option<RegistryTokenHook>,
+    /// The change log, when [`with_change_log`](Self::with_change_log) turned it on.
+    changes: Option<Mutex<Vec<RegistryChange>>>,
 }
 
 type RegistryTokenHook = Arc<dyn Fn(TokenOwner<'_>, &TokenUpdate) + Send + Sync>;
@@ -120,11 +124,14 @@ struct Environment {
 /// Where a connection offered to the registry comes from: a new one must use schemes its
 /// template or the template's system offers, as offered; a restored one (from an export,
 /// or from the host's storage through [`Registry::restore`]) keeps the schemes it was
-/// created with, which the template may no longer offer.
+/// created with, which the template may no longer offer. A replicated one (from another
+/// replica's change log, through [`Registry::apply`]) is checked as a restored one, and is
+/// the one change not recorded in this registry's own log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Origin {
     New,
     Restored,
+    Replicated,
 }
 
 #[derive(Debug)]
@@ -157,6 +164,7 @@ impl Default for Registry {
             clock: Arc::new(SystemClock),
             random: Arc::new(OsRandom),
             token_hook: None,
+            changes: None,
         }
     }
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::owner::Owner;
 use super::store::{StoredConnection, UserActivation};
-use super::{Registry, RegistryError, StaticConnection};
+use super::{Origin, Registry, RegistryChange, RegistryError, StaticConnection};
 use crate::model::{AuthSchemeConfig, Connection};
 
 impl Registry {
@@ -55,6 +55,15 @@ impl Registry {
         connection_id: &str,
         scheme: &AuthSchemeConfig,
     ) -> Result<(), RegistryError> {
+        self.move_connection_to_scheme_from(connection_id, scheme, Origin::New)
+    }
+
+    pub(super) fn move_connection_to_scheme_from(
+        &self,
+        connection_id: &str,
+        scheme: &AuthSchemeConfig,
+        origin: Origin,
+    ) -> Result<(), RegistryError> {
         let mut config = self.write();
         let stored = config.connection(connection_id)?;
         let moved = with_scheme(stored.current(), scheme)?;
@@ -91,6 +100,10 @@ impl Registry {
                 serving,
             },
         );
+        self.record(origin, || RegistryChange::ConnectionMoved {
+            connection_id: connection_id.to_owned(),
+            scheme: scheme.clone(),
+        });
         Ok(())
     }
 
@@ -117,6 +130,23 @@ impl Registry {
         template: &str,
         external_id: &str,
         scheme: &AuthSchemeConfig,
+    ) -> Result<(), RegistryError> {
+        self.move_user_connection_to_scheme_from(
+            environment,
+            template,
+            external_id,
+            scheme,
+            Origin::New,
+        )
+    }
+
+    pub(super) fn move_user_connection_to_scheme_from(
+        &self,
+        environment: &str,
+        template: &str,
+        external_id: &str,
+        scheme: &AuthSchemeConfig,
+        origin: Origin,
     ) -> Result<(), RegistryError> {
         let not_activated = || RegistryError::UserNotActivated {
             environment: environment.to_owned(),
@@ -152,6 +182,7 @@ impl Registry {
                 c.serving.clone_from(&serving);
             }
         }
+        let mut log = self.lock_log(origin);
         let replaced = self
             .activations
             .replace_if(environment, external_id, record, |current| {
@@ -160,6 +191,17 @@ impl Registry {
                     .iter()
                     .any(|c| Arc::ptr_eq(&c.live, &old_live))
             });
+        if replaced.is_ok()
+            && let Some(log) = log.as_mut()
+        {
+            log.push(RegistryChange::UserConnectionMoved {
+                environment: environment.to_owned(),
+                template: template.to_owned(),
+                external_id: external_id.to_owned(),
+                scheme: scheme.clone(),
+            });
+        }
+        drop(log);
         drop(config);
         replaced.map_err(|_| not_activated())?;
         Self::serve(serving.as_ref(), &live);

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 use super::entry::{TemplateEntry, answers_to, replace_by_id, unique_scheme_ids};
 use super::store::TemplateKey;
-use super::{Config, Environment, Origin, Registry, RegistryError, non_empty};
+use super::{Config, Environment, Origin, Registry, RegistryChange, RegistryError, non_empty};
 use crate::model::{AuthSchemeConfig, ConnectionTemplate, System};
 
 impl Registry {
@@ -26,6 +26,14 @@ impl Registry {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn add_system(&self, system: System) -> Result<(), RegistryError> {
+        self.add_system_from(system, Origin::New)
+    }
+
+    pub(super) fn add_system_from(
+        &self,
+        system: System,
+        origin: Origin,
+    ) -> Result<(), RegistryError> {
         non_empty(&system.name, "system name")?;
         unique_scheme_ids(&system.auth_scheme_configs)?;
         let mut config = self.write_templates();
@@ -43,6 +51,9 @@ impl Registry {
                 name: system.domain,
             });
         }
+        self.record(origin, || RegistryChange::SystemAdded {
+            system: system.clone(),
+        });
         config.systems.push(system);
         Ok(())
     }
@@ -65,6 +76,14 @@ impl Registry {
     /// # Ok::<(), credgate::RegistryError>(())
     /// ```
     pub fn add_environment(&self, environment: &str) -> Result<(), RegistryError> {
+        self.add_environment_from(environment, Origin::New)
+    }
+
+    pub(super) fn add_environment_from(
+        &self,
+        environment: &str,
+        origin: Origin,
+    ) -> Result<(), RegistryError> {
         non_empty(environment, "environment name")?;
         let mut config = self.write();
         if config.environments.contains_key(environment) {
@@ -76,6 +95,9 @@ impl Registry {
         config
             .environments
             .insert(environment.into(), Environment::default());
+        self.record(origin, || RegistryChange::EnvironmentAdded {
+            environment: environment.to_owned(),
+        });
         Ok(())
     }
 
@@ -160,8 +182,13 @@ impl Registry {
                 });
             }
         }
+        let entry = Arc::new(entry);
         env.templates
-            .insert(entry.name().to_owned(), Arc::new(entry));
+            .insert(entry.name().to_owned(), Arc::clone(&entry));
+        self.record(origin, || RegistryChange::TemplateAdded {
+            environment: environment.to_owned(),
+            template: entry.template.clone(),
+        });
         Ok(())
     }
 
@@ -203,6 +230,15 @@ impl Registry {
         environment: &str,
         template: ConnectionTemplate,
     ) -> Result<(), RegistryError> {
+        self.replace_template_from(environment, template, Origin::New)
+    }
+
+    pub(super) fn replace_template_from(
+        &self,
+        environment: &str,
+        template: ConnectionTemplate,
+        origin: Origin,
+    ) -> Result<(), RegistryError> {
         let mut config = self.write_templates();
         let env = config.environment(environment)?;
         let old = env.template(environment, &template.name)?;
@@ -222,10 +258,15 @@ impl Registry {
         }
         let entry = TemplateEntry::new(environment, template, Arc::clone(&old.key))?;
         self.check_replacement(&config, environment, env, old, &entry)?;
+        let entry = Arc::new(entry);
         config
             .environment_mut(environment)?
             .templates
-            .insert(entry.name().to_owned(), Arc::new(entry));
+            .insert(entry.name().to_owned(), Arc::clone(&entry));
+        self.record(origin, || RegistryChange::TemplateReplaced {
+            environment: environment.to_owned(),
+            template: entry.template.clone(),
+        });
         Ok(())
     }
 
@@ -366,6 +407,15 @@ impl Registry {
         system: &str,
         scheme: AuthSchemeConfig,
     ) -> Result<(), RegistryError> {
+        self.update_system_scheme_from(system, scheme, Origin::New)
+    }
+
+    pub(super) fn update_system_scheme_from(
+        &self,
+        system: &str,
+        scheme: AuthSchemeConfig,
+        origin: Origin,
+    ) -> Result<(), RegistryError> {
         let mut config = self.write_templates();
         let position = config
             .systems
@@ -405,6 +455,10 @@ impl Registry {
                 .templates
                 .insert(entry.name().to_owned(), Arc::new(entry));
         }
+        self.record(origin, || RegistryChange::SystemSchemeUpdated {
+            system: system.to_owned(),
+            scheme,
+        });
         Ok(())
     }
 }
