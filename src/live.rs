@@ -289,6 +289,51 @@ impl<'a> LiveConnectionBuilder<'a> {
         self
     }
 
+    /// Coordinates this connection's OAuth 2.0 refreshes with its other replicas through
+    /// `store`, a blocking [`TokenStore`](crate::auth::oauth2::TokenStore), under
+    /// `options.owner`'s row: see "Many replicas: the token store contract" in the
+    /// [`oauth2`](crate::auth::oauth2) module. [`authorize`](LiveConnection::authorize)
+    /// with a cached, valid token never calls the store; when the token is due,
+    /// [`authorize_with`](LiveConnection::authorize_with) and
+    /// [`authorize_with_async`](LiveConnection::authorize_with_async) (and the reqwest and
+    /// tower adapters, which use them) read, lease and publish. Use those rather than
+    /// [`token_step`](LiveConnection::token_step), which does not consult the store.
+    ///
+    /// A connection with several OAuth 2.0 credentials uses `owner` for the first and
+    /// `owner#1`, `owner#2`, ... for the next ones.
+    pub fn token_store<S: crate::auth::oauth2::TokenStore + 'static>(
+        mut self,
+        store: Arc<S>,
+        options: crate::auth::oauth2::TokenStoreOptions,
+    ) -> Self {
+        let store = Arc::new(crate::auth::oauth2::coordinate_blocking(store));
+        self.context.token_store = Some(crate::auth::oauth2::StoreLink::new(
+            store,
+            options,
+            &*self.context.random,
+        ));
+        self
+    }
+
+    /// [`token_store`](Self::token_store) for an
+    /// [`AsyncTokenStore`](crate::auth::oauth2::AsyncTokenStore). The blocking
+    /// [`authorize_with`](LiveConnection::authorize_with) drives its futures on the calling
+    /// thread, so prefer [`authorize_with_async`](LiveConnection::authorize_with_async)
+    /// with a store that needs its runtime.
+    pub fn async_token_store<S: crate::auth::oauth2::AsyncTokenStore + 'static>(
+        mut self,
+        store: Arc<S>,
+        options: crate::auth::oauth2::TokenStoreOptions,
+    ) -> Self {
+        let store = Arc::new(crate::auth::oauth2::coordinate_async(store));
+        self.context.token_store = Some(crate::auth::oauth2::StoreLink::new(
+            store,
+            options,
+            &*self.context.random,
+        ));
+        self
+    }
+
     /// Validates every credential against its scheme and pre-encodes it.
     ///
     /// # Errors
@@ -320,12 +365,23 @@ impl<'a> LiveConnectionBuilder<'a> {
             return Err(BuildError::NoCredentials);
         }
         let base_url = templated_base_url(connection, self.template, self.base_url.as_deref())?;
+        let mut oauth2_ordinal = 0;
         let authenticators = connection
             .credentials
             .iter()
             .enumerate()
             .map(|(credential_index, pair)| {
+                // Each OAuth 2.0 credential has its own row in the token store.
+                let token_store = self.context.token_store.as_ref().map(|link| {
+                    let mut link = link.clone();
+                    link.owner = link.owner.nth(oauth2_ordinal);
+                    link
+                });
+                if matches!(pair.auth_scheme_config, AuthSchemeConfig::OAuth2(_)) {
+                    oauth2_ordinal += 1;
+                }
                 let context = BuildContext {
+                    token_store,
                     credential_index,
                     url_values: connection.values.clone(),
                     placeholders: self

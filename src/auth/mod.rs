@@ -190,6 +190,9 @@ pub(crate) struct BuildContext {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) random: Arc<dyn RandomSource>,
     pub(crate) token_hook: Option<oauth2::TokenHook>,
+    /// The token store an OAuth 2.0 credential coordinates its refreshes through, with the
+    /// owner of its own row.
+    pub(crate) token_store: Option<oauth2::StoreLink>,
     pub(crate) credential_index: usize,
     /// The connection's values for `{placeholder}`s in endpoint URLs.
     pub(crate) url_values: std::collections::BTreeMap<String, String>,
@@ -209,6 +212,7 @@ impl Default for BuildContext {
             clock: Arc::new(crate::clock::SystemClock),
             random: Arc::new(crate::clock::OsRandom),
             token_hook: None,
+            token_store: None,
             credential_index: 0,
             url_values: std::collections::BTreeMap::new(),
             placeholders: std::collections::BTreeMap::new(),

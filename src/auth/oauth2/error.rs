@@ -104,6 +104,20 @@ pub enum OAuth2Error {
         "the persistence hook panicked on a new credential, which is kept and offered to it again"
     )]
     HookPanicked,
+    /// The connection's token store could not be consulted (read, leased) when no valid
+    /// token was left: no token request was sent, and the request is unchanged. Try again
+    /// once the store is back; a token still valid would have been used instead.
+    #[error(transparent)]
+    Store(super::store::StoreError),
+    /// A new credential was received but could not be published to the token store. It is
+    /// kept in this process, unused, and published again before any other token request;
+    /// the persistence hook has had it. If this process ends before the store takes it, the
+    /// credential is lost (the authorization server has already rotated the refresh
+    /// token), and the user may have to reconnect.
+    #[error(
+        "a new token was received but could not be published to the token store ({0}): it is kept in this process and published again before any token request; if the process ends first it is lost"
+    )]
+    NotPublished(super::store::StoreError),
     /// The redirect's `state` is missing or is not the one sent: a possible CSRF attack.
     #[error("the redirect's state does not match the authorize request's (possible CSRF)")]
     StateMismatch,

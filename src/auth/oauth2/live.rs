@@ -5,6 +5,7 @@ use std::future::Future;
 use http::{Request, Response};
 
 use super::error::{AuthorizeError, OAuth2Error};
+use super::coordinate::Progress;
 use super::state::{TokenStep, block_on};
 use crate::auth::{RequestBody, SchemeAuthenticator};
 use crate::error::AuthError;
@@ -117,6 +118,68 @@ impl LiveConnection {
             }
         }
         Ok(TokenStep::Ready)
+    }
+
+    /// Installs `stored`, a credential the host learned of from the connection's token
+    /// store (a notification, such as PostgreSQL's `NOTIFY`, that another replica
+    /// published a new one), for the OAuth 2.0 credential whose row is `owner`, if it is
+    /// newer than the one this connection has from the store. `true` if it was installed;
+    /// `false` when the connection has no store, no credential has that owner, the version
+    /// is not newer, or the credential cannot be used (a redacted secret, an unreadable
+    /// expiry). A refresh under way in this process is not interrupted: if it publishes
+    /// after, its own compare-and-swap fails and it takes the store's credential.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use credgate::auth::oauth2::{StoredToken, TokenOwner, TokenStoreOptions};
+    /// # use credgate::auth::oauth2::{Lease, LeaseHolder, Publication, StoreError, TokenStore};
+    /// # use credgate::{ConnectionTemplate, Credential, OAuth2TokenCredential};
+    /// # struct Empty;
+    /// # impl TokenStore for Empty {
+    /// #     fn read(&self, _: &TokenOwner) -> Result<Option<StoredToken>, StoreError> { Ok(None) }
+    /// #     fn try_lease(&self, _: &TokenOwner, _: &LeaseHolder, _: std::time::Duration,
+    /// #         now: std::time::SystemTime) -> Result<Lease, StoreError> {
+    /// #         Ok(Lease::Acquired { until: now, current: None }) }
+    /// #     fn publish(&self, _: &TokenOwner, v: u64, _: &OAuth2TokenCredential, _: &LeaseHolder)
+    /// #         -> Result<Publication, StoreError> { Ok(Publication::Published { version: v + 1 }) }
+    /// #     fn release(&self, _: &TokenOwner, _: &LeaseHolder) -> Result<(), StoreError> { Ok(()) }
+    /// # }
+    /// # let template: ConnectionTemplate = serde_json::from_str(r#"{"name": "crm",
+    /// #     "templateBaseUrl": "https://api.crm.example",
+    /// #     "authSchemeConfigs": [{"type": "oauth2", "oauth2": {"id": "code",
+    /// #         "authorizationUrl": "https://auth.crm.example/authorize",
+    /// #         "tokenUrl": "https://auth.crm.example/token",
+    /// #         "grant": {"type": "authorizationCode", "authorizationCode": {"clientId": "id-1"}}}}]}"#)?;
+    /// # let token: Credential = serde_json::from_str(r#"{"type": "oauth2-token",
+    /// #     "data": {"oauth2Token": {"accessToken": "at-1", "refreshToken": "rt-1"}}}"#)?;
+    /// # let connection = template.connect(vec![token])?;
+    /// let owner = TokenOwner::connection("c-7");
+    /// let live = credgate::LiveConnection::builder(&connection)
+    ///     .template(&template)
+    ///     .token_store(Arc::new(Empty), TokenStoreOptions::new(owner.clone()))
+    ///     .build()?;
+    ///
+    /// // A notification says version 2 was published by another replica:
+    /// let credential: OAuth2TokenCredential =
+    ///     serde_json::from_str(r#"{"accessToken": "at-2", "refreshToken": "rt-2"}"#)?;
+    /// assert!(live.offer_stored(&owner, &StoredToken::new(2, credential.clone())));
+    /// assert!(!live.offer_stored(&owner, &StoredToken::new(2, credential)), "not newer");
+    ///
+    /// let mut request = http::Request::get("/contacts").body(())?;
+    /// live.authorize(&mut request)?;
+    /// assert_eq!(request.headers()["authorization"], "Bearer at-2");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn offer_stored(
+        &self,
+        owner: &super::TokenOwner,
+        stored: &super::StoredToken,
+    ) -> bool {
+        self.oauth2()
+            .map(|oauth2| oauth2.offer_stored(owner, stored))
+            .fold(false, |any, taken| any | taken)
     }
 
     /// Reports that the API answered 401 to `request`, authorized by this connection: if
@@ -233,27 +296,67 @@ impl LiveConnection {
                 Err(AuthError::TokenRefreshNeeded) => {}
                 done => return done.map_err(AuthorizeError::Auth),
             }
-            match self.token_step()? {
-                TokenStep::Ready => {}
-                TokenStep::Wait(wait) => wait.await?,
-                TokenStep::Send(refresh) => {
-                    let Some(send) = send.take() else { break };
-                    let failure = match send(refresh.request().clone()).await {
-                        Ok(response) => refresh.complete(response).err().map(AuthorizeError::Token),
-                        Err(error) => {
-                            // Ends the flight before the token is tried again.
-                            drop(refresh);
-                            Some(AuthorizeError::Transport(error))
-                        }
-                    };
-                    if let Some(failure) = failure {
-                        // The current token may still be valid (a refresh inside the expiry
-                        // buffer): then the request goes out with it.
-                        return self.authorize(request).map_err(|_| failure);
+            let mut outcome = Ok(());
+            for oauth2 in self.oauth2() {
+                let progress = match oauth2.store() {
+                    Some(link) => super::coordinate::step(oauth2, link, &mut send).await,
+                    None => step_alone(oauth2, &mut send).await,
+                };
+                match progress {
+                    Ok(Progress::Ready) => {}
+                    Ok(Progress::Acted) => break,
+                    Err(AuthorizeError::Auth(AuthError::TokenRefreshNeeded)) => {
+                        return Err(AuthorizeError::Auth(AuthError::TokenRefreshNeeded));
+                    }
+                    Err(failure) => {
+                        outcome = Err(failure);
+                        break;
                     }
                 }
             }
+            if let Err(failure) = outcome {
+                // The current token may still be valid (a refresh inside the expiry
+                // buffer): then the request goes out with it.
+                return self.authorize(request).map_err(|_| failure);
+            }
         }
         Err(AuthorizeError::Auth(AuthError::TokenRefreshNeeded))
+    }
+}
+
+/// One step of getting `oauth2` a token without a token store: this process's single
+/// flight. `send` is taken if a token request goes out.
+async fn step_alone<F, Fut, E>(
+    oauth2: &super::OAuth2,
+    send: &mut Option<F>,
+) -> Result<Progress, AuthorizeError<E>>
+where
+    F: FnOnce(Request<Vec<u8>>) -> Fut,
+    Fut: Future<Output = Result<Response<Vec<u8>>, E>>,
+{
+    match oauth2.step()? {
+        TokenStep::Ready => Ok(Progress::Ready),
+        TokenStep::Wait(wait) => {
+            wait.await?;
+            Ok(Progress::Acted)
+        }
+        TokenStep::Send(refresh) => {
+            let Some(send) = send.take() else {
+                // Dropping it ends the flight; the wrapper gives up.
+                drop(refresh);
+                return Err(AuthorizeError::Auth(AuthError::TokenRefreshNeeded));
+            };
+            match send(refresh.request().clone()).await {
+                Ok(response) => {
+                    refresh.complete(response)?;
+                    Ok(Progress::Acted)
+                }
+                Err(error) => {
+                    // Ends the flight before the token is tried again.
+                    drop(refresh);
+                    Err(AuthorizeError::Transport(error))
+                }
+            }
+        }
     }
 }

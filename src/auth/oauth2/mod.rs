@@ -62,6 +62,157 @@
 //!   characters at all, is dropped whole rather than garbled.
 //! * **mTLS** (`mtlsEnabled`) is up to the HTTP client that sends the token request.
 //!
+//! # Many replicas: the token store contract
+//!
+//! Single flight reaches across threads and tasks, not across processes: two replicas of a
+//! service that each refresh the same connection present the same refresh token, and
+//! against a server that rotates refresh tokens (single use: Xero, Intuit, Zoho,
+//! Atlassian, ...) the second gets `invalid_grant` and the user must reconnect. Give every
+//! replica's connection the same [`TokenStore`] (blocking) or [`AsyncTokenStore`] with
+//! [`LiveConnectionBuilder::token_store`](crate::LiveConnectionBuilder::token_store) or
+//! [`async_token_store`](crate::LiveConnectionBuilder::async_token_store), naming the row
+//! with a [`TokenOwner`] (the same on every replica) in [`TokenStoreOptions`].
+//!
+//! **What a store keeps**: one row per owner: a [`StoredToken`] (the `oauth2-token`
+//! credential, written with [`StoredToken::to_json_with_secrets`], and its version, a
+//! `u64` that starts at 1 and grows by one with each publication; no row is version 0),
+//! and a lease (holder id, expiry). **What each method owes**, each in one round trip:
+//!
+//! * [`read`](TokenStore::read): the row's credential and version as last published.
+//! * [`try_lease`](TokenStore::try_lease)`(owner, holder, ttl, now)`: atomically, grants
+//!   the lease until `now + ttl` if it is free, already `holder`'s, or expired at `now`
+//!   (times are the connection's clock's: keep replicas' clocks in sync); otherwise
+//!   answers [`Lease::HeldBy`] with the holder's expiry. Both answers carry the stored
+//!   credential as of the same instant, so that a publication between a replica's read
+//!   and its lease is never missed.
+//! * [`publish`](TokenStore::publish)`(owner, expected, credential, holder)`: atomically,
+//!   writes the credential with version `expected + 1` if the stored version is
+//!   `expected` (0: no row), else writes nothing and answers
+//!   [`Publication::Conflict`] with the stored credential; releases `holder`'s lease
+//!   either way. The write is durable when it answers.
+//! * [`release`](TokenStore::release): drops `holder`'s lease, if it has it.
+//! * [`wait_for_change`](TokenStore::wait_for_change)`(owner, after, within)`: the stored
+//!   credential once its version is above `after`, or `None` after `within` (or sooner).
+//!   The blocking trait polls `read` by default; a store with notifications answers at
+//!   once. A host that receives notifications itself can also push a credential into a
+//!   connection with [`LiveConnection::offer_stored`](crate::LiveConnection::offer_stored).
+//!
+//! Errors are [`StoreError`]s, whose text must hold no secret.
+//!
+//! **What the connection does with it** (in
+//! [`authorize_with`](crate::LiveConnection::authorize_with),
+//! [`authorize_with_async`](crate::LiveConnection::authorize_with_async) and the adapters
+//! built on them; [`token_step`](crate::LiveConnection::token_step) does not consult the
+//! store):
+//!
+//! * A cached token that is not due makes **no store call**: the request path is the same
+//!   as without a store.
+//! * When the token is due (expiry buffer, a reported 401), one caller per process (single
+//!   flight as before) reads the store: a newer version is taken, with no token request.
+//!   Else it asks for the lease. Only the lease holder sends the token request; the
+//!   others keep their token while it is still valid, or wait for the publication, no
+//!   longer than the lease's time to live, and then take the lease over.
+//! * A new credential is published (compare-and-swap on the version read) **before** its
+//!   access token is used, and also goes to the persistence hook as before. A conflict
+//!   means another replica published first: its credential is taken. A publication that
+//!   fails is [`OAuth2Error::NotPublished`]: the credential is kept in the process, unused,
+//!   and published again before any other token request.
+//! * `invalid_grant` on a refresh token is checked against the store first: if the stored
+//!   refresh token differs from the one sent, a sibling rotated it, and its credential is
+//!   taken instead of asking the user to reconnect.
+//! * A refresh costs at most three store round trips beyond the token request: read,
+//!   lease, publish. A store that cannot be reached when no valid token is left is
+//!   [`OAuth2Error::Store`], and the request is unchanged; with a valid token left, that
+//!   token is used.
+//!
+//! **What no client can avoid**: a lease holder that dies after the authorization server
+//! rotated the refresh token but before its answer reached the store (a crash, a lost
+//! response) takes the new refresh token with it; the old one is spent. The next holder's
+//! refresh then fails with `invalid_grant` and the user must reconnect. The lease keeps
+//! this to one in-flight request, and publishing before use keeps it to that window.
+//!
+//! ```
+//! use std::collections::HashMap;
+//! use std::sync::Mutex;
+//! use std::time::{Duration, SystemTime};
+//! use credgate::OAuth2TokenCredential;
+//! use credgate::auth::oauth2::{
+//!     Lease, LeaseHolder, Publication, StoreError, StoredToken, TokenOwner, TokenStore,
+//! };
+//!
+//! /// One process's store; a real one is a database table with the same rules.
+//! #[derive(Default)]
+//! struct MemoryStore(Mutex<HashMap<TokenOwner, Row>>);
+//!
+//! #[derive(Default)]
+//! struct Row {
+//!     stored: Option<StoredToken>,
+//!     lease: Option<(LeaseHolder, SystemTime)>,
+//! }
+//!
+//! impl TokenStore for MemoryStore {
+//!     fn read(&self, owner: &TokenOwner) -> Result<Option<StoredToken>, StoreError> {
+//!         let rows = self.0.lock().map_err(|_| StoreError::unreachable("poisoned"))?;
+//!         Ok(rows.get(owner).and_then(|row| row.stored.clone()))
+//!     }
+//!
+//!     fn try_lease(&self, owner: &TokenOwner, holder: &LeaseHolder, ttl: Duration,
+//!         now: SystemTime) -> Result<Lease, StoreError> {
+//!         let mut rows = self.0.lock().map_err(|_| StoreError::unreachable("poisoned"))?;
+//!         let row = rows.entry(owner.clone()).or_default();
+//!         let current = row.stored.clone();
+//!         match &row.lease {
+//!             Some((other, until)) if other != holder && *until > now => {
+//!                 Ok(Lease::HeldBy { until: *until, current })
+//!             }
+//!             _ => {
+//!                 let until = now + ttl;
+//!                 row.lease = Some((holder.clone(), until));
+//!                 Ok(Lease::Acquired { until, current })
+//!             }
+//!         }
+//!     }
+//!
+//!     fn publish(&self, owner: &TokenOwner, expected: u64, credential: &OAuth2TokenCredential,
+//!         holder: &LeaseHolder) -> Result<Publication, StoreError> {
+//!         let mut rows = self.0.lock().map_err(|_| StoreError::unreachable("poisoned"))?;
+//!         let row = rows.entry(owner.clone()).or_default();
+//!         if row.lease.as_ref().is_some_and(|(h, _)| h == holder) {
+//!             row.lease = None;
+//!         }
+//!         let version = row.stored.as_ref().map_or(0, |s| s.version);
+//!         if version != expected {
+//!             return Ok(Publication::Conflict { current: row.stored.clone() });
+//!         }
+//!         row.stored = Some(StoredToken::new(version + 1, credential.clone()));
+//!         Ok(Publication::Published { version: version + 1 })
+//!     }
+//!
+//!     fn release(&self, owner: &TokenOwner, holder: &LeaseHolder) -> Result<(), StoreError> {
+//!         let mut rows = self.0.lock().map_err(|_| StoreError::unreachable("poisoned"))?;
+//!         if let Some(row) = rows.get_mut(owner)
+//!             && row.lease.as_ref().is_some_and(|(h, _)| h == holder)
+//!         {
+//!             row.lease = None;
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//!
+//! let store = MemoryStore::default();
+//! let owner = TokenOwner::connection("c-7");
+//! let (a, b) = (LeaseHolder::new("replica-a"), LeaseHolder::new("replica-b"));
+//! let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+//! let ttl = Duration::from_secs(30);
+//! assert!(matches!(store.try_lease(&owner, &a, ttl, now)?, Lease::Acquired { .. }));
+//! assert!(matches!(store.try_lease(&owner, &b, ttl, now)?, Lease::HeldBy { .. }));
+//! let credential: OAuth2TokenCredential = serde_json::from_str(r#"{"accessToken": "at-2"}"#)?;
+//! assert_eq!(store.publish(&owner, 0, &credential, &a)?, Publication::Published { version: 1 });
+//! assert!(matches!(store.publish(&owner, 0, &credential, &b)?, Publication::Conflict { .. }));
+//! assert_eq!(store.read(&owner)?.map(|s| s.version), Some(1));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Example
 //!
 //! ```
@@ -89,11 +240,13 @@
 //! ```
 
 mod authorize;
+mod coordinate;
 mod error;
 mod live;
 mod request;
 mod response;
 mod state;
+mod store;
 mod time;
 
 use std::fmt;
@@ -104,8 +257,13 @@ use http::Request;
 
 pub use authorize::AuthorizationRequest;
 pub use error::{AuthorizeError, OAuth2Error};
+pub(crate) use coordinate::{StoreLink, coordinate_async, coordinate_blocking};
 pub(crate) use state::TokenHook;
 pub use state::{TokenRefresh, TokenStep, TokenUpdate, TokenWait};
+pub use store::{
+    AsyncTokenStore, Lease, LeaseHolder, Publication, StoreError, StoredToken, TokenOwner,
+    TokenStore, TokenStoreOptions,
+};
 
 use super::{ApiKey, Authenticator, BuildContext, OutgoingRequest};
 use crate::error::{AuthError, BuildError};
@@ -279,6 +437,7 @@ impl OAuth2 {
             client,
             primary,
             hook: context.token_hook.clone(),
+            store: context.token_store.clone(),
             credential_index: context.credential_index,
         };
         Ok(Self {
@@ -296,6 +455,16 @@ impl OAuth2 {
     /// Takes a credential another connection of the same document received.
     pub(crate) fn adopt(&self, credential: &crate::model::OAuth2TokenCredential) {
         self.shared.adopt(credential);
+    }
+
+    /// The token store this credential coordinates through, if any.
+    pub(crate) fn store(&self) -> Option<&StoreLink> {
+        self.shared.store()
+    }
+
+    /// Takes a newer credential from the token store; see [`Shared::offer_stored`].
+    pub(crate) fn offer_stored(&self, owner: &TokenOwner, stored: &StoredToken) -> bool {
+        self.shared.store_owner() == Some(owner) && self.shared.offer_stored(stored)
     }
 
     /// What the caller does next to have a valid token.

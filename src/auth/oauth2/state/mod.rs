@@ -39,6 +39,8 @@ use crate::error::AuthError;
 use crate::model::{ApiKeyScheme, OAuth2TokenCredential};
 use crate::secret::Secret;
 
+mod replicas;
+
 /// The persistence hook: called with every new credential before its token is used.
 #[derive(Clone)]
 pub(crate) struct TokenHook(pub(crate) Arc<dyn Fn(&TokenUpdate) + Send + Sync>);
@@ -306,6 +308,13 @@ struct Inner {
     pending: Option<Pending>,
     /// The current credential's `responseValues`.
     response_values: BTreeMap<String, Secret>,
+    /// The token store's version of the current credential: 0 when it did not come from
+    /// the store (nor went to it).
+    store_version: u64,
+    /// A received credential the token store did not take (it could not be reached): kept,
+    /// unused, and published before any other token request, with the version it
+    /// replaces and the store's error.
+    unpublished: Option<(Pending, u64, super::StoreError)>,
 }
 
 impl Inner {
@@ -319,7 +328,7 @@ impl Inner {
     /// expiry.
     fn due_at(&self) -> Option<SystemTime> {
         let token = self.token.as_ref()?;
-        if self.pending.is_some() {
+        if self.pending.is_some() || self.unpublished.is_some() {
             return Some(self.retry_at.unwrap_or(UNIX_EPOCH));
         }
         let refresh_at = token.refresh_at?;
@@ -414,6 +423,8 @@ pub(crate) struct Config {
     pub(crate) client: Client,
     pub(crate) primary: Primary,
     pub(crate) hook: Option<TokenHook>,
+    /// The token store shared with other replicas, if any.
+    pub(crate) store: Option<super::coordinate::StoreLink>,
     pub(crate) credential_index: usize,
 }
 
@@ -553,6 +564,7 @@ impl Shared {
             // Nothing to send a token request with (no code, refresh token or grant): only
             // the user can help.
             _ if inner.pending.is_none()
+                && inner.unpublished.is_none()
                 && inner.in_flight.is_none()
                 && next_grant(&inner, &self.config.primary).is_none() =>
             {
@@ -641,17 +653,36 @@ impl Shared {
             let flight = inner.flights;
             inner.in_flight = Some(flight);
             drop(inner);
-            self.install(pending, flight);
+            self.install(pending, flight, None);
             return Ok(TokenStep::Ready);
+        }
+        // Only the token store path publishes it (see `coordinate`); a token request now
+        // would send a refresh token the server has already rotated.
+        if let Some((_, _, error)) = &inner.unpublished {
+            return Err(OAuth2Error::NotPublished(error.clone()));
         }
         if let Some(error) = inner.held_back(now) {
             return Err(error);
         }
-        let Some((used, params)) = next_grant(&inner, &self.config.primary) else {
-            inner.reconnect = Some(OAuth2Error::NoRefreshToken);
-            self.changed(&mut inner);
-            return Err(OAuth2Error::NoRefreshToken);
-        };
+        inner.flights += 1;
+        let flight = inner.flights;
+        match self.token_request(&inner, flight) {
+            Some(refresh) => {
+                inner.in_flight = Some(flight);
+                Ok(TokenStep::Send(refresh))
+            }
+            None => {
+                inner.reconnect = Some(OAuth2Error::NoRefreshToken);
+                self.changed(&mut inner);
+                Err(OAuth2Error::NoRefreshToken)
+            }
+        }
+    }
+
+    /// The token request of `flight` for the state in `inner`; `None` when there is
+    /// nothing to get a token with.
+    fn token_request(self: &Arc<Self>, inner: &Inner, flight: u64) -> Option<TokenRefresh> {
+        let (used, params) = next_grant(inner, &self.config.primary)?;
         let request = self
             .config
             .client
@@ -682,16 +713,17 @@ impl Shared {
             .chain(basic.map(str::to_owned))
             .map(Secret::new)
             .collect();
-        inner.flights += 1;
-        let flight = inner.flights;
-        inner.in_flight = Some(flight);
-        Ok(TokenStep::Send(TokenRefresh {
+        let sent_refresh_token = (used == Used::Refresh)
+            .then(|| inner.refresh_token.clone())
+            .flatten();
+        Some(TokenRefresh {
             shared: Arc::clone(self),
             flight,
             used,
             request,
             secrets,
-        }))
+            sent_refresh_token,
+        })
     }
 
     /// Ends `flight`: records a failure for its waiters and wakes them.
@@ -751,6 +783,8 @@ pub struct TokenRefresh {
     used: Used,
     request: Request<Vec<u8>>,
     secrets: Vec<Secret>,
+    /// The refresh token the request sends, if it sends one.
+    sent_refresh_token: Option<Secret>,
 }
 
 impl TokenRefresh {
@@ -801,13 +835,22 @@ impl TokenRefresh {
     /// # Example
     ///
     /// See [`LiveConnection::token_step`](crate::LiveConnection::token_step).
-    pub fn complete(mut self, response: Response<Vec<u8>>) -> Result<TokenUpdate, OAuth2Error> {
-        let shared = Arc::clone(&self.shared);
+    pub fn complete(self, response: Response<Vec<u8>>) -> Result<TokenUpdate, OAuth2Error> {
+        match self.receive(&response) {
+            Ok(pending) => Ok(self.install(pending, None)),
+            Err(error) => Err(self.fail(error)),
+        }
+    }
+
+    /// The credential in the token endpoint's `response`, not yet installed: nothing
+    /// changes.
+    pub(crate) fn receive(&self, response: &Response<Vec<u8>>) -> Result<Pending, OAuth2Error> {
+        let shared = &self.shared;
         let received_at = shared.config.clock.now();
         let sent: Vec<&str> = self.secrets.iter().map(Secret::expose_secret).collect();
         let separator = shared.config.client.scope_separator;
         let parsed = response::parse(
-            &response,
+            response,
             &sent,
             separator,
             &shared.config.client.response,
@@ -820,44 +863,8 @@ impl TokenRefresh {
                     status: response.status().as_u16(),
                     reason: "the access token cannot be sent in an HTTP header or query",
                 })
-        });
-        let parsed = match parsed {
-            Ok(parsed) => parsed,
-            Err(error) => {
-                let error = spent_code(self.used, error);
-                let mut inner = shared.lock();
-                if matches!(
-                    error,
-                    OAuth2Error::InvalidGrant { .. } | OAuth2Error::CodeRefused { .. }
-                ) {
-                    match self.used {
-                        Used::Code => {
-                            inner.code = None;
-                            inner.reconnect = Some(error.clone());
-                        }
-                        Used::Refresh if !matches!(shared.config.primary, Primary::None) => {
-                            // The refused refresh token is dead: never send or store it
-                            // again; the primary grant takes over, so waiters go on to
-                            // it rather than fail, and a token still valid stays in use
-                            // meanwhile.
-                            inner.refresh_token = None;
-                            inner.refresh_refused = true;
-                            inner.back_off(received_at);
-                            shared.land(inner, self.flight, None);
-                            self.flight = 0;
-                            return Err(error);
-                        }
-                        Used::Refresh | Used::Primary => inner.reconnect = Some(error.clone()),
-                    }
-                } else {
-                    inner.failed_request(received_at, Some(&error));
-                    inner.back_off(received_at);
-                }
-                shared.land(inner, self.flight, Some(error.clone()));
-                self.flight = 0;
-                return Err(error);
-            }
-        };
+        })
+        .map_err(|error| spent_code(self.used, error))?;
         let (refresh_token, previous_scopes, response_values) = {
             let inner = shared.lock();
             // Values a refresh answer leaves out (Slack's team id) are kept.
@@ -884,16 +891,58 @@ impl TokenRefresh {
                 response_values,
             },
         };
+        Ok(Pending {
+            token,
+            refresh_token,
+            update,
+            hooked: false,
+        })
+    }
+
+    /// Ends the flight with `error`, the token endpoint's answer (see
+    /// [`complete`](Self::complete) for what each means), and returns it.
+    pub(crate) fn fail(mut self, error: OAuth2Error) -> OAuth2Error {
+        let shared = Arc::clone(&self.shared);
+        let received_at = shared.config.clock.now();
+        let mut inner = shared.lock();
+        if matches!(
+            error,
+            OAuth2Error::InvalidGrant { .. } | OAuth2Error::CodeRefused { .. }
+        ) {
+            match self.used {
+                Used::Code => {
+                    inner.code = None;
+                    inner.reconnect = Some(error.clone());
+                }
+                Used::Refresh if !matches!(shared.config.primary, Primary::None) => {
+                    // The refused refresh token is dead: never send or store it again; the
+                    // primary grant takes over, so waiters go on to it rather than fail,
+                    // and a token still valid stays in use meanwhile.
+                    inner.refresh_token = None;
+                    inner.refresh_refused = true;
+                    inner.back_off(received_at);
+                    shared.land(inner, self.flight, None);
+                    self.flight = 0;
+                    return error;
+                }
+                Used::Refresh | Used::Primary => inner.reconnect = Some(error.clone()),
+            }
+        } else {
+            inner.failed_request(received_at, Some(&error));
+            inner.back_off(received_at);
+        }
+        shared.land(inner, self.flight, Some(error.clone()));
+        self.flight = 0;
+        error
+    }
+
+    /// Offers `pending` to the persistence hook (unless it had it), makes it the
+    /// connection's token (at `store_version` in the token store, if it was published), and
+    /// ends the flight. See [`Shared::install`].
+    pub(crate) fn install(mut self, pending: Pending, store_version: Option<u64>) -> TokenUpdate {
         // The flight is `install`'s to end now, even if the hook panics.
         let flight = std::mem::replace(&mut self.flight, 0);
-        Ok(shared.install(
-            Pending {
-                token,
-                refresh_token,
-                update,
-            },
-            flight,
-        ))
+        self.shared.install(pending, flight, store_version)
     }
 }
 
@@ -924,11 +973,14 @@ fn spent_code(used: Used, error: OAuth2Error) -> OAuth2Error {
     }
 }
 
-/// A token received but not yet accepted by the persistence hook.
-struct Pending {
+/// A token received but not yet accepted by the persistence hook, or not yet published to
+/// the token store.
+pub(crate) struct Pending {
     token: Token,
     refresh_token: Option<Secret>,
     update: TokenUpdate,
+    /// The persistence hook returned normally on it.
+    hooked: bool,
 }
 
 impl Shared {
@@ -940,15 +992,21 @@ impl Shared {
     /// spent), the flight ends so that no waiter hangs, and the panic goes on to the
     /// caller; the next [`step`](Self::step) offers the credential to the hook again. Its
     /// token is not used before the hook has returned normally.
-    fn install(&self, pending: Pending, flight: u64) -> TokenUpdate {
+    fn install(&self, pending: Pending, flight: u64, store_version: Option<u64>) -> TokenUpdate {
         let persisted = match &self.config.hook {
             // Nothing of ours is inside the closure: the state it could break is the
             // host's, and the lock is not held.
-            Some(hook) => panic::catch_unwind(AssertUnwindSafe(|| (hook.0)(&pending.update))),
-            None => Ok(()),
+            Some(hook) if !pending.hooked => {
+                panic::catch_unwind(AssertUnwindSafe(|| (hook.0)(&pending.update)))
+            }
+            _ => Ok(()),
         };
         let now = self.config.clock.now();
         let mut inner = self.lock();
+        if let Some(version) = store_version {
+            // The store has it at this version already, whatever the hook does.
+            inner.store_version = version;
+        }
         if let Err(panic) = persisted {
             // Documents made from this connection (a registry's export, a connection moved
             // to another scheme) must not go back to the revoked refresh token either.
@@ -964,6 +1022,7 @@ impl Shared {
             token,
             refresh_token,
             update,
+            hooked: _,
         } = pending;
         inner.receive(Some(token), refresh_token, &update.credential);
         self.land(inner, flight, None);
