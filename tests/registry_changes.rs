@@ -66,7 +66,8 @@ fn make_every_change(registry: &Registry) -> Result<(), RegistryError> {
     registry.add_template("production", zendesk())?;
     registry.add_template("production", crm())?;
     registry.add_template("staging", crm())?;
-    let mut connection = registry.connect("production", "crm", vec![Credential::api_key(SECRET)])?;
+    let mut connection =
+        registry.connect("production", "crm", vec![Credential::api_key(SECRET)])?;
     connection.id = "c1".into();
     // Its own base URL is kept as its origin only: the change carries what is stored.
     connection.base_url = Some("https://crm.example.com/ignored?key=1".into());
@@ -78,11 +79,8 @@ fn make_every_change(registry: &Registry) -> Result<(), RegistryError> {
     registry.activate(activation(registry, "user-2", "zd-3", "initech"))?;
     registry.activate(activation(registry, "user-3", "zd-4", "umbrella"))?;
     assert!(registry.deactivate("production", "user-3"));
-    let edited = AuthSchemeConfig::ApiKey(ApiKeyScheme::new(
-        "key",
-        "X-Api-Token",
-        KeyLocation::Header,
-    ));
+    let edited =
+        AuthSchemeConfig::ApiKey(ApiKeyScheme::new("key", "X-Api-Token", KeyLocation::Header));
     registry.update_system_scheme("crm", edited.clone())?;
     registry.move_connection_to_scheme("c1", &edited)?;
     let mut zendesk = zendesk();
