@@ -125,7 +125,7 @@ pub struct ApplyReport {
 /// let store = PgRegistry::connect(config, keyring).await?;
 /// let registry = store.load().await?;
 /// registry.add_environment("production").ok();
-/// store.record(registry.take_changes()).await?;
+/// store.record(&registry.take_changes()).await?;
 /// loop {
 ///     store.wait_for_change(std::time::Duration::from_secs(1)).await;
 ///     store.apply_new(&registry).await?;
@@ -266,27 +266,34 @@ impl PgRegistry {
             .await
             .map_err(pg)?
             .get(0);
-        let rows = transaction
-            .query(
+        // Read in batches through a portal, so that the rows of one batch are freed before
+        // the next arrives.
+        let portal = transaction
+            .bind(
                 "SELECT kind, scope, name, ref, change_id, key_id, sealed
                  FROM credgate_registry_rows",
                 &[],
             )
             .await
             .map_err(pg)?;
+        let mut loaded = Loaded::default();
+        loop {
+            let rows = transaction.query_portal(&portal, 2_000).await.map_err(pg)?;
+            if rows.is_empty() {
+                break;
+            }
+            for row in &rows {
+                let key = RowKey {
+                    kind: row.get(0),
+                    scope: row.get(1),
+                    name: row.get(2),
+                };
+                let plaintext = self.open_row(&key, row.get(4), row.get(5), row.get(6))?;
+                loaded.add(&key, row.get(3), &plaintext)?;
+            }
+        }
         transaction.commit().await.map_err(pg)?;
         drop(client);
-        let mut loaded = Loaded::default();
-        for row in &rows {
-            let key = RowKey {
-                kind: row.get(0),
-                scope: row.get(1),
-                name: row.get(2),
-            };
-            let plaintext = self.open_row(&key, row.get(4), row.get(5), row.get(6))?;
-            loaded.add(&key, row.get(3), &plaintext)?;
-        }
-        drop(rows);
         loaded.fill(&registry)?;
         drop(registry.take_changes());
         self.position.store(position, Ordering::Release);
@@ -375,13 +382,13 @@ impl PgRegistry {
     ///
     /// # Errors
     ///
-    /// [`PgRegistryError::Store`]; then nothing is written, and the changes are still the
-    /// caller's to record again.
+    /// [`PgRegistryError::Store`]; then nothing is written, and the caller may record the
+    /// same changes again.
     ///
     /// # Example
     ///
     /// See [`PgRegistry`].
-    pub async fn record(&self, changes: Vec<RegistryChange>) -> Result<i64, PgRegistryError> {
+    pub async fn record(&self, changes: &[RegistryChange]) -> Result<i64, PgRegistryError> {
         if changes.is_empty() {
             return Ok(0);
         }
@@ -392,7 +399,7 @@ impl PgRegistry {
             .await
             .map_err(pg)?;
         let mut last = 0;
-        for change in &changes {
+        for change in changes {
             let id: i64 = transaction
                 .query_one(
                     "SELECT nextval(pg_get_serial_sequence('credgate_registry_changes', 'id'))",
@@ -473,7 +480,7 @@ impl PgRegistry {
                 }
             }
             report.position = id;
-            self.position.store(id, Ordering::Release);
+            self.position.fetch_max(id, Ordering::AcqRel);
         }
         Ok(report)
     }

@@ -129,7 +129,7 @@ async fn two_replicas_share_changes_and_a_new_one_loads_them() {
     populate(&first);
     let changes = first.take_changes();
     let count = changes.len();
-    let last = a.record(changes).await.expect("record");
+    let last = a.record(&changes).await.expect("record");
     assert_eq!(last, i64::try_from(count).expect("count"));
 
     // The second replica is woken by the notification and applies them.
@@ -154,7 +154,7 @@ async fn two_replicas_share_changes_and_a_new_one_loads_them() {
 
     // Changes from the second, rewriting rows, reach the first.
     rework(&second);
-    b.record(second.take_changes()).await.expect("record b");
+    b.record(&second.take_changes()).await.expect("record b");
     let report = a.apply_new(&first).await.expect("apply on a");
     assert!(
         report.failed.is_empty() && report.conflicts.is_empty(),
@@ -171,7 +171,7 @@ async fn two_replicas_share_changes_and_a_new_one_loads_them() {
     first
         .activate(activation(&first, "u4", "zd-4", "hooli"))
         .expect("activate");
-    a.record(first.take_changes()).await.expect("record");
+    a.record(&first.take_changes()).await.expect("record");
     assert_eq!(c.apply_new(&third).await.expect("apply").applied, 1);
     assert_eq!(third.export(), first.export());
     let live = third
@@ -183,8 +183,17 @@ async fn two_replicas_share_changes_and_a_new_one_loads_them() {
 
     // Removing the static connection removes its links from the rows too.
     third.remove_connection("c1").expect("remove");
-    c.record(third.take_changes()).await.expect("record");
+    c.record(&third.take_changes()).await.expect("record");
     let fourth = store(&config).await.load().await.expect("load");
+    assert_eq!(fourth.export(), third.export());
+
+    // Replaying the whole log from the start onto a registry that holds it all changes
+    // nothing in the end: every change is applied idempotently, in order.
+    let replay = store(&config).await;
+    assert_eq!(replay.position(), 0);
+    let report = replay.apply_new(&fourth).await.expect("replay");
+    assert!(report.failed.is_empty(), "{report:?}");
+    assert!(report.position > last, "{report:?}");
     assert_eq!(fourth.export(), third.export());
 }
 
@@ -211,7 +220,7 @@ async fn rows_and_changes_are_sealed_at_rest() {
     let pg = store(&config).await;
     let registry = pg.load().await.expect("load");
     populate(&registry);
-    pg.record(registry.take_changes()).await.expect("record");
+    pg.record(&registry.take_changes()).await.expect("record");
 
     let (client, connection) = config.connect(NoTls).await.expect("connect");
     tokio::spawn(connection);
