@@ -38,6 +38,20 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # Many replicas: the token store contract
+//!
+//! Several processes that each refresh the same OAuth 2.0 connection spend each other's
+//! refresh tokens: against a server that rotates them, the second refresh is
+//! `invalid_grant` and the user must reconnect. Implement [`auth::oauth2::TokenStore`] (or
+//! [`auth::oauth2::AsyncTokenStore`]) on your database (one row per
+//! [`auth::oauth2::TokenOwner`]: a versioned credential and a lease) and give it to each
+//! replica's connection with [`LiveConnectionBuilder::token_store`]. Then one replica
+//! sends the token request and publishes the new credential before using it, the others
+//! take it from the store, and `invalid_grant` after a sibling's rotation takes the
+//! sibling's token. A valid cached token never calls the store. What each method must
+//! guarantee, and a complete in-memory store with two replicas, are in
+//! [`auth::oauth2`](auth::oauth2#many-replicas-the-token-store-contract).
+//!
 //! # Recipes
 //!
 //! | to | use |
@@ -56,6 +70,7 @@
 //! | verify a webhook delivery | [`webhook::Verifier`] from a [`webhook::Preset`] or [`webhook::WebhookConfig`] |
 //! | sign an outgoing webhook | [`webhook::Signer`], or an `hmac` scheme on a connection |
 //! | serve many environments and end users | [`Registry`]: fill it from storage, [`Registry::resolve`] per request |
+//! | share OAuth 2.0 tokens between replicas (processes) | [`auth::oauth2::TokenStore`], [`LiveConnectionBuilder::token_store`]: see below |
 //! | fill per-connection values into URLs | [`url_template::expand`], `Connection::values` |
 //! | make templates from an OpenAPI 3.0 / 3.1 specification | [`openapi::import`] |
 

@@ -6,12 +6,15 @@
 //! as the contract says: keep the replicas' clocks in sync (NTP) to well within the lease's
 //! time to live.
 //!
-//! Only the async contract is implemented: tokio-postgres needs a tokio runtime, and a
-//! blocking [`TokenStore`](credgate::auth::oauth2::TokenStore) over it would have to block
-//! a thread on that runtime (deadlocking if called from one of its own threads). A blocking
-//! host can use [`LiveConnectionBuilder::async_token_store`](credgate::LiveConnectionBuilder::async_token_store)
-//! with this store from threads outside the runtime.
+//! Only the async contract is implemented: tokio-postgres needs a tokio runtime (its
+//! sockets and this store's timeouts are tokio's), and a blocking
+//! [`TokenStore`](credgate::auth::oauth2::TokenStore) over it would block a thread on that
+//! runtime, deadlocking when called from one of the runtime's own threads. A blocking host
+//! keeps a tokio runtime for the store and calls
+//! [`authorize_with_async`](credgate::LiveConnection::authorize_with_async) through
+//! `Runtime::block_on` from its own threads.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use credgate::OAuth2TokenCredential;
@@ -140,8 +143,8 @@ impl PgTokenStore {
     /// publishes is offered to it ([`LiveConnection::offer_stored`](credgate::LiveConnection::offer_stored))
     /// as soon as its notification arrives (one read), so every replica switches to a new
     /// token within milliseconds of its publication, not at its next refresh. The current
-    /// row is offered first. Runs until the returned [`Follow`] is dropped; store errors
-    /// are retried every second.
+    /// row is offered first. Runs until the returned [`Follow`] or the connection is
+    /// dropped (it holds the connection weakly); store errors are retried every second.
     ///
     /// Call it inside a tokio runtime.
     ///
@@ -149,14 +152,17 @@ impl PgTokenStore {
     ///
     /// ```no_run
     /// # async fn run(store: credgate_postgres::PgTokenStore, live: credgate::LiveConnection) {
+    /// use std::sync::Arc;
     /// use credgate::auth::oauth2::TokenOwner;
     ///
-    /// let follow = store.follow(TokenOwner::connection("c-7"), live.clone());
+    /// let live = Arc::new(live);
+    /// let follow = store.follow(TokenOwner::connection("c-7"), &live);
     /// // ... serve requests with `live`; drop `follow` to stop.
     /// # drop(follow); }
     /// ```
-    pub fn follow(&self, owner: TokenOwner, live: credgate::LiveConnection) -> Follow {
+    pub fn follow(&self, owner: TokenOwner, live: &Arc<credgate::LiveConnection>) -> Follow {
         let store = self.clone();
+        let live = Arc::downgrade(live);
         let task = tokio::spawn(async move {
             let mut known = 0;
             loop {
@@ -166,6 +172,7 @@ impl PgTokenStore {
                 {
                     Ok(Some(token)) => {
                         known = token.version;
+                        let Some(live) = live.upgrade() else { return };
                         live.offer_stored(&owner, &token);
                     }
                     Ok(None) => {}

@@ -38,14 +38,17 @@ pub enum KeyringError {
 pub enum StoreError {
     /// PostgreSQL could not be reached, or the connection was lost. The store reconnects
     /// on the next call.
-    #[error("token store unreachable: {source}; check that PostgreSQL is running and reachable")]
+    #[error(
+        "token store unreachable: {}; check that PostgreSQL is running and reachable",
+        describe(source)
+    )]
     Unreachable {
         /// The driver's error.
         #[source]
         source: tokio_postgres::Error,
     },
     /// PostgreSQL answered with an error.
-    #[error("token store query failed: {source}")]
+    #[error("token store query failed: {}", describe(source))]
     Database {
         /// The driver's error.
         #[source]
@@ -120,11 +123,26 @@ pub enum StoreError {
     },
 }
 
+/// The driver's error with PostgreSQL's message and SQLSTATE (tokio-postgres shows only
+/// "db error"). The statements bind no secret: the only secret column is sealed.
+fn describe(source: &tokio_postgres::Error) -> String {
+    match source.as_db_error() {
+        Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
+        None => source.to_string(),
+    }
+}
+
 impl StoreError {
-    /// Classifies a driver error: a closed connection or I/O failure is
-    /// [`StoreError::Unreachable`], anything else [`StoreError::Database`].
+    /// Classifies a driver error: a closed connection, an I/O failure, a connection
+    /// exception (SQLSTATE class 08) or an operator intervention (57P: the server shutting
+    /// down or starting up) is [`StoreError::Unreachable`], anything else
+    /// [`StoreError::Database`].
     pub(crate) fn from_pg(source: tokio_postgres::Error) -> Self {
-        if source.is_closed() || source.as_db_error().is_none() {
+        let connection_level = source.code().is_some_and(|code| {
+            let code = code.code();
+            code.starts_with("08") || code.starts_with("57P")
+        });
+        if source.is_closed() || source.as_db_error().is_none() || connection_level {
             StoreError::Unreachable { source }
         } else {
             StoreError::Database { source }

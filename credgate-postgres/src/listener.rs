@@ -138,29 +138,27 @@ async fn session(store: &Weak<Inner>, config: &Config, timeout: Duration) -> boo
         .upgrade()
         .map(|inner| inner.changes.watched())
         .unwrap_or_default();
-    if !watched.is_empty() {
-        if let Ok(Ok(rows)) =
+    if !watched.is_empty()
+        && let Ok(Ok(rows)) =
             tokio::time::timeout(timeout, client.query(sql::VERSIONS, &[&watched])).await
-        {
-            if let Some(inner) = store.upgrade() {
-                for row in rows {
-                    let owner: Result<&str, _> = row.try_get(0);
-                    let version: Result<i64, _> = row.try_get(1);
-                    if let (Ok(owner), Ok(version)) = (owner, version) {
-                        inner
-                            .changes
-                            .note(owner, u64::try_from(version).unwrap_or(0));
-                    }
-                }
+        && let Some(inner) = store.upgrade()
+    {
+        for row in rows {
+            let owner: Result<&str, _> = row.try_get(0);
+            let version: Result<i64, _> = row.try_get(1);
+            if let (Ok(owner), Ok(version)) = (owner, version) {
+                inner
+                    .changes
+                    .note(owner, u64::try_from(version).unwrap_or(0));
             }
         }
     }
     while let Some(payload) = payloads.recv().await {
         let Some(inner) = store.upgrade() else { break };
-        if let Some((version, owner)) = payload.split_once(' ') {
-            if let Ok(version) = version.parse::<u64>() {
-                inner.changes.note(owner, version);
-            }
+        if let Some((version, owner)) = payload.split_once(' ')
+            && let Ok(version) = version.parse::<u64>()
+        {
+            inner.changes.note(owner, version);
         }
     }
     drop(client);

@@ -541,3 +541,64 @@ async fn owner_keys_are_checked() {
         assert!(matches!(err, ContractError::Refused { .. }), "{err:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follow_pushes_another_replicas_publication_into_the_connection() {
+    let config = support::fresh_db().await;
+    let a = Arc::new(store(&config, support::proof::keyring()).await);
+    let b = store(&config, support::proof::keyring()).await;
+    let owner = TokenOwner::new(support::proof::OWNER);
+    let mut first = credential("at-1", "rt-1");
+    first.expires_at = Some("2999-01-01T00:00:00Z".to_owned());
+    b.publish(&owner, 0, &first, &holder("b")).await.unwrap();
+    // The connection starts from another credential: the stored one is offered first.
+    let mut own = credential("at-own", "rt-own");
+    own.expires_at = Some("2999-01-01T00:00:00Z".to_owned());
+    let live = Arc::new(support::proof::live_connection(
+        "http://127.0.0.1:9/token",
+        own,
+        Arc::clone(&a),
+        0,
+        Duration::from_secs(5),
+    ));
+    let follow = a.follow(owner.clone(), &live);
+    let bearer = |live: &credgate::LiveConnection| {
+        let mut request = http::Request::get("/items").body(Vec::<u8>::new()).unwrap();
+        live.authorize(&mut request).unwrap();
+        request.headers()["authorization"]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    let until = Instant::now() + Duration::from_secs(5);
+    while bearer(&live) != "Bearer at-1" {
+        assert!(
+            Instant::now() < until,
+            "the stored credential was never offered"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // Another replica publishes: this connection uses it within milliseconds, with no
+    // token request and no store call on its request path.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let mut second = credential("at-2", "rt-2");
+    second.expires_at = Some("2999-01-01T00:00:00Z".to_owned());
+    let published = Instant::now();
+    b.publish(&owner, 1, &second, &holder("b")).await.unwrap();
+    while bearer(&live) != "Bearer at-2" {
+        assert!(
+            published.elapsed() < Duration::from_millis(500),
+            "not pushed by notification"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    println!("publication → in use: {:?}", published.elapsed());
+    // Dropped, it follows no more.
+    drop(follow);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut third = credential("at-3", "rt-3");
+    third.expires_at = Some("2999-01-01T00:00:00Z".to_owned());
+    b.publish(&owner, 2, &third, &holder("b")).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(bearer(&live), "Bearer at-2");
+}

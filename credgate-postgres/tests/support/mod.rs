@@ -16,6 +16,8 @@
 //! `#[path = "../tests/support/mod.rs"] mod support;`.
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
+pub mod proof;
+
 use std::io::Write as _;
 use std::net::TcpListener;
 use std::os::unix::fs::MetadataExt as _;
@@ -194,8 +196,11 @@ impl PgServer {
     /// `pg_ctl start` failed; the message carries the server log's tail.
     pub fn start_again(&self) -> Result<(), String> {
         let options = format!(
-            "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off -c synchronous_commit=off \
-             -c full_page_writes=off -c max_connections=400",
+            // fsync off: a killed server loses nothing (the OS keeps its writes), only a
+            // machine crash would. synchronous_commit stays on: a commit's WAL is written
+            // before it answers, so `stop -m immediate` loses no committed row.
+            "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off -c full_page_writes=off \
+             -c max_connections=400",
             self.port,
             self.dir.display()
         );

@@ -21,8 +21,10 @@ type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// [`AsyncTokenStore`] as a trait object.
 pub(crate) trait DynStore: Send + Sync {
-    fn read<'a>(&'a self, owner: &'a TokenOwner)
-    -> BoxFuture<'a, Result<Option<StoredToken>, StoreError>>;
+    fn read<'a>(
+        &'a self,
+        owner: &'a TokenOwner,
+    ) -> BoxFuture<'a, Result<Option<StoredToken>, StoreError>>;
     fn try_lease<'a>(
         &'a self,
         owner: &'a TokenOwner,
@@ -268,7 +270,10 @@ where
 /// Before a token request: takes a newer credential from the store. `None` when that
 /// made the token valid (the flight is over); else the flight, with the request renewed
 /// if a credential was taken.
-async fn read(link: &StoreLink, refresh: TokenRefresh) -> Result<Option<TokenRefresh>, OAuth2Error> {
+async fn read(
+    link: &StoreLink,
+    refresh: TokenRefresh,
+) -> Result<Option<TokenRefresh>, OAuth2Error> {
     match link.store.read(&link.owner).await {
         Err(error) => store_failed(refresh, error).map(|()| None),
         Ok(Some(stored)) if refresh.take_stored(&stored) => taken(refresh),
@@ -290,7 +295,10 @@ fn taken(refresh: TokenRefresh) -> Result<Option<TokenRefresh>, OAuth2Error> {
 /// Takes the lease to send the token request: the flight if this replica holds it, `None`
 /// when the connection got what it needed meanwhile (another holder's publication, or a
 /// still valid token to go on with while it refreshes).
-async fn lease(link: &StoreLink, mut refresh: TokenRefresh) -> Result<Option<TokenRefresh>, OAuth2Error> {
+async fn lease(
+    link: &StoreLink,
+    mut refresh: TokenRefresh,
+) -> Result<Option<TokenRefresh>, OAuth2Error> {
     for _ in 0..LEASE_ROUNDS {
         let now = refresh.now();
         let lease = link

@@ -4,8 +4,8 @@ use std::future::Future;
 
 use http::{Request, Response};
 
-use super::error::{AuthorizeError, OAuth2Error};
 use super::coordinate::Progress;
+use super::error::{AuthorizeError, OAuth2Error};
 use super::state::{TokenStep, block_on};
 use crate::auth::{RequestBody, SchemeAuthenticator};
 use crate::error::AuthError;
@@ -68,7 +68,10 @@ impl LiveConnection {
     /// the [`OAuth2Error::InvalidGrant`] or [`OAuth2Error::CodeRefused`] that made the
     /// connection need the user to reconnect; [`OAuth2Error::RetryAfter`] or
     /// [`OAuth2Error::BackingOff`] while no token request may be sent yet and there is no
-    /// valid token.
+    /// valid token; [`OAuth2Error::NotPublished`] while a credential received through a
+    /// token store waits to be published (this step does not consult the store: with a
+    /// store, use [`authorize_with`](Self::authorize_with) or
+    /// [`authorize_with_async`](Self::authorize_with_async)).
     ///
     /// # Panics
     ///
@@ -121,7 +124,7 @@ impl LiveConnection {
     }
 
     /// Installs `stored`, a credential the host learned of from the connection's token
-    /// store (a notification, such as PostgreSQL's `NOTIFY`, that another replica
+    /// store (a notification, such as a Postgres `NOTIFY`, that another replica
     /// published a new one), for the OAuth 2.0 credential whose row is `owner`, if it is
     /// newer than the one this connection has from the store. `true` if it was installed;
     /// `false` when the connection has no store, no credential has that owner, the version
@@ -149,7 +152,7 @@ impl LiveConnection {
     /// # let template: ConnectionTemplate = serde_json::from_str(r#"{"name": "crm",
     /// #     "templateBaseUrl": "https://api.crm.example",
     /// #     "authSchemeConfigs": [{"type": "oauth2", "oauth2": {"id": "code",
-    /// #         "authorizationUrl": "https://auth.crm.example/authorize",
+    /// #         "authorizeUrl": "https://auth.crm.example/authorize",
     /// #         "tokenUrl": "https://auth.crm.example/token",
     /// #         "grant": {"type": "authorizationCode", "authorizationCode": {"clientId": "id-1"}}}}]}"#)?;
     /// # let token: Credential = serde_json::from_str(r#"{"type": "oauth2-token",
@@ -172,11 +175,7 @@ impl LiveConnection {
     /// assert_eq!(request.headers()["authorization"], "Bearer at-2");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn offer_stored(
-        &self,
-        owner: &super::TokenOwner,
-        stored: &super::StoredToken,
-    ) -> bool {
+    pub fn offer_stored(&self, owner: &super::TokenOwner, stored: &super::StoredToken) -> bool {
         self.oauth2()
             .map(|oauth2| oauth2.offer_stored(owner, stored))
             .fold(false, |any, taken| any | taken)
@@ -212,6 +211,12 @@ impl LiveConnection {
     /// ([`OAuth2Error::InvalidGrant`] for a code or for the only grant left): the request
     /// gets that token, and the next token request waits 5 s or until the token expires
     /// (see [`TokenRefresh::complete`](crate::auth::oauth2::TokenRefresh::complete)).
+    ///
+    /// With a token store ([`LiveConnectionBuilder::token_store`](crate::LiveConnectionBuilder::token_store)),
+    /// also [`OAuth2Error::Store`] when the store fails and no valid token is left, and
+    /// [`OAuth2Error::NotPublished`] when the store did not take a new credential (kept,
+    /// and published again on the next call before any token request); see "Many
+    /// replicas: the token store contract" in the [`oauth2`](crate::auth::oauth2) module.
     ///
     /// # Panics
     ///

@@ -129,7 +129,11 @@
 //! rotated the refresh token but before its answer reached the store (a crash, a lost
 //! response) takes the new refresh token with it; the old one is spent. The next holder's
 //! refresh then fails with `invalid_grant` and the user must reconnect. The lease keeps
-//! this to one in-flight request, and publishing before use keeps it to that window.
+//! this to one in-flight request, and publishing before use keeps it to that window. The
+//! same holds when the store stays unreachable for longer than the lease after a holder
+//! received a credential ([`OAuth2Error::NotPublished`]): the holder keeps it and publishes
+//! it as soon as it can, but a replica that took the lease over meanwhile spends the old
+//! refresh token. Choose a lease longer than your store's usual blips.
 //!
 //! ```
 //! use std::collections::HashMap;
@@ -199,17 +203,52 @@
 //!     }
 //! }
 //!
-//! let store = MemoryStore::default();
-//! let owner = TokenOwner::connection("c-7");
-//! let (a, b) = (LeaseHolder::new("replica-a"), LeaseHolder::new("replica-b"));
-//! let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-//! let ttl = Duration::from_secs(30);
-//! assert!(matches!(store.try_lease(&owner, &a, ttl, now)?, Lease::Acquired { .. }));
-//! assert!(matches!(store.try_lease(&owner, &b, ttl, now)?, Lease::HeldBy { .. }));
-//! let credential: OAuth2TokenCredential = serde_json::from_str(r#"{"accessToken": "at-2"}"#)?;
-//! assert_eq!(store.publish(&owner, 0, &credential, &a)?, Publication::Published { version: 1 });
-//! assert!(matches!(store.publish(&owner, 0, &credential, &b)?, Publication::Conflict { .. }));
-//! assert_eq!(store.read(&owner)?.map(|s| s.version), Some(1));
+//! // Two replicas of one connection (in two processes, in real life) share the store.
+//! use std::sync::Arc;
+//! use credgate::auth::oauth2::TokenStoreOptions;
+//! use credgate::{ConnectionTemplate, Credential, LiveConnection};
+//!
+//! let template: ConnectionTemplate = serde_json::from_str(r#"{"name": "xero",
+//!     "templateBaseUrl": "https://api.xero.example",
+//!     "authSchemeConfigs": [{"type": "oauth2", "oauth2": {"id": "code",
+//!         "authorizeUrl": "https://login.xero.example/authorize",
+//!         "tokenUrl": "https://identity.xero.example/token",
+//!         "grant": {"type": "authorizationCode", "authorizationCode": {"clientId": "id-1"}}}}]}"#)?;
+//! // Both start from the stored document: a token that has expired, and refresh token rt-1.
+//! let document: Credential = serde_json::from_str(r#"{"type": "oauth2-token", "data":
+//!     {"oauth2Token": {"accessToken": "at-1", "refreshToken": "rt-1",
+//!         "expiresAt": "2020-01-01T00:00:00Z"}}}"#)?;
+//! let connection = template.connect(vec![document])?;
+//! let store = Arc::new(MemoryStore::default());
+//! let replica = |name: &str| {
+//!     LiveConnection::builder(&connection)
+//!         .template(&template)
+//!         .token_store(
+//!             Arc::clone(&store),
+//!             TokenStoreOptions::new(TokenOwner::connection("c-7"))
+//!                 .with_holder(LeaseHolder::new(name)),
+//!         )
+//!         .build()
+//! };
+//! let (a, b) = (replica("replica-a")?, replica("replica-b")?);
+//!
+//! let mut request = http::Request::get("/invoices").body(())?;
+//! a.authorize_with(&mut request, |token_request| {
+//!     // Xero rotates refresh tokens: rt-1 works once.
+//!     assert!(String::from_utf8_lossy(token_request.body()).contains("refresh_token=rt-1"));
+//!     http::Response::builder()
+//!         .header("content-type", "application/json")
+//!         .body(br#"{"access_token": "at-2", "refresh_token": "rt-2", "expires_in": 1800}"#.to_vec())
+//! })?;
+//! assert_eq!(request.headers()["authorization"], "Bearer at-2");
+//! assert_eq!(store.read(&TokenOwner::connection("c-7"))?.map(|s| s.version), Some(1));
+//!
+//! // The other replica finds a's token in the store: no token request, no spent rt-1.
+//! let mut request = http::Request::get("/invoices").body(())?;
+//! b.authorize_with(&mut request, |_| -> Result<http::Response<Vec<u8>>, std::io::Error> {
+//!     unreachable!("no token request")
+//! })?;
+//! assert_eq!(request.headers()["authorization"], "Bearer at-2");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -256,8 +295,8 @@ use std::time::Duration;
 use http::Request;
 
 pub use authorize::AuthorizationRequest;
-pub use error::{AuthorizeError, OAuth2Error};
 pub(crate) use coordinate::{StoreLink, coordinate_async, coordinate_blocking};
+pub use error::{AuthorizeError, OAuth2Error};
 pub(crate) use state::TokenHook;
 pub use state::{TokenRefresh, TokenStep, TokenUpdate, TokenWait};
 pub use store::{

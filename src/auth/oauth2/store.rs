@@ -367,7 +367,7 @@ pub trait TokenStore: Send + Sync {
     /// Blocks until `owner`'s stored version is above `after_version` and returns that
     /// credential, or returns `None` once `within` has passed (or earlier: the caller
     /// checks again). The default polls [`read`](Self::read) every 25 ms; a store with
-    /// notifications (PostgreSQL's `LISTEN`/`NOTIFY`) answers as soon as one arrives.
+    /// notifications (Postgres `LISTEN`/`NOTIFY`) answers as soon as one arrives.
     ///
     /// # Errors
     ///
