@@ -82,7 +82,7 @@ pub enum PgRegistryError {
         what: String,
         /// The registry's error.
         #[source]
-        source: RegistryError,
+        source: Box<RegistryError>,
     },
     /// A stored row or change is not a document credgate can read (never its value).
     #[error(
@@ -873,7 +873,12 @@ impl Loaded {
     }
 
     fn fill(self, registry: &Registry) -> Result<(), PgRegistryError> {
-        let failed = |what: String| move |source| PgRegistryError::Registry { what, source };
+        let failed = |what: String| {
+            move |source| PgRegistryError::Registry {
+                what,
+                source: Box::new(source),
+            }
+        };
         let restore = registry.restore();
         for system in self.systems {
             let what = format!("system \"{}\"", system.name);
