@@ -10,8 +10,8 @@ use crate::model::{Connection, Credential};
 
 impl Registry {
     /// A new connection for the template's current auth schemes, with the platform's
-    /// checks (see [`ConnectionTemplate::connect`]). Add it with
-    /// [`add_connection`](Self::add_connection), or put it in an [`Activation`].
+    /// checks (see [`ConnectionTemplate::connect`](crate::ConnectionTemplate::connect)). Add it with
+    /// [`add_connection`](Self::add_connection), or put it in an [`Activation`](crate::Activation).
     ///
     /// # Errors
     ///
@@ -104,7 +104,7 @@ impl Registry {
 
     /// Links an existing static connection to another template, in this or another
     /// environment: connect once, use everywhere. Both templates then resolve to the same
-    /// [`LiveConnection`].
+    /// [`LiveConnection`](crate::LiveConnection).
     ///
     /// # Errors
     ///

@@ -4,7 +4,7 @@
 use crate::model::Connection;
 
 /// Whose connection received a new OAuth 2.0 token: given to the hook set with
-/// [`Registry::with_token_hook`], so the host can store the new credential where it keeps
+/// [`Registry::with_token_hook`](crate::Registry::with_token_hook), so the host can store the new credential where it keeps
 /// that connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
