@@ -112,8 +112,8 @@ pub use live::{LiveConnection, LiveConnectionBuilder};
 pub use model::*;
 pub use redact::RedactedRequest;
 pub use registry::{
-    ConnectionLink, EnvironmentDocument, Registry, RegistryDocument, RegistryError, Restore,
-    TokenOwner,
+    ApplyOutcome, ConnectionLink, EnvironmentDocument, Registry, RegistryChange, RegistryDocument,
+    RegistryError, Restore, TokenOwner,
 };
 pub use secret::{
     ExtraParams, REDACTED, Secret, export_with_secrets, to_json_with_secrets, to_redacted_json,
