@@ -286,7 +286,7 @@ pub(crate) fn decode_value<T>(
     })
 }
 
-/// `path` as serde_path_to_error writes it (`a.b[0]`, `.` when empty), without its last
+/// `path` as `serde_path_to_error` writes it (`a.b[0]`, `.` when empty), without its last
 /// segment when `err` is about that segment's key (an unknown field is not named).
 pub(crate) fn shown_path(path: &Path, err: &SafeError) -> String {
     let mut segments: Vec<&Segment> = path.iter().collect();
