@@ -218,3 +218,24 @@ fn a_document_that_is_not_utf8_errors_without_its_canary() {
         assert!(!shown.contains("CANARY"), "{shown}");
     }
 }
+
+/// `documents` (long run): an auth scheme of a type credgate does not model keeps its data
+/// as JSON; a float in it came back one digit off when written and read again
+/// (`3.4567877777777776e+121` → `3.456787777777777e+121`): the document must round-trip.
+#[test]
+fn an_unsupported_schemes_floats_round_trip_exactly() -> Result<(), Box<dyn std::error::Error>> {
+    use credgate::{AuthSchemeConfig, to_json_with_secrets};
+    for number in [
+        "34567877777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777",
+        "0.1000000000000000055511151231257827",
+        "2.2250738585072011e-308",
+        "1.7976931348623157e308",
+    ] {
+        let document = format!(r#"{{"type": "y", "dta": {{"n": {number}}}}}"#);
+        let first: AuthSchemeConfig = serde_json::from_str(&document)?;
+        let written = to_json_with_secrets(&first)?;
+        let again: AuthSchemeConfig = serde_json::from_str(&written)?;
+        assert_eq!(to_json_with_secrets(&again)?, written, "{number}");
+    }
+    Ok(())
+}
