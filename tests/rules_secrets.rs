@@ -48,6 +48,15 @@ fn debug_of_a_live_connection_shows_its_base_url_and_no_secret() {
 }
 
 #[test]
+fn debug_of_a_secret_is_a_fixed_placeholder() {
+    for value in [SECRET, "", "******"] {
+        let secret = Secret::new(value);
+        assert_eq!(format!("{secret:?}"), "Secret(******)");
+        assert_eq!(format!("{secret:#?}"), "Secret(******)");
+    }
+}
+
+#[test]
 fn debug_of_basic_is_pinned_and_redacted() -> Result<(), BuildError> {
     for (user, password) in [("ada", SECRET), (SECRET, ""), ("", SECRET)] {
         let basic = Basic::new(user, &Secret::new(password))?;
