@@ -108,8 +108,14 @@ fn a_streamed_delivery_verifies_exactly_as_the_buffered_one() {
         }
     }
     assert!(streamed >= 5, "{streamed} presets streamed");
-    assert!(after_body >= 1, "{after_body} presets sign a part after the body");
-    assert!(unsigned_id >= 1, "{unsigned_id} presets with an unsigned id");
+    assert!(
+        after_body >= 1,
+        "{after_body} presets sign a part after the body"
+    );
+    assert!(
+        unsigned_id >= 1,
+        "{unsigned_id} presets with an unsigned id"
+    );
 }
 
 #[test]
@@ -129,7 +135,10 @@ fn a_streamed_body_of_exactly_the_cap_verifies() {
         VerifyError::BodyTooLarge { limit: cap - 1 }
     );
     let head = http::Request::post("/")
-        .header("x-hub-signature-256", request.headers()["x-hub-signature-256"].clone())
+        .header(
+            "x-hub-signature-256",
+            request.headers()["x-hub-signature-256"].clone(),
+        )
         .body(())
         .expect("valid");
     let mut stream = verifier.stream(&head).expect("streamable");
@@ -144,12 +153,9 @@ fn a_streamed_body_of_exactly_the_cap_verifies() {
     );
 }
 
-/// The signature header of `request`, as `(name, value)`.
+/// The value of `request`'s signature header `name`.
 fn signature_header(request: &http::Request<Vec<u8>>, name: &str) -> String {
-    request.headers()[name]
-        .to_str()
-        .expect("ascii")
-        .to_owned()
+    request.headers()[name].to_str().expect("ascii").to_owned()
 }
 
 #[test]
@@ -178,7 +184,10 @@ fn a_matching_signature_counts_wherever_it_stands_in_the_list() {
             "webhook-signature",
             list.replace(&ours, &theirs).parse().expect("ascii"),
         );
-        assert_eq!(verifier.verify(&request).unwrap_err(), VerifyError::Mismatch);
+        assert_eq!(
+            verifier.verify(&request).unwrap_err(),
+            VerifyError::Mismatch
+        );
         assert_eq!(
             stream(&verifier, &request, BODY).unwrap_err(),
             VerifyError::Mismatch
@@ -202,5 +211,63 @@ fn a_matching_signature_counts_wherever_it_stands_in_the_list() {
             .insert("stripe-signature", header.parse().expect("ascii"));
         let verified = verifier.verify(&request).expect(&header);
         assert_eq!(stream(&verifier, &request, BODY).expect(&header), verified);
+    }
+}
+
+/// Square's signature header: base64 HMAC-SHA256 of `url` ‖ `body`.
+fn square_signature(url: &str, body: &[u8]) -> String {
+    use base64::Engine as _;
+    use hmac::Mac as _;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).expect("any key");
+    mac.update(url.as_bytes());
+    mac.update(body);
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+#[test]
+fn a_url_given_by_the_caller_gets_no_other_spelling_of_its_scheme() {
+    let verifier = verifier_for(Preset::Square, &[SECRET]);
+    for (given, other) in [
+        (
+            "https://hooks.example.com/square",
+            "HTTPS://hooks.example.com/square",
+        ),
+        (
+            "http://hooks.example.com/square",
+            "HTTP://hooks.example.com/square",
+        ),
+        (
+            "HTTPS://hooks.example.com/square",
+            "https://hooks.example.com/square",
+        ),
+    ] {
+        for (signed_url, ok) in [(given, true), (other, false)] {
+            let request = http::Request::post("/in")
+                .header(
+                    "x-square-hmacsha256-signature",
+                    square_signature(signed_url, BODY),
+                )
+                .body(BODY.to_vec())
+                .expect("valid");
+            let buffered = verifier.verify_with_url(&request, given);
+            let parts = verifier.verify_parts(request.headers(), BODY, Some(given));
+            let streamed = verifier
+                .stream_with_url(&request.map(|_| ()), given)
+                .and_then(|mut stream| {
+                    stream.update(BODY)?;
+                    stream.finish()
+                });
+            for outcome in [buffered, parts, streamed] {
+                if ok {
+                    assert!(outcome.is_ok(), "{given}: {outcome:?}");
+                } else {
+                    assert_eq!(
+                        outcome.unwrap_err(),
+                        VerifyError::Mismatch,
+                        "{given} signed as {signed_url}"
+                    );
+                }
+            }
+        }
     }
 }

@@ -206,6 +206,9 @@ impl Engine {
             return;
         }
         checked.presented.for_each_signature(|i, text| {
+            // mutants: equivalent because `parse` keeps at most `MAX_LIST_ELEMENTS` (32)
+            // elements, so `i` never reaches 64 and `i <= 64` is `i < 64`; the fence only
+            // keeps the shift below from overflowing should that limit ever grow.
             if i < 64
                 && checked.others & (1 << i) != 0
                 && let Some(tag) = self.decode_signature(parse::trim(text))
@@ -246,6 +249,8 @@ impl Engine {
             if let Some(tag) = self.decode_signature(parse::trim(text)) {
                 if first.is_none() {
                     first = Some(tag);
+                // mutants: equivalent because `i` stays below 32 (`MAX_LIST_ELEMENTS`), so
+                // `i <= 64` is `i < 64`; the fence keeps the shift from overflowing.
                 } else if i < 64 {
                     others |= 1 << i;
                 }
