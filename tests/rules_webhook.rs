@@ -271,3 +271,86 @@ fn a_url_given_by_the_caller_gets_no_other_spelling_of_its_scheme() {
         }
     }
 }
+
+// ---- signing custom schemes ------------------------------------------------------------
+
+use credgate::webhook::{FieldSource, MessagePart, TimeUnit, TimestampRule};
+
+#[test]
+fn a_signature_in_a_cookie_is_written_and_verifies() {
+    let mut scheme = Preset::Github.scheme();
+    scheme.signature_from = Some(FieldSource::Cookie("sig".to_owned()));
+    let signer = Signer::new(&scheme, &SECRET.into()).expect("a cookie is writable");
+    let mut request = http::Request::post("https://hooks.example.com/in")
+        .body(BODY.to_vec())
+        .expect("valid");
+    signer.sign(&mut request).expect("signs into a cookie");
+    assert!(request.headers().contains_key(http::header::COOKIE));
+    let verifier = Verifier::new(&scheme, &[SECRET.into()]).expect("valid");
+    assert!(verifier.verify(&request).is_ok());
+}
+
+#[test]
+fn a_timestamp_read_from_the_body_is_signed_as_the_body_says() {
+    let mut scheme = Preset::Github.scheme();
+    scheme.timestamp = Some(
+        TimestampRule::new(FieldSource::Json("/ts".to_owned()), TimeUnit::Seconds)
+            .with_tolerance(300),
+    );
+    scheme.message = Some(vec![
+        MessagePart::Timestamp,
+        MessagePart::Literal(".".to_owned()),
+        MessagePart::Body,
+    ]);
+    // Sent 100 s before the clock's now: inside the window, but not now.
+    let body = br#"{"ts": 1699999900, "type": "ping"}"#;
+    let signer = Signer::new(&scheme, &SECRET.into())
+        .expect("signable")
+        .with_clock(clock());
+    let mut request = http::Request::post("https://hooks.example.com/in")
+        .body(body.to_vec())
+        .expect("valid");
+    signer
+        .sign(&mut request)
+        .expect("the body has its timestamp");
+    let verifier = Verifier::new(&scheme, &[SECRET.into()])
+        .expect("valid")
+        .with_clock(clock());
+    let verified = verifier.verify(&request).expect("signed as the body says");
+    assert_eq!(
+        verified.timestamp(),
+        Some(std::time::UNIX_EPOCH + Duration::from_secs(1_699_999_900))
+    );
+}
+
+#[test]
+fn a_signer_refuses_header_names_a_template_may_not_write() {
+    for (signature, timestamp) in [
+        (FieldSource::Header("content-length".to_owned()), None),
+        (
+            FieldSource::AnyHeader(vec!["x-signature".to_owned(), "host".to_owned()]),
+            None,
+        ),
+        (
+            FieldSource::Header("x-signature".to_owned()),
+            Some(FieldSource::Header("host".to_owned())),
+        ),
+        (
+            FieldSource::Header("x-signature".to_owned()),
+            Some(FieldSource::AnyHeader(vec![
+                "x-ts".to_owned(),
+                "content-length".to_owned(),
+            ])),
+        ),
+    ] {
+        let mut scheme = Preset::Github.scheme();
+        scheme.signature_from = Some(signature.clone());
+        scheme.timestamp = timestamp
+            .clone()
+            .map(|from| TimestampRule::new(from, TimeUnit::Seconds));
+        assert!(
+            Signer::new(&scheme, &SECRET.into()).is_err(),
+            "{signature:?} {timestamp:?}"
+        );
+    }
+}
