@@ -354,3 +354,22 @@ fn a_signer_refuses_header_names_a_template_may_not_write() {
         );
     }
 }
+
+#[test]
+fn signing_a_body_that_does_not_match_its_body_sha256_says_so() {
+    let signer = Signer::new(&Preset::Twilio.scheme(), &SECRET.into()).expect("signable");
+    let mut request = http::Request::post(format!(
+        "https://hooks.example.com/in?bodySHA256={}",
+        "0".repeat(64)
+    ))
+    .header("content-type", "application/json")
+    .body(BODY.to_vec())
+    .expect("valid");
+    let err = signer.sign(&mut request).unwrap_err();
+    assert_eq!(
+        err,
+        credgate::AuthError::Sign {
+            reason: "the body does not match the URL's bodySHA256"
+        }
+    );
+}
