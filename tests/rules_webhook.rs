@@ -1,13 +1,18 @@
 //! The rules of webhook verification that mutation testing found unpinned (issue 18): a
 //! streamed delivery verifies exactly as the buffered one does (same secret, timestamp, id
 //! and whether the id is signed), whatever the scheme signs after the body; the body cap
-//! admits a body of exactly the cap when streamed; and a matching signature is found
-//! wherever it stands among the presented ones.
+//! admits a body of exactly the cap when streamed; a matching signature is found wherever
+//! it stands among the presented ones; a URL given by the caller is used byte for byte; and
+//! a `Signer` writes where the scheme reads (a cookie, a timestamp from the body) and
+//! refuses what it may not write.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use credgate::webhook::{Preset, Signer, Verifier, VerifyError, WebhookConfig};
+use credgate::webhook::{
+    FieldSource, MessagePart, Preset, Signer, TimeUnit, TimestampRule, Verifier, VerifyError,
+    WebhookConfig,
+};
 use credgate::{ManualClock, Secret};
 
 const SECRET: &str = "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
@@ -273,8 +278,6 @@ fn a_url_given_by_the_caller_gets_no_other_spelling_of_its_scheme() {
 }
 
 // ---- signing custom schemes ------------------------------------------------------------
-
-use credgate::webhook::{FieldSource, MessagePart, TimeUnit, TimestampRule};
 
 #[test]
 fn a_signature_in_a_cookie_is_written_and_verifies() {
