@@ -22,7 +22,9 @@ async fn replicas_share_one_token() {
     })
     .await;
     println!("{figures}");
-    let failures = support::proof::failures(&figures);
+    // Every correctness requirement as the example's; the 100 ms switch-over is measured by
+    // the example (release build), here a debug build shares CI's two cores.
+    let failures = support::proof::failures(&figures, 1000);
     assert!(failures.is_empty(), "failed: {failures:?}\n{figures}");
 }
 
